@@ -1,0 +1,648 @@
+"""Read one report file (PDF, HTML, DOCX or plain text) into a :class:`RawDocument`.
+
+The format is sniffed from the bytes, never trusted from the extension. Every failure is an
+:class:`IngestError` whose one-line message says what went wrong and what to do about it.
+Text conventions for every format: paragraphs are separated by a blank line, list items start
+with ``"- "``, table rows are tab-separated lines, footnote markers are Unicode superscripts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import logging
+import os
+import re
+import stat
+import zipfile
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ingest.types import HeadingHint, IngestError, PageSpan, RawDocument
+
+__all__ = ["MAX_FILE_BYTES", "MIN_TEXT_CHARS", "read_document", "sniff_format"]
+
+_MB = 1024 * 1024
+DEFAULT_MAX_FILE_MB = 50
+
+
+def _limit_from_env() -> int:
+    """Bytes allowed by INSPECTQA_MAX_FILE_MB (a positive number of MB), else 50 MB."""
+    try:
+        megabytes = float(os.environ.get("INSPECTQA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB))
+    except ValueError:
+        megabytes = DEFAULT_MAX_FILE_MB
+    return int((megabytes if megabytes > 0 else DEFAULT_MAX_FILE_MB) * _MB)
+
+
+MAX_FILE_BYTES: int = _limit_from_env()
+"""Largest file :func:`read_document` reads: 50 MB unless INSPECTQA_MAX_FILE_MB says otherwise (read at import)."""
+
+MIN_TEXT_CHARS = 20
+"""Fewer non-space characters than this and a file is refused as too short to be a report."""
+
+_SNIFF_BYTES = 8192
+_ZIP_MAX_TOTAL, _ZIP_MAX_RATIO = 500 * _MB, 200
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_CLEAN_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"})
+_BINARY_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+                 (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"), (b"\x1f\x8b", "a gzip archive"),
+                 (b"\xd0\xcf\x11\xe0", "an old Word/Excel file (.doc/.xls)"), (b"Rar!", "a RAR archive"),
+                 (b"7z\xbc\xaf", "a 7-Zip archive"), (b"\x7fELF", "a program"), (b"MZ", "a Windows program"))
+_TEXT_LIKE_UNSUPPORTED = ((b"{\\rtf", "an RTF document"), (b"%!PS", "a PostScript file"))
+_HTML_START = re.compile(r"(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.S)
+_HTML_TAG = re.compile(r"<(?:html|head|body|h[1-4]|p)(?:\s[^<>]*)?>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+class _Parsed(NamedTuple):
+    text: str
+    pages: tuple[PageSpan, ...] = ()
+    headings: tuple[HeadingHint, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class _NotText(ValueError):
+    """The bytes do not decode to text."""
+
+
+class _Blocks:
+    """Paragraphs joined by blank lines, recording heading offsets as they are added."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.headings: list[HeadingHint] = []
+
+    def add(self, text: str, level: int | None = None) -> None:
+        if not (text := text.strip()):
+            return
+        self.length += 2 if self.parts else 0
+        self.parts.append(text)
+        self.length += len(text)
+        if level:
+            self.headings.append(HeadingHint(self.length - len(text), self.length, level))
+
+    def parsed(self, *warnings: str | None) -> _Parsed:
+        return _Parsed("\n\n".join(self.parts), (), tuple(self.headings), tuple(w for w in warnings if w))
+
+
+def _visible(text: str) -> int:
+    return len("".join(text.split()))
+
+
+# ---------------------------------------------------------------- public API
+
+
+def read_document(path: str | Path, *, max_bytes: int | None = None) -> RawDocument:
+    """Read one report file.
+
+    Args:
+        path: the file to read.
+        max_bytes: refuse larger files (default :data:`MAX_FILE_BYTES`); checked before reading.
+
+    Returns:
+        The text (paragraphs separated by blank lines) with page spans for PDFs and heading
+        hints from HTML headings, DOCX heading styles and PDF bookmarks.
+
+    Raises:
+        IngestError: whatever stops the file being read; never any other exception.
+    """
+    path = Path(path)
+    source = path.name or str(path)
+    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
+    data = _read_bytes(path, source, limit)
+    fmt = "unknown"
+    try:
+        fmt = sniff_format(data, source)
+        parsed = _READERS[fmt](data, source, limit)
+    except IngestError:
+        raise
+    except Exception as exc:  # a parser bug must reach the caller as an IngestError too
+        raise IngestError(source, f"could not read this {fmt} file ({_brief(exc)}): re-export it, or convert it "
+                                  "to PDF or plain text, and add it again") from exc
+    if not parsed.text.strip():
+        raise IngestError(source, f"no text found in this {fmt} file: check it is the full report, not a "
+                                  "cover page or an image")
+    if (visible := _visible(parsed.text)) < MIN_TEXT_CHARS:
+        raise IngestError(source, f"too short to be a report ({visible} characters): check it is the full "
+                                  "report and add it again")
+    return RawDocument(source=source, path=str(path), format=fmt, text=parsed.text,
+                       content_hash=hashlib.sha256(data).hexdigest(), pages=parsed.pages,
+                       headings=parsed.headings, warnings=parsed.warnings)
+
+
+def sniff_format(head: bytes, name: str = "") -> str:
+    """Detect a file's format from its bytes.
+
+    Args:
+        head: the file's first bytes; pass the whole file for ZIPs so their contents can be listed.
+        name: the file name, to name it in errors and to refuse a ``.pdf``/``.docx`` that is not one.
+
+    Returns:
+        ``"pdf"``, ``"html"``, ``"docx"`` or ``"text"``.
+
+    Raises:
+        IngestError: a binary or ZIP-based format that is not supported, or a misnamed file.
+    """
+    source = name or "document"
+    fmt, looks_like = _classify(head)
+    expected = {".pdf": "pdf", ".docx": "docx"}.get(Path(name).suffix.lower())
+    if expected and fmt != expected:
+        kind = "PDF" if expected == "pdf" else "Word document (.docx)"
+        raise IngestError(source, f"is not a {kind} (its bytes look like {looks_like}): re-download or export "
+                                  "it again")
+    if fmt == "zip":
+        raise IngestError(source, f"unsupported ZIP-based format ({looks_like}): save it as PDF or DOCX and "
+                                  "add it again")
+    if not fmt:
+        raise IngestError(source, f"unsupported format (its bytes look like {looks_like}): convert it to PDF, "
+                                  "DOCX, HTML or plain text and add it again")
+    return fmt
+
+
+# ---------------------------------------------------------------- bytes, sniffing, decoding
+
+
+def _read_bytes(path: Path, source: str, limit: int) -> bytes:
+    """The file's bytes, once it is known to be a regular, non-empty file within ``limit``."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise IngestError(source, "is a folder, not a file: pass the report files inside it one by one")
+        if not stat.S_ISREG(info.st_mode):
+            raise IngestError(source, "is not a regular file: copy the report to an ordinary file first")
+        if info.st_size > limit:
+            raise _too_big(source, info.st_size, limit)
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise IngestError(source, f"file not found at {str(path)!r}: check the path") from None
+    except PermissionError:
+        raise IngestError(source, "permission denied: make the file readable (e.g. chmod a+r)") from None
+    except (OSError, ValueError) as exc:
+        raise IngestError(source, f"cannot open the file ({_brief(exc)}): check the path") from None
+    if len(data) > limit:  # it grew after the stat
+        raise _too_big(source, len(data), limit)
+    if not data.strip():
+        raise IngestError(source, "empty file: nothing to ingest; re-download it or remove it")
+    return data
+
+
+def _too_big(source: str, size: int, limit: int) -> IngestError:
+    return IngestError(source, f"file is {_human(size)}, over the {_human(limit)} limit: split it or raise "
+                               "INSPECTQA_MAX_FILE_MB")
+
+
+def _human(size: int) -> str:
+    return f"{size / _MB:.1f} MB" if size >= _MB / 10 else f"{size:,} bytes"
+
+
+def _classify(head: bytes) -> tuple[str, str]:
+    """(format, "zip" for other ZIP formats or "" for unsupported ones; what the bytes look like)."""
+    stripped = head[:1024].lstrip(b" \t\r\n\f\x00\xef\xbb\xbf\xff\xfe")
+    if stripped.startswith(b"%PDF-"):
+        return "pdf", "a PDF"
+    if head.startswith(b"PK\x03\x04"):
+        return _classify_zip(head)
+    for magic, looks_like in _TEXT_LIKE_UNSUPPORTED:
+        if stripped.startswith(magic):
+            return "", looks_like
+    try:
+        sample, _ = _decode(head[:_SNIFF_BYTES], final=len(head) <= _SNIFF_BYTES)
+    except _NotText:
+        return "", next((looks_like for magic, looks_like in _BINARY_MAGIC if head.startswith(magic)), "binary data")
+    lowered = sample.lstrip("\ufeff \t\r\n").lower()
+    if _HTML_START.match(lowered[:4096]) or _HTML_TAG.search(lowered[:2048]):
+        return "html", "an HTML page"
+    return "text", "plain text"
+
+
+def _classify_zip(data: bytes) -> tuple[str, str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except Exception:  # only the head, or a damaged archive: look at the local file headers
+        return ("docx", "a Word document") if b"word/document.xml" in data else ("zip", "a ZIP archive")
+    if "word/document.xml" in names:
+        return "docx", "a Word document"
+    if "xl/workbook.xml" in names or any(name.startswith("ppt/") for name in names):
+        return "zip", "an Excel or PowerPoint file"
+    return "zip", "an OpenDocument or EPUB file" if "mimetype" in names else "a ZIP archive"
+
+
+def _decode(data: bytes, *, final: bool = True) -> tuple[str, str | None]:
+    """Decode text bytes to (text, warning or None); raise _NotText for binary data.
+
+    BOMs are honoured and BOM-less UTF-16 is recognised by its NULs; otherwise UTF-8 (tolerating a
+    few bad bytes in clearly UTF-8 text), then cp1252, then latin-1. ``final=False`` allows a cut tail.
+    """
+    declared = next((enc for bom, enc in _BOMS if data.startswith(bom)), None) or _bomless_utf16(data)
+    text, label = None, ""
+    for encoding in [declared] * bool(declared) + ["utf-8", "cp1252", "latin-1"]:
+        try:
+            text, label = codecs.getincrementaldecoder(encoding)("strict").decode(data, final=final), encoding
+            break
+        except UnicodeDecodeError:
+            if encoding in ("cp1252", "latin-1"):
+                continue
+            lenient = codecs.getincrementaldecoder(encoding)("replace").decode(data, final=final)
+            bad = lenient.count("\ufffd")
+            if bad * 100 <= len(lenient) and (encoding != "utf-8" or len(_NON_ASCII.findall(lenient)) > 2 * bad):
+                text, label = lenient, f"{encoding} with {bad} undecodable byte(s) replaced"
+                break
+    if text is None:
+        raise _NotText(f"not valid {declared}")
+    if (controls := len(_CONTROL.findall(text))) * 50 > len(text):
+        raise _NotText(f"{controls} control characters")
+    return text, None if label in _CLEAN_ENCODINGS else f"decoded as {label}: check special characters"
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    even, odd = data[0:4096:2], data[1:4096:2]
+    if len(odd) >= 4 and odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if len(odd) >= 4 and even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _brief(exc: BaseException) -> str:
+    """An exception as a short single line for an error message."""
+    detail = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+# ---------------------------------------------------------------- text
+
+
+def _read_text(data: bytes, source: str, limit: int) -> _Parsed:
+    try:
+        text, warning = _decode(data)
+    except _NotText as exc:
+        raise IngestError(source, f"does not look like text ({exc}): convert it to PDF, DOCX, HTML or UTF-8 "
+                                  "text and add it again") from None
+    if not text.strip():
+        raise IngestError(source, "empty file: nothing to ingest (only whitespace); re-download it or remove it")
+    return _Parsed(text.replace("\r\n", "\n").replace("\r", "\n"), warnings=(warning,) if warning else ())
+
+
+# ---------------------------------------------------------------- HTML
+
+_NEVER_TEXT = frozenset({"script", "style", "noscript", "template", "head", "title", "svg", "iframe", "select",
+                         "button", "form"})
+_CHROME_TAGS = frozenset({"nav", "footer", "aside", "dialog"})
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search"})
+_NOTICE_NAMES = re.compile(r"(?:^|[\s_-])(?:cookies?|breadcrumbs?|skip-?link)(?:$|[\s_-])", re.I)
+_CHROME_NAMES = re.compile(r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|footer|banner)(?:$|[\s_-])", re.I)
+_HEADER_NAMES = re.compile(r"(?:^|[\s_-])(?:header|masthead)(?:$|[\s_-])", re.I)
+_BLOCK_TAGS = frozenset({"address", "article", "aside", "blockquote", "body", "caption", "dd", "details", "div",
+                         "dl", "dt", "fieldset", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4", "h5",
+                         "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "summary", "ul",
+                         "tr", "td", "th", "tbody", "thead"})
+_HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
+
+
+def _read_html(data: bytes, source: str, limit: int) -> _Parsed:
+    from bs4 import BeautifulSoup
+
+    try:
+        markup, warning = _decode(data)
+    except _NotText as exc:
+        raise IngestError(source, f"HTML that does not decode as text ({exc}): save it again as UTF-8 "
+                                  "and add it again") from None
+    try:
+        soup = BeautifulSoup(markup, "lxml")
+    except Exception:
+        soup = BeautifulSoup(markup, "html.parser")
+    for sup in soup.find_all("sup"):  # footnote markers: <sup>4</sup> or <sup>[4]</sup> -> ⁴
+        if (marker := sup.get_text().strip().strip("[]()")).isdigit() and marker.isascii():
+            sup.string = marker.translate(_SUPERSCRIPT)
+    articles = soup.find_all("article", limit=2)
+    main = soup.find("main") or soup.find(attrs={"role": "main"}) or (articles[0] if len(articles) == 1 else None)
+    keep = _heading_ancestors(soup)
+    blocks = _Blocks()
+    for root, strict in ((main, True), (main, False), (soup.body or soup, True), (soup.body or soup, False)):
+        if root is not None:  # widen the net when the filters or <main> missed the content
+            blocks = _html_blocks(root, keep, strict)
+            if _visible("".join(blocks.parts)) >= MIN_TEXT_CHARS:
+                break
+    return blocks.parsed(warning)
+
+
+def _heading_ancestors(soup: Any) -> dict[int, int]:
+    """id of each element holding a heading -> 2 when it holds an h1, else 1 (one pass, no recursion)."""
+    ranks: dict[int, int] = {}
+    for heading in soup.find_all(["h1", "h2", "h3", "h4"]):
+        rank = 2 if heading.name == "h1" else 1
+        for parent in heading.parents:
+            if ranks.get(id(parent), 0) >= rank:
+                break
+            ranks[id(parent)] = rank
+    return ranks
+
+
+def _is_chrome(tag: Any, keep: dict[int, int], strict: bool) -> bool:
+    """Script and forms, and when ``strict`` site chrome: cookie notices, navigation, banners, footers.
+
+    ``keep`` (from :func:`_heading_ancestors`) protects a page's title: an element holding an h1 is
+    never chrome, and a header (tag or class name) holding any heading is kept.
+    """
+    if tag.name in _NEVER_TEXT:
+        return True
+    if not strict:
+        return False
+    classes = tag.get("class") or []
+    label = " ".join([*(classes if isinstance(classes, list) else [classes]), str(tag.get("id", ""))])
+    if _NOTICE_NAMES.search(label):
+        return True
+    if tag.name == "header" or _HEADER_NAMES.search(label):
+        return id(tag) not in keep
+    return keep.get(id(tag)) != 2 and (tag.name in _CHROME_TAGS or bool(_CHROME_NAMES.search(label))
+                                       or str(tag.get("role", "")).lower() in _CHROME_ROLES)
+
+
+def _html_blocks(root: Any, keep: dict[int, int], strict: bool) -> _Blocks:
+    """Walk the DOM in order with an explicit stack (no recursion limit), emitting text blocks."""
+    from bs4 import NavigableString, Tag
+    from bs4.element import PreformattedString
+
+    blocks, buffer = _Blocks(), []
+    level: int | None = None
+    prefix = ""
+
+    def flush() -> None:
+        nonlocal prefix
+        text = re.sub(r" *\n *", "\n", re.sub(r"[^\S\n]+", " ", "".join(buffer))).strip()
+        buffer.clear()
+        if text and level:
+            blocks.add(" ".join(text.split()), level)
+        elif text:
+            blocks.add(prefix + text)
+            prefix = ""
+
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            flush()
+            level = None if node.name in _HEADING_LEVEL else level
+        elif isinstance(node, NavigableString):
+            if not isinstance(node, PreformattedString):  # comments, doctype, CDATA
+                buffer.append(re.sub(r"\s+", " ", node))
+        elif not isinstance(node, Tag) or (node is not root and _is_chrome(node, keep, strict)):
+            continue
+        elif node.name == "br":
+            buffer.append("\n")
+        elif node.name == "table" and not node.find(["h1", "h2", "h3", "h4", "table"]):  # not a layout table
+            flush()
+            blocks.add(_html_table(node))
+        else:
+            if node.name in _BLOCK_TAGS:
+                flush()
+                level = _HEADING_LEVEL.get(node.name, level)
+                prefix = "- " if node.name == "li" else prefix
+                stack.append((node, True))  # flush again when the block ends
+            stack.extend((child, False) for child in reversed(node.contents))
+    flush()
+    return blocks
+
+
+def _html_table(table: Any) -> str:
+    """A caption line, then one line per row with cells joined by tabs."""
+    lines = [" ".join(table.caption.get_text(" ").split())] if table.caption else []
+    for row in table.find_all("tr"):
+        cells = [" ".join(cell.get_text(" ").split()) for cell in row.find_all(["td", "th"], recursive=False)]
+        if any(cells) and row.find_parent("table") is table:
+            lines.append("\t".join(cells))
+    return "\n".join(line for line in lines if line)
+
+
+# ---------------------------------------------------------------- DOCX
+
+
+def _read_docx(data: bytes, source: str, limit: int) -> _Parsed:
+    import docx
+    from docx.table import Table
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            total = sum(member.file_size for member in members)
+            ratio = max((m.file_size / max(m.compress_size, 1) for m in members if m.file_size > _MB), default=0)
+            if total > min(20 * limit, _ZIP_MAX_TOTAL) or ratio > _ZIP_MAX_RATIO:
+                raise IngestError(source, f"ZIP bomb suspected (unpacks to {_human(total)}, compression "
+                                          f"ratio up to {ratio:.0f}x): do not open it; get a clean copy")
+        document = docx.Document(io.BytesIO(data))
+        blocks, numbers = _Blocks(), {}
+        for item in document.iter_inner_content():
+            if isinstance(item, Table):
+                blocks.add("\n".join(row for row in map(_docx_row, item.rows) if row.strip()))
+                continue
+            style = (item.style.name if item.style is not None else "") or ""
+            heading = re.fullmatch(r"Heading (\d)", style)
+            level = 1 if style == "Title" else int(heading.group(1)) if heading else None
+            text = _docx_paragraph_text(item, numbers)
+            is_list = style.startswith("List") or (item._p.pPr is not None and item._p.pPr.numPr is not None)
+            blocks.add(" ".join(text.split()) if level else "- " + text.strip() if is_list else text, level)
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise IngestError(source, f"damaged Word document ({_brief(exc)}): open it in Word and save it again, "
+                                  "or export it as PDF") from exc
+    return blocks.parsed()
+
+
+def _docx_row(row: Any) -> str:
+    cells, seen = [], set()
+    for cell in row.cells:  # a merged cell is repeated for every grid column it spans
+        if id(cell._tc) not in seen:
+            seen.add(id(cell._tc))
+            cells.append(" ".join(cell.text.split()))
+    return "\t".join(cells)
+
+
+def _docx_paragraph_text(paragraph: Any, numbers: dict[str, int]) -> str:
+    """Paragraph text; superscript digits and footnote references become Unicode superscripts.
+
+    ``numbers`` maps footnote ids to their printed numbers, in order of first reference.
+    """
+    from docx.oxml.ns import qn
+
+    parts = []
+    for item in paragraph.iter_inner_content():
+        for run in getattr(item, "runs", [item]):
+            text = run.text
+            if run.font.superscript and text.strip().isdigit():
+                text = text.strip().translate(_SUPERSCRIPT)
+            for ref in run._r.iter(qn("w:footnoteReference")):
+                number = numbers.setdefault(str(ref.get(qn("w:id"))), len(numbers) + 1)
+                text += str(number).translate(_SUPERSCRIPT)
+            parts.append(text)
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------- PDF
+
+_SENTENCE_END = re.compile(r"[.?!:][\"'’”)\]]*$")
+_BULLET_GLYPH = re.compile(r"^[•●▪■◦·\x7f\uf0b7\uf0a7]\s*")  # pypdf reads reportlab's bullet as \x7f
+_BULLET = re.compile(r"^(?:[*-]|–|\d{1,2}[.)]\s|\([a-z0-9]{1,3}\)\s)")
+_FOOTNOTE_START = re.compile(r"^[⁰¹²³⁴⁵⁶⁷⁸⁹]")
+_KEEP_HYPHEN = frozenset({"anti", "non", "self", "well", "cross", "multi", "co"})
+
+
+def _read_pdf(data: bytes, source: str, limit: int) -> _Parsed:
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    encrypted = "encrypted PDF: remove the password (e.g. qpdf --decrypt in.pdf out.pdf) and add it again"
+    with _pypdf_log() as log:
+        reader = None
+        try:
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise IngestError(source, encrypted)
+            pages = list(reader.pages)
+        except IngestError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, FileNotDecryptedError | DependencyError) or (reader and reader.is_encrypted):
+                raise IngestError(source, f"{encrypted} ({_brief(exc)})") from exc
+            raise IngestError(source, f"damaged PDF ({_brief(exc)}): re-download or re-export it") from exc
+        outline = _outline_entries(reader)
+        blocks, spans, empty = _Blocks(), [], []
+        for number, page in enumerate(pages, start=1):
+            try:
+                raw = page.extract_text() or ""
+            except Exception as exc:
+                log.append(f"page {number}: {_brief(exc)}")
+                raw = ""
+            start, count = blocks.length + (2 if blocks.parts else 0), len(blocks.parts)
+            titles = {title.lower() for page_number, _, title in outline if page_number == number}
+            for paragraph in _rebuild_paragraphs(raw, titles):
+                blocks.add(paragraph)
+            if len(blocks.parts) > count:
+                spans.append(PageSpan(start, blocks.length, number))
+            else:
+                empty.append(number)
+        text = "\n\n".join(blocks.parts)
+        if _visible(text) < MIN_TEXT_CHARS * max(len(pages), 1):
+            if log:  # pypdf had to skip broken parts, so damage is likelier than a scan
+                raise IngestError(source, f"damaged PDF ({log[0]}): re-download or re-export it (if it is a "
+                                          "scan, run OCR first, e.g. ocrmypdf)")
+            raise IngestError(source, "no text layer: run OCR first (e.g. ocrmypdf) and add the OCR'd PDF")
+    warnings = []
+    if empty:
+        listed = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+        warnings.append(f"no text on page(s) {listed}: they may be images; OCR them if they matter")
+    if log:
+        warnings.append(f"PDF has problems ({log[0]}; {len(log)} message(s)): check the text is complete")
+    return _Parsed(text, tuple(spans), _outline_headings(outline, text, spans), tuple(warnings))
+
+
+@contextmanager
+def _pypdf_log() -> Iterator[list[str]]:
+    """Collect pypdf's logged warnings (repairs of damaged files) instead of printing them."""
+    messages: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if len(messages) < 100:
+                messages.append(" ".join(record.getMessage().split())[:160])
+
+    handler, logger = _Collect(logging.WARNING), logging.getLogger("pypdf")
+    logger.addHandler(handler)
+    try:
+        yield messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def _rebuild_paragraphs(page_text: str, titles: Collection[str] = ()) -> list[str]:
+    """Join pypdf's lines (no blank lines between paragraphs) back into paragraphs.
+
+    A line break ends a paragraph before a bullet or footnote line, around a heading-like line
+    (short, capitalised, unpunctuated, or a bookmark title in ``titles``), and after a line that ends
+    a sentence well short of the page's usual line length when the next line starts a new sentence.
+    """
+    lines = [_BULLET_GLYPH.sub("- ", " ".join(line.split())) for line in page_text.splitlines()]
+    lengths = sorted(len(line) for line in lines if line)
+    typical = max(lengths[int(0.9 * (len(lengths) - 1))], 20) if lengths else 20
+
+    def capital(line: str) -> bool:  # anything but a lowercase continuation: 'The', '2015', '©', '- item'
+        return bool(line) and not line[0].islower()
+
+    def heading(i: int) -> bool:
+        line, after = lines[i], lines[i + 1] if i + 1 < len(lines) else ""
+        return line.lower() in titles or (len(line) < 0.6 * typical and capital(line) and (not after or capital(after))
+                                          and not _SENTENCE_END.search(line) and not line.endswith((",", ";", "-")))
+
+    def starts_paragraph(i: int) -> bool:
+        line, previous = lines[i], lines[i - 1]
+        ends = bool(_SENTENCE_END.search(previous))
+        return bool(_BULLET.match(line) or _FOOTNOTE_START.match(line) or heading(i - 1)
+                    or (heading(i) and (ends or len(previous) < 0.6 * typical))
+                    or (ends and capital(line) and len(previous) < 0.75 * typical))
+
+    paragraphs, current = [], ""
+    for i, line in enumerate(lines):
+        if current and line and not starts_paragraph(i):
+            current = _join_lines(current, line)
+            continue
+        paragraphs.append(current)
+        current = line
+    paragraphs.append(current)
+    return [paragraph for paragraph in paragraphs if paragraph]
+
+
+def _join_lines(current: str, line: str) -> str:
+    """Join a wrapped line, undoing end-of-line hyphenation ('investi-' + 'gation')."""
+    match = re.search(r"(?:^|\s)([^\W_]+)-$", current)
+    if not match or not line[:1].isalnum():
+        return f"{current} {line}"
+    word = match.group(1)
+    if line[:1].islower() and re.fullmatch(r"[A-Za-z]*[a-z]", word) and word.lower() not in _KEEP_HYPHEN:
+        return current[:-1] + line
+    return current + line  # a real hyphen ('COVID-19', 'anti-social'): keep it, no space
+
+
+def _outline_entries(reader: Any) -> list[tuple[int, int, str]]:
+    """(1-based page, level, title) for each PDF bookmark; empty when there are none or they are broken."""
+    entries: list[tuple[int, int, str]] = []
+    try:
+        stack: list[tuple[Any, int]] = [(item, 1) for item in reversed(reader.outline or [])]
+        while stack and len(entries) < 5000:
+            item, level = stack.pop()
+            if isinstance(item, list):  # the children of the entry before it
+                stack.extend((child, level + 1) for child in reversed(item))
+            elif title := " ".join(str(item.title or "").split()):
+                entries.append((reader.get_destination_page_number(item) + 1, level, title))
+    except Exception:
+        return entries
+    return entries
+
+
+def _outline_headings(outline: list[tuple[int, int, str]], text: str,
+                      spans: list[PageSpan]) -> tuple[HeadingHint, ...]:
+    """Heading hints for the bookmarks whose title is found on their page (best effort)."""
+    by_page = {span.page: span for span in spans}
+    hints: dict[int, HeadingHint] = {}
+    for page, level, title in outline:
+        if span := by_page.get(page):
+            pattern = r"\s+".join(map(re.escape, title.split()))
+            found = (re.compile(rf"(?m)^{pattern}", re.I).search(text, span.start, span.end)
+                     or re.compile(pattern, re.I).search(text, span.start, span.end))
+            if found and found.start() not in hints:
+                hints[found.start()] = HeadingHint(found.start(), found.end(), level)
+    return tuple(sorted(hints.values(), key=lambda hint: hint.start))
+
+
+_READERS: dict[str, Callable[[bytes, str, int], _Parsed]] = {
+    "pdf": _read_pdf, "html": _read_html, "docx": _read_docx, "text": _read_text,
+}
