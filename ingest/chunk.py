@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from ingest.metadata import REPORT_TYPES
-from ingest.textutil import FOOTNOTE_MARKER_RE, sentence_spans, strip_markers
+from ingest.textutil import FOOTNOTE_MARKER_RE, marker_numbers, sentence_spans, strip_markers
 from ingest.types import Chunk, Report, Section
 
 ENCODER_MAX_TOKENS = 256
@@ -168,8 +168,6 @@ def _is_label_text(text: str) -> bool:
 def _marker_sentence(report: Report, number: int) -> str:
     """The sentence that carries footnote marker ``number``, for the footnote's context."""
     for match in FOOTNOTE_MARKER_RE.finditer(report.text):
-        from ingest.textutil import marker_numbers
-
         if number in marker_numbers(match.group()):
             lo = report.text.rfind("\n", 0, match.start()) + 1
             hi = report.text.find("\n", match.end())
@@ -202,8 +200,6 @@ def chunk_report(report: Report, params: ChunkingParams | None = None) -> list[C
                     pieces.append((seg_start + s, seg_start + e, embed, True))
             elif kind == "footnote":
                 number_match = FOOTNOTE_MARKER_RE.match(segment)
-                from ingest.textutil import marker_numbers
-
                 context = _marker_sentence(report, marker_numbers(number_match.group())[0]) if number_match else ""
                 note = strip_markers(segment).strip()
                 embed = f"{note}\n(Footnote to: {context})" if context else note
@@ -234,3 +230,30 @@ def chunk_report(report: Report, params: ChunkingParams | None = None) -> list[C
                 )
             )
     return chunks
+
+
+def sentence_units(chunk: Chunk) -> list[tuple[int, int, str]]:
+    """The sentences (or table rows) of a chunk: (start, end) offsets into ``chunk.text`` and
+    the text the encoder sees for each. Sentence vectors let search match a question to one
+    sentence, and let answers quote the best sentences without encoding them at query time."""
+    if not chunk.is_table:
+        units = []
+        for start, end in sentence_spans(chunk.text):
+            text = strip_markers(chunk.text[start:end]).strip()
+            if len(text.split()) >= 3:
+                units.append((start, end, text))
+        return units
+    body = chunk.embed_text.split("\n", 1)[1] if "\n" in chunk.embed_text else chunk.embed_text
+    body_lines = body.split("\n")
+    header = next((ln for ln in body_lines if " | " in ln), "")
+    caption = " ".join(ln for ln in body_lines[: body_lines.index(header)] if ln) if header else ""
+    units = []
+    for match in re.finditer(r"[^\n]+", chunk.text):
+        line = match.group()
+        if "\t" not in line:
+            continue
+        rendered = strip_markers(line).replace("\t", " | ").strip()
+        if rendered == header:
+            continue
+        units.append((match.start(), match.end(), "\n".join(x for x in (caption, header, rendered) if x)))
+    return units

@@ -1,0 +1,125 @@
+"""Dense vector search behind a small interface; FAISS is the one implementation.
+
+Row ``i`` of the vector index is chunk ``i`` of the chunk store and document ``i`` of the
+lexical index. A second backend (a vector database for serving, say) implements
+``VectorIndex`` and is chosen by name in ``open_vector_index``; nothing else changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+INDEX_TYPES = ("flat", "hnsw", "ivf")
+"""flat: exact inner product (default; best up to a few hundred thousand chunks).
+hnsw: graph index, approximate, fast at millions of vectors, more memory.
+ivf: inverted lists over k-means cells, approximate, compact; needs training data."""
+
+_BRUTE_FORCE_ROWS = 20_000  # filtered searches over fewer rows than this score them exactly
+
+
+class VectorIndex(Protocol):
+    kind: str
+
+    @property
+    def size(self) -> int: ...
+
+    def search(self, queries: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` rows by inner product for each query: (scores, row ids), -1 where fewer match."""
+        ...
+
+    def save(self, path: Path) -> None: ...
+
+
+class FaissIndex:
+    """A FAISS index plus the raw vectors (memory-mapped) for exact filtered scoring."""
+
+    def __init__(self, index, vectors: np.ndarray, kind: str) -> None:
+        self.index = index
+        self.vectors = vectors
+        self.kind = kind
+
+    @property
+    def size(self) -> int:
+        return int(self.index.ntotal)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, kind: str = "flat") -> FaissIndex:
+        import faiss
+
+        if kind not in INDEX_TYPES:
+            raise ValueError(f"unknown index type {kind!r}: choose one of {', '.join(INDEX_TYPES)}")
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        n, dim = vectors.shape if vectors.ndim == 2 else (0, 384)
+        if kind == "hnsw" and n:
+            index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = 80
+            index.hnsw.efSearch = 128
+        elif kind == "ivf" and n >= 1000:
+            nlist = max(16, int(4 * np.sqrt(n)))
+            quantizer = faiss.IndexFlatIP(dim)
+            index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+            index.train(vectors[np.random.default_rng(0).choice(n, min(n, nlist * 64), replace=False)])
+            index.nprobe = max(8, nlist // 16)
+        else:
+            index = faiss.IndexFlatIP(dim)
+            kind = "flat" if kind != "hnsw" or not n else kind
+        if n:
+            index.add(vectors)
+        return cls(index, vectors, kind)
+
+    @classmethod
+    def load(cls, path: Path, vectors: np.ndarray, kind: str) -> FaissIndex:
+        import faiss
+
+        index = faiss.read_index(str(path))
+        if index.ntotal != len(vectors):
+            raise ValueError(f"{path.name} holds {index.ntotal} vectors but the store has {len(vectors)}")
+        if kind == "hnsw":
+            faiss.downcast_index(index).hnsw.efSearch = 128
+        return cls(index, vectors, kind)
+
+    def save(self, path: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.index, str(path))
+
+    def search(self, queries: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if self.size == 0 or k <= 0:
+            return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        if mask is not None:
+            rows = np.flatnonzero(mask)
+            if len(rows) == 0:
+                return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+            if len(rows) <= _BRUTE_FORCE_ROWS:
+                return _exact_subset(self.vectors, rows, queries, k)
+            import faiss
+
+            bitmap = np.packbits(mask.astype(np.uint8), bitorder="little")  # kept alive for the call
+            selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
+            if self.kind == "hnsw":
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, 2 * k))
+            elif self.kind == "ivf":
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=faiss.downcast_index(self.index).nprobe)
+            else:
+                params = faiss.SearchParameters(sel=selector)
+            return self.index.search(queries, min(k, len(rows)), params=params)
+        scores, ids = self.index.search(queries, min(k, self.size))
+        return scores, ids
+
+
+def _exact_subset(vectors: np.ndarray, rows: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    scores = queries @ np.asarray(vectors[rows]).T
+    k = min(k, len(rows))
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    order = np.argsort(-top_scores, axis=1)
+    return np.take_along_axis(top_scores, order, axis=1), rows[np.take_along_axis(top, order, axis=1)]
+
+
+def open_vector_index(path: Path, vectors: np.ndarray, kind: str) -> VectorIndex:
+    """Load the vector index of an index folder."""
+    return FaissIndex.load(path, vectors, kind)
