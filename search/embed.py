@@ -14,6 +14,8 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
@@ -77,7 +79,9 @@ class SentenceTransformerEmbedder:
                     except ImportError as exc:  # pragma: no cover
                         raise EmbedderError("sentence-transformers is missing: run `pip install -e .`") from exc
                     import torch
+                    from transformers.utils import logging as hf_logging
 
+                    hf_logging.disable_progress_bar()
                     torch.set_num_threads(max(1, os.cpu_count() or 1))
                     self._model = SentenceTransformer(str(self.path), device="cpu")
         return self._model

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ingest.chunk import ChunkingParams
+from ingest.forces import find_forces
 from search.dense import FaissIndex
 from search.embed import Embedder, default_embedder
 from search.fusion import reciprocal_rank_fusion, top_items
@@ -274,7 +275,7 @@ class Searcher:
         d_rows, d_scores = d_rows[0], d_scores[0]
         keep = d_rows >= 0
         d_rows, d_scores = d_rows[keep], d_scores[keep]
-        l_scores, l_rows = state.lexical.search(query, n_candidates, mask)
+        l_scores, l_rows = state.lexical.search(canonical_forces_in(query), n_candidates, mask)
         candidates = np.unique(np.concatenate([d_rows, l_rows]))
         sentence_best = best_sentence_scores(state, candidates, vector)
         by_sentence = candidates[np.argsort(-sentence_best, kind="stable")]
@@ -316,6 +317,16 @@ class Searcher:
 
     def reports(self) -> list[dict[str, Any]]:
         return self._state.store.reports()
+
+
+def canonical_forces_in(query: str) -> str:
+    """The query with force aliases spelled as the reports spell them ('Herts' -> 'Hertfordshire
+    Constabulary'), so that the lexical index can match them."""
+    mentions = find_forces(query)
+    for m in reversed(mentions):
+        if m.matched != m.force:
+            query = query[:m.start] + m.force + query[m.end:]
+    return query
 
 
 def best_sentence_scores(state: _IndexState, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:

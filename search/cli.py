@@ -1,0 +1,476 @@
+"""The ``inspectqa`` command line: ingest, index, search, ask, eval, status.
+
+Heavy modules (the encoder, FAISS) are imported only by the commands that need them. Errors
+print one line saying what went wrong and what to do; exit status 0 on success, 1 when the
+work failed, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_INDEX = os.environ.get("INSPECTQA_INDEX_DIR", "index")
+
+
+class UsageError(Exception):
+    """Bad command-line input; exits with status 2."""
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+
+
+def _err(message: str) -> None:
+    sys.stderr.write(f"inspectqa: {message}\n")
+
+
+# --- argument parsing ---------------------------------------------------------------------
+def _add_filter_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="append", default=[], metavar="FORCE",
+                        help="police force (name or alias such as 'Herts'); repeat for several")
+    years = parser.add_mutually_exclusive_group()
+    years.add_argument("--year", type=int, help="one inspection year, e.g. 2015")
+    years.add_argument("--years", help="a range of years, e.g. 2014-2016")
+    parser.add_argument("--theme", action="append", default=[], help="theme id or label (see `inspectqa status`)")
+    parser.add_argument("--report-type", action="append", default=[], dest="report_type",
+                        help="report type, e.g. peel_effectiveness, letter")
+    parser.add_argument("--judgment", action="append", default=[],
+                        help="graded judgment: Outstanding, Good, Adequate, Requires improvement, Inadequate")
+    parser.add_argument("--k", type=int, default=10, help="how many passages (default 10)")
+    parser.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
+    parser.add_argument("--json", action="store_true", help="print JSON lines")
+    parser.add_argument("--queries", metavar="FILE.jsonl",
+                        help='batch mode: one {"id", "question", "filters"} object per line')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inspectqa", description="Search and question answering over police inspection reports.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="read reports and show their sections and metadata (no index)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders (searched recursively)")
+    p.add_argument("--json", action="store_true", help="one JSON object per report")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
+
+    p = sub.add_parser("index", help="build or update the search index from report files")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders (searched recursively)")
+    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
+    p.add_argument("--index-type", default="flat", choices=["flat", "hnsw", "ivf"],
+                   help="vector index: flat (exact, default) or an approximate one for millions of chunks")
+    p.add_argument("--add", action="store_true", help="keep reports already indexed that are not under PATH")
+    p.add_argument("--rebuild", action="store_true", help="re-ingest and re-embed everything")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for another build of the same folder to finish")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
+
+    p = sub.add_parser("search", help="ranked passages for a question")
+    p.add_argument("query", nargs="?", help="the question")
+    _add_filter_args(p)
+
+    p = sub.add_parser("ask", help="a cited answer to a question")
+    p.add_argument("query", nargs="?", help="the question")
+    _add_filter_args(p)
+
+    p = sub.add_parser("eval", help="score retrieval (and answers) on a question set")
+    p.add_argument("questions", metavar="QUESTIONS.jsonl")
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--index-dir", default=DEFAULT_INDEX)
+    p.add_argument("--answers", action="store_true", help="also score answers: citations and abstention")
+    p.add_argument("--baseline", action="store_true",
+                   help="also score the naive pipeline (1,000-character splits, same model, FAISS flat)")
+    p.add_argument("--reports", nargs="*", default=["reports"], help="report folders for the baseline")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("status", help="what the index holds and how it was built")
+    p.add_argument("--index-dir", default=DEFAULT_INDEX)
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _filters(args: argparse.Namespace):
+    from search.store import Filters, parse_years
+
+    years = parse_years(args.year, args.years)
+    return Filters(forces=tuple(args.force), years=years, themes=tuple(args.theme),
+                   report_types=tuple(args.report_type), judgments=tuple(args.judgment))
+
+
+def _read_queries(path: str) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}: check the path") from exc
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            yield str(item.get("id", n)), item["question"], item.get("filters")
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+            raise UsageError(f"{path}, line {n}: expected {{\"id\", \"question\", \"filters\"}} ({exc})") from exc
+
+
+def _load_searcher(index_dir: str):
+    from search.retriever import Searcher
+
+    return Searcher.load(index_dir)
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if total <= 1 and stage != "embed":
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            labels = {"read": "reading reports", "embed": "embedding", "index": "indexing"}
+            bar = bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), unit=" item", file=sys.stderr,
+                                     leave=False, disable=not sys.stderr.isatty() and total < 50)
+        bar.n = done
+        bar.refresh()
+        if done >= total:
+            bar.close()
+
+    return progress
+
+
+# --- commands -----------------------------------------------------------------------------
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.chunk import chunk_report
+    from ingest.pipeline import ingest_paths
+
+    ok = failed = 0
+    for result in ingest_paths(args.paths):
+        if result.report is None:
+            failed += 1
+            if args.json:
+                _print_json({"source": Path(result.path).name, "force": None, "year": None, "published": None,
+                             "report_type": None, "title": None, "sections": [], "footnotes": 0,
+                             "error": result.error})
+            else:
+                _err(result.error or f"{result.path}: failed")
+            continue
+        ok += 1
+        report = result.report
+        chunks = chunk_report(report)
+        per_section: dict[str, int] = {}
+        for chunk in chunks:
+            per_section[chunk.section_id] = per_section.get(chunk.section_id, 0) + 1
+        meta = report.meta
+        if args.json:
+            _print_json({
+                "source": meta.source, "force": meta.force, "year": meta.year, "published": meta.published,
+                "report_type": meta.report_type, "title": meta.title,
+                "sections": [{"heading": s.heading, "path": list(s.path), "kind": s.kind, "question": s.question,
+                              "theme": s.theme, "judgment": s.judgment, "page": s.page,
+                              "chunks": per_section.get(s.section_id, 0)} for s in report.sections],
+                "footnotes": len(report.footnotes), "warnings": list(report.warnings), "error": None,
+            })
+        else:
+            print(f"{meta.source}: {meta.title}")
+            print(f"  force {meta.force or '(not recognised)'} | year {meta.year} | published {meta.published} | "
+                  f"type {meta.report_type} | {len(report.sections)} sections, {len(chunks)} chunks, "
+                  f"{len(report.footnotes)} footnotes")
+            for s in report.sections:
+                grade = f" [{s.judgment}]" if s.judgment else ""
+                print(f"  {'  ' * (s.level - 1)}- {s.heading}{grade} ({s.theme}, {per_section.get(s.section_id, 0)} chunks)")
+            for warning in report.warnings:
+                print(f"  warning: {warning}")
+    if not args.json:
+        print(f"{ok} report(s) ingested, {failed} failed")
+    if ok == 0 or (args.strict and failed):
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from search.embed import default_embedder
+    from search.index_io import build_index
+
+    result = build_index(args.paths, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
+                         keep_existing=args.add, rebuild=args.rebuild, progress=_progress_bar(),
+                         wait_seconds=args.wait)
+    summary = {
+        "index_dir": str(result.index_dir), "generation": result.generation, "published": result.published,
+        "reports": result.reports, "chunks": result.total_chunks, "embedded_chunks": result.embedded_chunks,
+        "embedded_sentences": result.embedded_sentences, "removed": result.removed,
+        "seconds": round(result.seconds, 2),
+        "files": [{"path": f.path, "source": f.source, "status": f.status, "chunks": f.chunks, "error": f.error}
+                  for f in result.files],
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        for f in result.files:
+            if f.error:
+                _err(f.error)
+        counts: dict[str, int] = {}
+        for f in result.files:
+            counts[f.status] = counts.get(f.status, 0) + 1
+        state = "published" if result.published else "already up to date"
+        print(f"index {result.index_dir}: {state}; {result.reports} report(s), {result.total_chunks} chunks; "
+              + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+              + (f"; removed {', '.join(result.removed)}" if result.removed else "")
+              + f"; embedded {result.embedded_chunks} chunks in {result.seconds:.1f}s")
+    usable = result.reports > 0
+    if not usable or (args.strict and result.errors):
+        if not usable:
+            _err("no report could be indexed: check the paths and the errors above")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _format_hit(hit) -> str:
+    where = ", ".join(x for x in (hit.force or "", str(hit.year or ""), f"p. {hit.page}" if hit.page else "") if x)
+    text = " ".join(hit.text.split())
+    return (f"{hit.rank}. [{hit.score:.4f}] {hit.title} ({where})\n   § {' > '.join(hit.path)}\n"
+            f"   {text[:400]}{'…' if len(text) > 400 else ''}\n   ({hit.source}, chars {hit.start}-{hit.end}, "
+            f"{hit.chunk_id})")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.queries and args.query is None:
+        raise UsageError("give a question, e.g. inspectqa search \"How well does the force protect vulnerable "
+                         "people?\", or --queries FILE.jsonl")
+    filters = _filters(args)
+    searcher = _load_searcher(args.index_dir)
+    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None)]
+    from search.retriever import QueryError
+    from search.store import FilterError, Filters
+
+    failures = 0
+    for qid, question, item_filters in batch:
+        try:
+            use = Filters.from_dict(item_filters) if item_filters else filters
+            result = searcher.search(question, k=args.k, filters=use if not use.is_empty() else None)
+        except (QueryError, FilterError) as exc:
+            if not args.queries:
+                raise
+            failures += 1
+            _print_json({"id": qid, "query": question, "error": str(exc), "hits": []})
+            continue
+        if args.json:
+            data = {"query": result.query, "filters_used": result.filters_used, "notices": list(result.notices),
+                    "hits": [_hit_json(h) for h in result.hits]}
+            if qid is not None:
+                data = {"id": qid, **data}
+            _print_json(data)
+        else:
+            if result.filters_used:
+                print(f"searching {_describe_filters(result.filters_used)}")
+            for notice in result.notices:
+                print(f"note: {notice}")
+            for hit in result.hits:
+                print(_format_hit(hit))
+            if not result.hits:
+                print("no passages found")
+    return EXIT_FAILED if failures and failures == len(batch) else EXIT_OK
+
+
+def _hit_json(hit) -> dict[str, Any]:
+    return {"rank": hit.rank, "score": hit.score, "text": hit.text, "source": hit.source, "title": hit.title,
+            "force": hit.force, "year": hit.year, "report_type": hit.report_type, "section": hit.section,
+            "question": hit.question, "theme": hit.theme, "judgment": hit.judgment, "page": hit.page,
+            "start": hit.start, "end": hit.end, "chunk_id": hit.chunk_id}
+
+
+def _describe_filters(used: dict[str, Any]) -> str:
+    parts = []
+    for key in ("forces", "themes", "report_types", "judgments"):
+        if used.get(key):
+            parts.append(", ".join(used[key]))
+    if used.get("years"):
+        first, last = used["years"]
+        parts.append(str(first) if first == last else f"{first}–{last}" if last < 9999 else f"{first} onwards")
+    if used.get("prefer_years"):
+        parts.append("preferring " + ", ".join(map(str, used["prefer_years"])))
+    return "; ".join(parts)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if not args.queries and args.query is None:
+        raise UsageError("give a question, e.g. inspectqa ask \"What did HMIC find about missing children?\", "
+                         "or --queries FILE.jsonl")
+    from search.answer import answer
+    from search.llm import client_from_env
+    from search.retriever import QueryError
+    from search.store import FilterError, Filters
+
+    filters = _filters(args)
+    searcher = _load_searcher(args.index_dir)
+    llm = client_from_env()
+    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None)]
+    failures = 0
+    for qid, question, item_filters in batch:
+        try:
+            use = Filters.from_dict(item_filters) if item_filters else filters
+            result = answer(searcher, question, filters=use if not use.is_empty() else None, k=args.k, llm=llm)
+        except (QueryError, FilterError) as exc:
+            if not args.queries:
+                raise
+            failures += 1
+            _print_json({"id": qid, "question": question, "answer": None, "abstained": True, "reason": str(exc),
+                         "citations": []})
+            continue
+        if args.json:
+            data = result.to_dict()
+            data = {"id": qid, **data} if qid is not None else data
+            _print_json(data)
+            continue
+        if result.filters_used:
+            print(f"searching {_describe_filters(result.filters_used)}")
+        for notice in result.notices:
+            print(f"note: {notice}")
+        print()
+        print(result.text)
+        print()
+        for c in result.citations:
+            page = f", p. {c.page}" if c.page else ""
+            print(f"[{c.n}] {c.title} ({c.force}, {c.year}{page}) § {c.section}\n    \"{' '.join(c.quote.split())}\"\n"
+                  f"    {c.source}, chars {c.start}-{c.end}")
+        if result.abstained and result.passages:
+            print("Closest passages (they do not answer the question):")
+            for hit in result.passages[:3]:
+                print(_format_hit(hit))
+    return EXIT_FAILED if failures and failures == len(batch) else EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from search.evaluate import answer_metrics, evaluate_retrieval, load_questions
+
+    try:
+        questions = load_questions(args.questions)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.questions}: {exc.strerror or exc}") from exc
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    searcher = _load_searcher(args.index_dir)
+
+    def run(q, with_filters: bool):
+        result = searcher.search(q.question, k=args.k, filters=q.filters if with_filters and q.filters else None,
+                                 use_understanding=not with_filters or not q.filters)
+        return [(h.source, h.text) for h in result.hits]
+
+    report: dict[str, Any] = {"questions": len(questions), "k": args.k,
+                              "retrieval": evaluate_retrieval(run, questions, args.k)}
+    if args.answers:
+        from search.answer import answer
+
+        answers = {}
+        for q in questions:
+            a = answer(searcher, q.question)
+            answers[q.id] = {"abstained": a.abstained,
+                             "citations": [{"source": c.source, "quote": c.quote, "passage": c.passage}
+                                           for c in a.citations]}
+        report["answers"] = answer_metrics(questions, answers)
+        quotes_only = {i: {"abstained": v["abstained"],
+                           "citations": [{"source": c["source"], "quote": c["quote"]} for c in v["citations"]]}
+                       for i, v in answers.items()}
+        report["answers"]["quote_recall"] = answer_metrics(questions, quotes_only)["citation_recall"]
+    if args.baseline:
+        from search.baseline import NaiveIndex
+
+        naive = NaiveIndex.build(args.reports, searcher.embedder)
+        report["baseline_naive"] = evaluate_retrieval(
+            lambda q, _wf: [(s, t) for s, t, _ in naive.search(q.question, args.k)], questions, args.k)
+        report["baseline_naive"].pop("with_filters", None)
+    if args.json:
+        _print_json(report)
+        return EXIT_OK
+    _print_eval(report)
+    return EXIT_OK
+
+
+def _print_eval(report: dict[str, Any]) -> None:
+    def table(title: str, metrics: dict[str, Any]) -> None:
+        print(title)
+        rows = [("overall", metrics["overall"])] + sorted(metrics["by_kind"].items())
+        print(f"  {'kind':<12} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'mrr@10':>7}")
+        for name, m in rows:
+            print(f"  {name:<12} {m['n']:>3} {m['hit@1']:>6.3f} {m['hit@5']:>6.3f} {m['mrr@10']:>7.3f}")
+
+    table("retrieval, without the questions' filters", report["retrieval"]["without_filters"])
+    table("retrieval, with the questions' filters", report["retrieval"]["with_filters"])
+    misses = [q for q, r in report["retrieval"]["ranks"]["without_filters"].items() if not r or r > 5]
+    if misses:
+        print(f"  not in the top 5 (without filters): {', '.join(misses)}")
+    if "answers" in report:
+        a = report["answers"]
+        print(f"answers: citation recall {a['citation_recall']:.3f} (quote recall {a['quote_recall']:.3f}), "
+              f"abstention on unanswerable {a['abstention_on_unanswerable']:.3f}, wrong abstention "
+              f"{a['wrong_abstention']:.3f}")
+    if "baseline_naive" in report:
+        table("naive baseline (1,000-character splits, same model, FAISS flat)",
+              report["baseline_naive"]["without_filters"])
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from search.index_io import read_manifest
+
+    manifest = read_manifest(Path(args.index_dir))
+    if args.json:
+        _print_json(manifest)
+        return EXIT_OK
+    model = manifest["model"]
+    print(f"index {args.index_dir}: {manifest['counts']['reports']} report(s), {manifest['counts']['chunks']} chunks, "
+          f"built {manifest['created']} in {manifest['build_seconds']}s")
+    print(f"model {model['name']} ({model['backend']}, weights {model['fingerprint']}), index type "
+          f"{manifest['index_type']}, chunking {manifest['chunking']}")
+    for source, info in sorted(manifest["reports"].items(), key=lambda x: (x[1].get("force") or "", x[1].get("year") or 0)):
+        print(f"  {info.get('force') or '(no force)'} {info.get('year')} {info.get('report_type')}: {info.get('title')} "
+              f"[{source}, {info.get('chunks')} chunks]")
+    return EXIT_OK
+
+
+COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "eval": cmd_eval,
+            "status": cmd_status}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    for name in ("k",):
+        if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
+            _err(f"--{name} must be at least 1")
+            return EXIT_USAGE
+    from ingest.types import IngestError
+    from search.index_io import IndexError_
+    from search.retriever import QueryError
+    from search.store import FilterError
+
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except (QueryError, FilterError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    except (IndexError_, IngestError) as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err("interrupted: the previous index is unchanged")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
