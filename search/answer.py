@@ -314,7 +314,7 @@ def _year_outside(result: SearchResult, searcher: Searcher, passages: tuple[Hit,
 
 
 def answer(searcher: Searcher, question: str, filters: Filters | dict | None = None, *, k: int = 8,
-           llm: Any = None) -> Answer:
+           llm: Any = None, use_understanding: bool = True) -> Answer:
     """Answer ``question`` from the index with cited verbatim quotes, or abstain.
 
     Args:
@@ -323,12 +323,14 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
         filters: explicit filters (as for ``Searcher.search``).
         k: passages retrieved and returned with the answer.
         llm: an ``search.llm.LLMClient`` for written answers (None: extractive only).
+        use_understanding: apply the forces and years the question names (as ``Searcher.search``).
 
     Raises:
         QueryError, FilterError: as ``Searcher.search``.
     """
     vector = searcher.encode_query(" ".join(question.split())[:2000]) if question.strip() else None
-    result = searcher.search(question, k=max(k, 10), filters=filters, query_vector=vector)
+    result = searcher.search(question, k=max(k, 10), filters=filters, query_vector=vector,
+                             use_understanding=use_understanding)
     base = {"question": question, "filters_used": result.filters_used, "understood": result.understood,
             "notices": result.notices}
     if result.out_of_scope:
