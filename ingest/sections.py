@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from ingest.clean import Block, CleanDocument, clean_document, grade_of
@@ -134,6 +135,32 @@ class _Heading:
     judgment: str | None = None
 
 
+_OVERALL_SUMMARIES = {"summary", "executive summary", "overall summary"}
+_SENTENCE_GRADED = {"other", "question", "summary_of_findings"}
+_GRADE_SENTENCE_RE = re.compile(  # the first sentence under a graded area states its grade
+    r"^[^.?!\n]{0,120}?\b(?:(?:is|are|was|were|remains?|(?:has been|was) (?:judged|graded)(?: as| to be)?)\s+"
+    r"(outstanding|good|adequate|inadequate)|(requires? improvement))\s+(?:at|in)\b",
+    re.I,
+)
+
+
+def _stated_grade(blocks: list[Block], index: int, kinds: dict[int, str], sentences: bool) -> str | None:
+    """The grade printed just below heading ``index``: a grade line (perhaps under an 'Overall judgment'
+    label), or when ``sentences`` and the heading is no question, a first sentence stating one
+    ('Kent Police requires improvement at investigating crime.')."""
+    sentences = sentences and not blocks[index].text.rstrip().endswith("?")
+    for k in range(index + 1, min(index + 4, len(blocks))):
+        if k in kinds:
+            return None
+        if grade := grade_of(blocks[k].text):
+            return grade
+        if sentences and blocks[k].kind == "para" and (match := _GRADE_SENTENCE_RE.match(blocks[k].text)):
+            return grade_of(match.group(1) or match.group(2))
+        if _norm(blocks[k].text) not in _LABELS:
+            return None
+    return None
+
+
 _OVERALL_RE = re.compile(r"keeping people safe and reducing crime|^overview|overall", re.I)
 
 
@@ -156,10 +183,15 @@ def _primary_questions(blocks: list[Block], kinds: dict[int, str], toc: set[str]
 def _rank_headings(blocks: list[Block], kinds: dict[int, str], toc: set[str]) -> list[_Heading]:
     """Give each heading a depth: 1 for document parts and graded questions, 2 for
     sub-questions and the findings under a question, 3 for questions under those."""
-    hint_levels = sorted({b.hint_level for b in blocks if b.hint_level is not None})
+    hinted = [i for i in sorted(kinds) if blocks[i].hint_level is not None]
+    hint_levels = sorted({blocks[i].hint_level for i in hinted})
+    if len(hint_levels) > 1 and [blocks[i].hint_level for i in hinted].count(hint_levels[0]) == 1 \
+            and blocks[hinted[0]].hint_level == hint_levels[0]:
+        hint_levels.pop(0)  # a single top heading first (a web page's h1) is the title: rank from the next level
     primaries = _primary_questions(blocks, kinds, toc)
     headings: list[_Heading] = []
     in_summary = False  # overview pages repeat the graded questions with their grades
+    remaining = Counter(_norm(blocks[i].text) for i in kinds)  # a heading still to come again is a repeat
     parent_kind: str | None = None  # kind of the current depth-1 heading
     for index in sorted(kinds):
         block, kind = blocks[index], kinds[index]
@@ -167,14 +199,20 @@ def _rank_headings(blocks: list[Block], kinds: dict[int, str], toc: set[str]) ->
         norm = _norm(text)
         nxt = blocks[index + 1] if index + 1 < len(blocks) else None
         graded_next = nxt is not None and grade_of(nxt.text) is not None
+        if kind == "other" and not graded_next:  # 'Kent Police is adequate at investigating crime.'
+            graded_next = _stated_grade(blocks, index, kinds, sentences=True) is not None
+        remaining[norm] -= 1
+        repeated_later = remaining[norm] > 0
         if kind == "other" and graded_next:
             kind = "question"  # graded areas without a question mark, as in PEEL 2021/22
         if block.hint_level is not None and hint_levels:
-            rank = min(3, hint_levels.index(block.hint_level) + 1)
+            rank = min(3, hint_levels.index(block.hint_level) + 1) if block.hint_level in hint_levels else 1
+        elif kind == "summary" and norm not in _OVERALL_SUMMARIES and parent_kind == "question":
+            rank = 2  # 'Main findings' of a graded area
         elif kind in {"overview", "summary", "introduction", "contents", "data", "annex"}:
             rank = 1
         elif kind == "question" and (index in primaries or (graded_next and not _OVERALL_RE.search(norm))):
-            rank = 2 if in_summary else 1
+            rank = 2 if in_summary and repeated_later else 1
         elif kind == "question" and _OVERALL_RE.search(norm):
             rank, kind = 1, "overview"
         elif kind == "question":
@@ -271,15 +309,17 @@ def _place_footnotes(cleaned: CleanDocument, kinds: dict[int, str]) -> list[Bloc
     blocks = list(cleaned.blocks)
     heading_at = sorted(kinds)
     inserts: dict[int, list[Block]] = {}
+    first_marker: dict[int, int] = {}  # footnote number -> first block carrying its marker
+    for i, block in enumerate(blocks):
+        if block.kind != "toc":
+            for match in FOOTNOTE_MARKER_RE.finditer(block.text):
+                for number in marker_numbers(match.group()):
+                    first_marker.setdefault(number, i)
+    position = {id(b): i for i, b in enumerate(blocks)}
     for note in sorted(cleaned.footnotes, key=lambda n: n.number):
-        home = next(
-            (i for i, b in enumerate(blocks)
-             if b.kind not in {"toc"} and any(note.number in marker_numbers(m.group())
-                                                for m in FOOTNOTE_MARKER_RE.finditer(b.text))),
-            None,
-        )
+        home = first_marker.get(note.number)
         if home is None and note.after is not None:
-            home = next((i for i, b in enumerate(blocks) if b is note.after), None)
+            home = position.get(id(note.after))
         home = len(blocks) - 1 if home is None else home
         slot = next((h for h in heading_at if h > home), len(blocks))
         inserts.setdefault(slot, []).append(
@@ -314,17 +354,8 @@ def find_sections(raw: RawDocument) -> SectionedText:
     text, spans, pages = _compose(blocks)
     headings = _rank_headings(blocks, kinds, toc)
 
-    # Grades printed just below a heading (or below 'Overall judgment') belong to it.
     for h in headings:
-        for k in range(h.index + 1, min(h.index + 4, len(blocks))):
-            if k in kinds:
-                break
-            grade = grade_of(blocks[k].text)
-            if grade:
-                h.judgment = grade
-                break
-            if _norm(blocks[k].text) not in _LABELS:
-                break
+        h.judgment = _stated_grade(blocks, h.index, kinds, sentences=h.kind in _SENTENCE_GRADED)
 
     sections: list[Section] = []
     stack: list[_Heading] = []
