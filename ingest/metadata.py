@@ -39,6 +39,7 @@ _THEME_TERMS: dict[str, dict[str, float]] = {
         "investigat": 2, "offender": 1.5, "re-offending": 2, "reoffending": 2, "outcome": 1, "charge": 1,
         "forensic": 1.5, "digital evidence": 2, "suspect": 1.5, "bail": 1.5, "integrated offender management": 2,
         "justice": 1, "case file": 1, "detective": 1.5, "prosecut": 1, "sex offender": 1.5, "mappa": 2,
+        "managing offenders": 3,
     },
     "vulnerability": {
         "vulnerab": 2.5, "safeguard": 2, "domestic abuse": 2.5, "missing": 2, "child sexual exploitation": 2.5,
@@ -59,16 +60,19 @@ _THEME_TERMS: dict[str, dict[str, float]] = {
         "efficien": 2.5, "demand": 2, "resource": 1.5, "budget": 2.5, "savings": 2.5, "cost": 2, "financial": 2,
         "spending": 2, "value for money": 3, "freeing up time": 3, "technology": 1, "austerity": 2,
         "collaboration": 1, "workforce plan": 1.5, "mobile": 1,
+        "understand demand": 3, "planning for the future": 3, "plan for the future": 3, "future demand": 2,
+        "strategic planning": 2.5, "organisational management": 2, "force management": 2,
     },
     "legitimacy": {
         "legitima": 3, "fairness": 2.5, "respect": 1.5, "ethical": 2.5, "ethics": 2.5, "stop and search": 3,
         "use of force": 3, "complaint": 2, "corruption": 2.5, "integrity": 1.5, "professional standards": 2,
         "taser": 2, "public confidence": 1.5, "equality": 1.5, "diversity": 1.5, "discrimination": 2,
+        "police powers": 3, "public treatment": 3, "treatment of the public": 3, "treating the public": 3,
     },
     "crime_recording": {
         "crime recording": 3, "crime-recording": 3, "crime data": 3, "data integrity": 3, "recorded crime": 1,
         "home office counting rules": 3, "hocr": 3, "national crime recording standard": 3, "ncrs": 3,
-        "under-record": 3, "audit": 1,
+        "under-record": 3, "audit": 1, "recording data": 3, "data about crime": 3,
     },
     "custody": {
         "custody": 3, "detainee": 3, "cell": 1.5, "strip search": 2.5, "pace": 1, "appropriate adult": 2.5,
@@ -77,11 +81,11 @@ _THEME_TERMS: dict[str, dict[str, float]] = {
     "leadership_workforce": {
         "leadership": 3, "leader": 2, "workforce": 2, "wellbeing": 2.5, "well-being": 2.5, "training": 1,
         "culture": 1.5, "recruit": 2, "promotion": 2, "staff survey": 2, "chief officer": 1, "talent": 2,
-        "supervisor": 1, "morale": 2,
+        "supervisor": 1, "morale": 2, "workplace": 2.5,
     },
 }
 _THEME_PATTERNS = {
-    theme: [(re.compile(r"(?<![\w-])" + re.escape(term)), weight) for term, weight in terms.items()]
+    theme: [(term, re.compile(r"(?<![\w-])" + re.escape(term)), weight) for term, weight in terms.items()]
     for theme, terms in _THEME_TERMS.items()
 }
 
@@ -105,14 +109,30 @@ _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
      "november", "december"], start=1)}
 _MONTH_RE = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
-_FULL_DATE_RE = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH_RE})\s+((?:19|20)\d\d)\b", re.I)
-_MONTH_YEAR_RE = re.compile(rf"(?<![\d\w])({_MONTH_RE})\s+((?:19|20)\d\d)\b", re.I)
-_YEAR_RE = re.compile(r"(?<![\d/])((?:19|20)\d\d)(?:\s*[/–-]\s*(\d\d(?:\d\d)?))?(?![\d])")
-_FORCE_LINE_RE = re.compile(
-    r"(?:an inspection of|inspection of|report on|visit to police custody suites in|custody suites in|"
-    r"chief constable\s*[–—-]|commissioner of|constabulary:|police:)\s*(?:the\s+)?(.{3,80})",
-    re.I,
-)
+_DAY_RE = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE_RE = re.compile(  # '3 September 2014', 'February 2016', and ranges '12–23 March 2018', '28 Feb – 9 March 2018'
+    rf"(?<![\w])(?P<range>{_DAY_RE}(?:\s+{_MONTH_RE}(?:\s+(?:19|20)\d\d)?)?\s*(?:[–—-]|to)\s*)?"
+    rf"(?:(?P<day>{_DAY_RE})\s+)?(?P<month>{_MONTH_RE})\s+(?P<year>(?:19|20)\d\d)\b", re.I)
+_YEAR_RE = re.compile(r"(?<![\d/£$,.])((?:19|20)\d\d)(?:\s*[/–-]\s*(\d\d(?:\d\d)?))?(?![\d,%])")
+_COPYRIGHT_RE = re.compile(r"^(?:©|\(c\)|crown copyright)\s*(?:[A-Za-z&' ]+\s)?((?:19|20)\d\d)", re.I)
+_STOP_RE = re.compile(  # lines (or the rest of a merged cover line) that end a title
+    r"(?:^|(?<=\s))(?:©|\(c\)\s|ISBN\b|www\.|https?://|Contents$|Table of contents|Published\b|Publication date|"
+    r"by (?:HM|Her Majesty['’]s) Inspectorate|Presented to Parliament|(?:HM|Her Majesty['’]s) (?:Chief )?Inspector(?:ate)?\b|"
+    rf"(?:{_DAY_RE}\s*(?:[–—-]\s*{_DAY_RE}\s+)?)?{_MONTH_RE}\s+(?:19|20)\d\d\b)", re.I)
+_TITLE_START_RE = re.compile(
+    r"^(?:PEEL\b|Police (?:effectiveness|efficiency|legitimacy|leadership)\b|Report on an?\b.{0,60}\binspection|"
+    r"Crime[- ](?:data integrity|recording|inspection)\b|State of Policing\b|Core business\b|Making best use\b|"
+    r"Stop and search\b|.{0,120}?\b(?:inspection|review|approach to|report on)\b)", re.I)
+_CONTINUES_RE = re.compile(  # a cover line that carries on the title above it
+    r"^(?:(?:an? )?(?:inspection|national|review|thematic|joint)\b|(?:police )?(?:effectiveness|efficiency|legitimacy|"
+    r"leadership)\b|\(|the annual assessment|(?:19|20)\d\d\b)", re.I)
+_CONNECTOR_RE = re.compile(r"(?:\b(?:of|in|to|and|for|the|on|at|by|into|with|a|an)|[:–—,-])$", re.I)
+_DEAR_RE = re.compile(r"^dear\s+\w+", re.I)
+_CLOSING_RE = re.compile(r"\byours (?:sincerely|faithfully)\b", re.I)
+_NATIONAL_RE = re.compile(r"\b(?:all|each of the|the) 43 (?:police )?forces\b|\b43 (?:territorial )?police forces\b"
+                          r"|\bnational (?:overview|report|thematic)\b", re.I)
+_NATIONAL_FORCE_COUNT = 8
+"""A report naming this many different forces (and none in its title) is about policing nationally."""
 
 
 def theme_scores(text: str) -> Counter[str]:
@@ -120,8 +140,8 @@ def theme_scores(text: str) -> Counter[str]:
     low = text.lower()
     scores: Counter[str] = Counter()
     for theme, patterns in _THEME_PATTERNS.items():
-        for pattern, weight in patterns:
-            hits = len(pattern.findall(low))
+        for term, pattern, weight in patterns:
+            hits = len(pattern.findall(low)) if term in low else 0  # the substring test skips most terms fast
             if hits:
                 scores[theme] += weight * min(hits, 5)
     return scores
@@ -172,136 +192,169 @@ class DocumentFacts:
     warnings: tuple[str, ...] = ()
 
 
+def _clean_line(line: str) -> str:
+    """One line without footnote markers, dot leaders or a contents page number."""
+    line = " ".join(strip_markers(line).split())
+    return re.sub(r"\s*\.{3,}\s*\d*$|\s*\.{3,}", "", line).strip()
+
+
 def _front_lines(text: str, limit: int = 40) -> list[str]:
-    lines = [" ".join(strip_markers(line).split()) for line in text.split("\n")]
-    return [line for line in lines if line][:limit]
+    """The cover and front matter: the first ``limit`` lines, up to a 'Contents' line when there is one."""
+    lines = [line for line in map(_clean_line, text[:20000].split("\n")) if line][:limit]
+    contents = next((i for i, line in enumerate(lines) if line.lower() in {"contents", "table of contents"}), 0)
+    return lines[:contents] if contents >= 2 else lines
 
 
-def _iso_date(text: str) -> tuple[str | None, int | None]:
-    """First full or month-year date in ``text``: ('2014-09-03', 2014)."""
-    full = _FULL_DATE_RE.search(text)
-    month = _MONTH_YEAR_RE.search(text)
-    if full and (not month or full.start() <= month.start()):
-        day, mon, year = full.groups()
-        return f"{year}-{_MONTHS[mon.lower()]:02d}-{int(day):02d}", int(year)
-    if month:
-        mon, year = month.groups()
-        return f"{year}-{_MONTHS[mon.lower()]:02d}", int(year)
-    return None, None
+def _is_sentence(line: str) -> bool:
+    return line.endswith((".", ";")) and len(line.split()) > 12
 
 
-def _title(lines: list[str], sections: tuple[Section, ...]) -> str:
-    """The report's title: PEEL/inspection title lines on the cover, the subject of a letter,
-    else the first heading."""
-    for i, line in enumerate(lines[:15]):
-        if re.match(r"^(?:PEEL\b|Police (?:effectiveness|efficiency|legitimacy|leadership)\b)", line, re.I):
-            title = line
-            if i + 1 < len(lines) and re.match(r"^(?:an inspection of|police effectiveness|police efficiency|"
-                                               r"police legitimacy|effectiveness|efficiency|legitimacy)", lines[i + 1], re.I):
-                title = f"{title} – {lines[i + 1]}"
-                if i + 2 < len(lines) and re.match(r"^an inspection of", lines[i + 2], re.I):
-                    title = f"{title} – {lines[i + 2]}"
-            return title
-        if re.match(r"^(?:report on an? (?:unannounced|announced)|.*\binspection\b.*\b(?:of|into)\b)", line, re.I) \
-                and len(line.split()) <= 30 and not line.endswith("."):
-            return line
+def _dates(lines: list[str]) -> list[re.Match[str]]:
+    """Dates printed on cover or letter lines (not inside sentences), in order."""
+    return [m for line in lines if not _is_sentence(line) for m in _DATE_RE.finditer(line)]
+
+
+def _iso(match: re.Match[str]) -> str:
+    month = _MONTHS[match.group("month").lower()]
+    day = re.match(r"\d+", match.group("day") or "")
+    return f"{match.group('year')}-{month:02d}" + (f"-{int(day.group()):02d}" if day else "")
+
+
+def _is_force_line(line: str) -> bool:
+    return len(line.split()) <= 6 and canonical_force(line) is not None
+
+
+def _join_title(parts: list[str]) -> str:
+    """Cover lines joined into one title: ' – ' between parts, a space inside a wrapped phrase."""
+    title = parts[0]
+    for part in parts[1:]:
+        wrapped = part[:1].islower() or part[:1].isdigit() or part.startswith("(") or _CONNECTOR_RE.search(title)
+        title += (" " if wrapped else " – ") + part
+    return title
+
+
+def _tidy_title(title: str) -> str:
+    """Cut a merged cover line at its date, copyright or ISBN; mark the parts of a PEEL title with dashes."""
+    stop = _STOP_RE.search(title, 1)
+    title = (title[:stop.start()] if stop else title).strip()
+    title = re.sub(r"(?<=[\w)])\s+(?=An inspection of\b)", " – ", title)
+    title = re.sub(r"^(PEEL\s+(?:19|20)\d\d\s*[/–-]\s*\d\d)\s+(?=Police\b)", r"\1 – ", title)
+    for mention in find_forces(title)[::-1]:  # 'Crime inspection 2014 Kent Police' -> '... 2014 – Kent Police'
+        before, after = title[:mention.start].rstrip(), title[mention.end:]
+        if mention.start == 0 and re.match(r"\s+[A-Z]", after):
+            title = f"{title[:mention.end]} –{after}"
+        elif mention.end == len(title) and before and not _CONNECTOR_RE.search(before) and before[-1].isalnum():
+            title = f"{before} – {title[mention.start:]}"
+    return " ".join(title.split()).strip(" –—-:,")
+
+
+def _cover_title(lines: list[str]) -> str | None:
+    """The title on the cover: the first line shaped like an inspection report title, with a force name
+    just above it and the lines that carry it on ('An inspection of ...', a wrapped phrase)."""
+    for i, line in enumerate(lines):
+        if not _TITLE_START_RE.match(line) or _STOP_RE.match(line) or _is_sentence(line) or len(line.split()) > 30:
+            continue
+        parts = [lines[i - 1], line] if i and _is_force_line(lines[i - 1]) else [line]
+        for nxt in lines[i + 1:i + 5]:
+            if _STOP_RE.match(nxt) or _is_sentence(nxt) or len(nxt.split()) > 20 or nxt.endswith("."):
+                break
+            if not (nxt[:1].islower() or _CONTINUES_RE.match(nxt) or _is_force_line(nxt) or _CONNECTOR_RE.search(parts[-1])):
+                break
+            parts.append(nxt)
+        return _tidy_title(_join_title(parts))
+    return None
+
+
+def _letter_subject(lines: list[str], dear: int) -> str | None:
+    """The subject line printed after 'Dear ...' (and a wrapped second line), if there is one."""
+    parts: list[str] = []
+    for line in lines[dear + 1:dear + 3]:
+        if _is_sentence(line) or line.endswith(".") or len(line.split()) > 25 or _STOP_RE.match(line):
+            break
+        if parts and not (line[:1].islower() or _CONNECTOR_RE.search(parts[-1])):
+            break
+        parts.append(line)
+    return _tidy_title(_join_title(parts)) if parts else None
+
+
+def _fallback_title(lines: list[str], sections: tuple[Section, ...]) -> str:
     for section in sections:
-        if section.kind != "front_matter" and section.heading and section.kind not in {"contents"}:
+        if section.kind not in {"front_matter", "contents"}:
             if ":" in section.heading or "inspection" in section.heading.lower():
                 return section.heading
             break
     for line in lines[:10]:
-        if 2 <= len(line.split()) <= 25 and not re.match(r"^(?:©|isbn|www|contents)", line, re.I):
-            return line
+        if 2 <= len(line.split()) <= 25 and not _STOP_RE.match(line) and not _is_sentence(line):
+            return _tidy_title(line)
     return lines[0] if lines else "Untitled report"
 
 
-def _report_type(title: str, front: str, body: str, is_letter: bool) -> str:
+def _mentions(text: str) -> Counter[str]:
+    """Force mentions by full name, or all mentions when no full name is used."""
+    found = find_forces(text)
+    return Counter(m.force for m in found if m.full_name) or Counter(m.force for m in found)
+
+
+def _force(text: str, title: str, address: list[str], front: list[str]) -> str | None:
+    """The force a report is about: the one its title names, else the addressee of a letter, else the one
+    its cover names, else the one named far more often than any other; None for reports on many forces."""
+    for candidates in ([title], address, front):
+        for line in candidates:
+            if found := find_forces(line):
+                return ([m for m in found if m.full_name] or found)[0].force
+    counts = _mentions(text)
+    if not counts or len(counts) >= _NATIONAL_FORCE_COUNT or _NATIONAL_RE.search(text[:8000]):
+        return None
+    (best, n), *rest = counts.most_common(2)
+    return best if n >= 3 and n >= 2 * (rest[0][1] if rest else 0) else None
+
+
+def _report_type(title: str, force: str | None, is_letter: bool) -> str:
     t = title.lower()
-    f = front.lower()
-    if "custody" in t:
-        return "custody"
-    if "crime data integrity" in t or "crime recording" in t or "data integrity" in t:
-        return "crime_data_integrity"
-    if "peel" in t or "police effectiveness" in t or "police efficiency" in t or "police legitimacy" in t:
-        pillars = [p for p in ("effectiveness", "efficiency", "legitimacy", "leadership") if p in t]
-        if "vulnerability" in t:
-            return "vulnerability"
-        if len(pillars) == 1:
-            return f"peel_{pillars[0]}"
-        return "peel"
-    if "vulnerab" in t:
-        return "vulnerability"
     if is_letter:
         return "letter"
-    if "core business" in t or "crime inspection" in t or "crime inspection" in f[:400]:
+    if "custody" in t:
+        return "custody"
+    if re.search(r"crime[- ]data integrity|crime[- ]recording|data integrity", t):
+        return "crime_data_integrity"
+    if force and re.search(r"\bpeel\b|police (?:effectiveness|efficiency|legitimacy|leadership)", t):
+        if "vulnerability" in t:
+            return "vulnerability"
+        pillars = [p for p in ("effectiveness", "efficiency", "legitimacy", "leadership") if p in t]
+        return f"peel_{pillars[0]}" if len(pillars) == 1 else "peel"
+    if force and re.search(r"vulnerab|domestic abuse|child protection|missing children|sexual exploitation", t):
+        return "vulnerability"
+    if force and re.search(r"core business|crime inspection", t):
         return "crime_inspection"
-    if any(word in t for word in ("national", "thematic", "review of", "all forces", "police service")):
+    if force is None or re.search(r"\bnational\b|thematic|state of policing|all forces|police service", t):
         return "thematic"
     return "other"
 
 
-def _year(title: str, front_lines: list[str], published_year: int | None, letter_date_year: int | None) -> int | None:
-    """Inspection year: the year in the title ('PEEL 2018/19' -> 2018), else the letter's date,
-    else the date of the report."""
-    for match in _YEAR_RE.finditer(title):
-        return int(match.group(1))
-    if letter_date_year:
-        return letter_date_year
-    for line in front_lines[:20]:
-        if re.search(r"inspection|visit|fieldwork", line, re.I):
-            match = _YEAR_RE.search(line)
-            if match:
-                return int(match.group(1))
-    return published_year
-
-
-def _force(text: str, front: str, title: str) -> tuple[str | None, list[str]]:
-    """The force a report is about: the one the cover or salutation names, else the one named
-    far more often than any other; None for reports about many forces."""
-    warnings: list[str] = []
-    for source in (title, front):
-        for match in _FORCE_LINE_RE.finditer(source):
-            mentions = find_forces(match.group(1))
-            if mentions and mentions[0].start <= 3:
-                return mentions[0].force, warnings
-    counts = Counter(m.force for m in find_forces(text) if m.full_name)
-    if not counts:
-        counts = Counter(m.force for m in find_forces(text))
-    if counts:
-        (best, n), *rest = counts.most_common(2)
-        runner = rest[0][1] if rest else 0
-        if n >= 3 and n >= 2 * runner:
-            return best, warnings
-    warnings.append("no single police force recognised in the text: force left empty")
-    return None, warnings
-
-
 def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
-    """Title, force, year, publication date and report type of a report from its text."""
+    """Title, force, year, publication date and report type of a report, read from its text.
+
+    Year: the inspection year its title names ('PEEL: Police effectiveness 2015' is 2015 though
+    published in 2016; 'PEEL 2018/19' is 2018), else the year of the letter's date, else of the first
+    date on the cover (a custody report's inspection dates), else of its copyright line.
+    """
     lines = _front_lines(text)
-    front = "\n".join(lines)
-    is_letter = bool(re.search(r"^dear\s+\w+", front, re.I | re.M)) and bool(
-        re.search(r"yours (?:sincerely|faithfully)", text[-3000:], re.I)
-    )
-    title = _title(lines, sections)
-    published, published_year = None, None
-    letter_year = None
-    for line in lines[:25]:
-        if re.match(rf"^(?:published\s*:?\s*)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+)?{_MONTH_RE}\s+\d{{4}}$", line, re.I):
-            published, published_year = _iso_date(line)
-            break
-    if is_letter:
-        letter_year = published_year
-    force, warnings = _force(text, front, title)
-    return DocumentFacts(
-        title=title,
-        force=force,
-        year=_year(title, lines, published_year, letter_year),
-        published=published,
-        report_type=_report_type(title, front, text, is_letter),
-        warnings=tuple(warnings),
-    )
+    dear = next((i for i, line in enumerate(lines[:30]) if _DEAR_RE.match(line)), None)
+    is_letter = dear is not None and bool(_CLOSING_RE.search(text, text.find(lines[dear])))
+    address = lines[:dear] if is_letter else []
+    cover = lines if not is_letter else lines[dear + 1:]
+    title = (_letter_subject(lines, dear) if is_letter else _cover_title(cover)) or ""
+    force = _force(text, title, address, [line for line in cover[:15] if len(line.split()) <= 12 and line[-1:] != "."])
+    if not title:
+        title = f"Letter to {force}" if is_letter and force else _fallback_title(lines, sections)
+    dates = _dates(address if is_letter else lines)
+    published = next((_iso(m) for m in dates if not m.group("range")), None)
+    year = next((int(m.group(1)) for m in _YEAR_RE.finditer(title)), None)
+    year = year or next((int(m.group("year")) for m in dates), None)
+    year = year or next((int(m.group(1)) for line in lines if (m := _COPYRIGHT_RE.match(line))), None)
+    warnings = () if force else ("no single police force recognised in the text: force left empty",)
+    return DocumentFacts(title=title, force=force, year=year, published=published,
+                         report_type=_report_type(title, force, is_letter), warnings=warnings)
 
 
 def canonical_or_none(name: str | None) -> str | None:
