@@ -56,7 +56,7 @@ _BINARY_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"),
                  (b"7z\xbc\xaf", "a 7-Zip archive"), (b"\x7fELF", "a program"), (b"MZ", "a Windows program"))
 _TEXT_LIKE_UNSUPPORTED = ((b"{\\rtf", "an RTF document"), (b"%!PS", "a PostScript file"))
 _HTML_START = re.compile(r"(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.S)
-_HTML_TAG = re.compile(r"<(?:html|head|body|h[1-4]|p)(?:\s[^<>]*)?>")
+_HTML_TAG = re.compile(r"<(?:html|head|body|h[1-4]|p|div|section|article|main|table|ul|ol)(?:\s[^<>]*)?>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
