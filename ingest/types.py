@@ -18,7 +18,8 @@ class IngestError(Exception):
     """A file could not be read as a report. The message names the file and says what to do."""
 
     def __init__(self, source: str, message: str) -> None:
-        super().__init__(f"{source}: {message}")
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in source)  # a name may hold a newline
+        super().__init__(f"{shown}: {message}")
         self.source = source
         self.reason = message
 
