@@ -313,6 +313,7 @@ def build_index(
             result.files.append(FileOutcome(item.path, Path(item.path).name, "error", item.error))
         reuse: list[str] = []  # sources whose rows are copied from the old generation
         new_reports: list[tuple[Report, str]] = []
+        chunked: dict[str, list[Chunk]] = {}
         seen: dict[str, str] = {}
         for n, file in enumerate(files):
             if progress:
@@ -337,6 +338,7 @@ def build_index(
                 continue
             try:
                 report = ingest_path(file)
+                chunked[source] = _chunk(report, params)
             except IngestError as exc:
                 if old:  # keep the version indexed before rather than lose it
                     reuse.append(source)
@@ -363,7 +365,7 @@ def build_index(
         new_chunks: list[Chunk] = []
         counts: dict[str, int] = {}
         for report, _path in new_reports:
-            chunks = chunk_report(report, params)
+            chunks = chunked[report.meta.source]
             counts[report.meta.source] = len(chunks)
             new_chunks.extend(chunks)
             if on_report:
@@ -428,6 +430,15 @@ def build_index(
         result.total_chunks = manifest["counts"]["chunks"]
         result.seconds = time.monotonic() - started
         return result
+
+
+def _chunk(report: Report, params: ChunkingParams) -> list[Chunk]:
+    """A report's chunks; a chunking failure is that file's IngestError, so the build goes on."""
+    try:
+        return chunk_report(report, params)
+    except Exception as exc:
+        raise IngestError(report.meta.source, f"could not be cut into chunks ({type(exc).__name__}: {exc}); "
+                                              "please report this file") from exc
 
 
 def _copy_reused(old_store: Path, new_store: Path, sources: list[str]) -> tuple[list[int], list[int]]:
