@@ -328,6 +328,11 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     Raises:
         QueryError, FilterError: as ``Searcher.search``.
     """
+    from search.findings import grade_answer  # questions about grades: answered from the structured grades
+
+    graded = grade_answer(searcher, question, filters)
+    if graded is not None:
+        return graded
     vector = searcher.encode_query(" ".join(question.split())[:2000]) if question.strip() else None
     result = searcher.search(question, k=max(k, 10), filters=filters, query_vector=vector,
                              use_understanding=use_understanding)
@@ -357,7 +362,9 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
                       citations=(), passages=passages, abstained=True, reason=reason, **base)
 
     lexical = searcher._state.lexical
-    query_idf = lexical.idf(lexical.query_tokens(question))
+    # All the question's terms count, those the reports never use too (at the highest idf):
+    # otherwise 'What is the capital of France?' covers its only known term, 'capital', fully.
+    query_idf = lexical.idf(tokenize([question])[0])
     candidates = _candidates(searcher, passages[:PASSAGES], vector, query_idf)
     _attach_headers(searcher, candidates)
     years_named = set(result.understood.get("years") or [])

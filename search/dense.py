@@ -74,9 +74,13 @@ class FaissIndex:
     def load(cls, path: Path, vectors: np.ndarray, kind: str) -> FaissIndex:
         import faiss
 
+        if kind not in INDEX_TYPES:
+            raise ValueError(f"unknown index type {kind!r}")
         index = faiss.read_index(str(path))
         if index.ntotal != len(vectors):
             raise ValueError(f"{path.name} holds {index.ntotal} vectors but the store has {len(vectors)}")
+        if vectors.ndim != 2 or index.d != vectors.shape[1]:
+            raise ValueError(f"{path.name} holds {index.d}-dimensional vectors, vectors.npy {vectors.shape[1:]}")
         if kind == "hnsw":
             faiss.downcast_index(index).hnsw.efSearch = 128
         return cls(index, vectors, kind)

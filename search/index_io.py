@@ -67,6 +67,10 @@ class IndexLockedError(IndexError_):
     pass
 
 
+class IndexWriteError(IndexError_):
+    """The new index could not be written (disk full, no permission); the published one is unchanged."""
+
+
 @dataclass(frozen=True)
 class FileOutcome:
     """What a build did with one input file."""
@@ -141,7 +145,7 @@ def check_compatible(manifest: dict[str, Any], embedder: Embedder, params: Chunk
     if manifest.get("schema") != SCHEMA_VERSION:
         raise IndexIncompatibleError(f"the index in {index_dir} has schema {manifest.get('schema')}, this version "
                                      f"reads schema {SCHEMA_VERSION}: {rebuild}")
-    model = manifest.get("model", {})
+    model = manifest.get("model") if isinstance(manifest.get("model"), dict) else {}
     if model.get("name") != embedder.name or model.get("fingerprint") != embedder.fingerprint:
         raise IndexIncompatibleError(
             f"the index in {index_dir} was built with model {model.get('name')} ({model.get('fingerprint')}), "
@@ -175,9 +179,13 @@ def index_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
 
     ``wait_seconds`` > 0 waits that long for another build to finish first.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
     lock_path = index_dir / ".lock"
-    handle = lock_path.open("a+")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = lock_path.open("a+")
+    except OSError as exc:
+        raise IndexWriteError(f"cannot write to the index folder {index_dir} ({exc.strerror or exc}): choose a "
+                              "writable folder with --index-dir") from exc
     deadline = time.monotonic() + wait_seconds
     try:
         while True:
@@ -228,11 +236,15 @@ def _fsync_tree(folder: Path) -> None:
 
 def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, ensure_ascii=False)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, ensure_ascii=False)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -300,8 +312,9 @@ def build_index(
             old_manifest = read_manifest(index_dir)
             old_dir = generation_dir(index_dir, old_manifest)
             check_compatible(old_manifest, embedder, params, index_dir)
-            if old_manifest.get("index_type") != index_type or not (old_dir / "chunks.sqlite").exists():
-                raise IndexIncompatibleError("index type changed")
+            if (old_manifest.get("index_type") != index_type or not (old_dir / "chunks.sqlite").exists()
+                    or not _vectors_readable(old_dir, old_manifest)):
+                raise IndexIncompatibleError("index type changed, or the old generation is damaged")
         except IndexError_:
             old_manifest = old_manifest if old_dir and old_dir.exists() else None
             rebuild = True
@@ -386,8 +399,8 @@ def build_index(
 
         generation = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         tmp_dir = index_dir / f".tmp-{generation}"
-        tmp_dir.mkdir(parents=True)
         try:
+            tmp_dir.mkdir(parents=True)
             store_path = tmp_dir / "chunks.sqlite"
             report_paths = {r.meta.source: p for r, p in new_reports}
             reused_rows, reused_sids = (
@@ -398,9 +411,9 @@ def build_index(
                              sentence_offset=len(reused_sids))
             vectors, sentence_vectors = vectors_new, sentence_vectors_new
             if reused_rows:
-                old_vectors = np.load(old_dir / "vectors.npy", mmap_mode="r")
+                old_vectors = np.load(old_dir / "vectors.npy", mmap_mode="r", allow_pickle=False)
                 vectors = np.vstack([np.asarray(old_vectors[reused_rows]), vectors_new])
-                old_sentences = np.load(old_dir / "sentences.npy", mmap_mode="r")
+                old_sentences = np.load(old_dir / "sentences.npy", mmap_mode="r", allow_pickle=False)
                 sentence_vectors = np.vstack([np.asarray(old_sentences[reused_sids], dtype=np.float32),
                                               sentence_vectors_new])
             np.save(tmp_dir / "vectors.npy", vectors.astype(np.float32))
@@ -420,8 +433,14 @@ def build_index(
             _fsync_tree(tmp_dir)
             os.replace(tmp_dir, index_dir / generation)
             _write_json_atomic(index_dir / MANIFEST, manifest)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(tmp_dir, ignore_errors=True)
+            _drop_unpublished(index_dir, generation)
+            if isinstance(exc, OSError | sqlite3.Error):
+                raise IndexWriteError(
+                    f"could not write the new index in {index_dir} ({type(exc).__name__}: {exc}): check there is "
+                    "free disk space and the folder is writable, then run the build again; the published index "
+                    "is unchanged") from exc
             raise
         _clean_stale(index_dir, keep={generation, old_dir.name if old_dir else ""})
         result.generation = generation
@@ -430,6 +449,27 @@ def build_index(
         result.total_chunks = manifest["counts"]["chunks"]
         result.seconds = time.monotonic() - started
         return result
+
+
+def _vectors_readable(folder: Path, manifest: dict[str, Any]) -> bool:
+    """Whether a generation's vector files open with the row counts its manifest states (headers only)."""
+    try:
+        counts = manifest["counts"]
+        return (len(np.load(folder / "vectors.npy", mmap_mode="r", allow_pickle=False)) == int(counts["chunks"])
+                and len(np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False))
+                == int(counts["sentences"]))
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
+
+
+def _drop_unpublished(index_dir: Path, generation: str) -> None:
+    """Remove a generation folder that a failed build moved into place but did not publish."""
+    try:
+        live = read_manifest(index_dir).get("generation")
+    except IndexError_:
+        live = None
+    if live != generation:
+        shutil.rmtree(index_dir / generation, ignore_errors=True)
 
 
 def _chunk(report: Report, params: ChunkingParams) -> list[Chunk]:

@@ -60,6 +60,9 @@ class LexicalIndex:
         import bm25s
 
         retriever = bm25s.BM25.load(str(path), mmap=False, allow_pickle=False, show_progress=False)
+        documents = int(retriever.scores.get("num_docs", -1))
+        if documents != size and not (size == 0 and documents == 1):  # an empty corpus holds one placeholder
+            raise ValueError(f"the lexical index holds {documents} documents but the store {size} chunks")
         return cls(retriever, size)
 
     def save(self, path: Path) -> None:
