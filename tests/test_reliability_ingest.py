@@ -1,0 +1,440 @@
+"""Reliability of ingest and indexing on bad input: nothing crashes, each bad file gets one clear
+error that names it and says what to do, and the good files of the same run are indexed.
+
+Every hostile file is generated here, in tmp_path: random and mutated bytes (hypothesis),
+truncated and byte-flipped PDFs, PDFs with broken cross-reference tables, deeply nested and
+huge HTML, a zip bomb named .docx, unusual text encodings, empty and one-byte files, a very
+long line and file names with spaces, unicode and shell metacharacters.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import LETTER, PEEL_2015, KeywordEmbedder
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest.chunk import chunk_report, sentence_units
+from ingest.pipeline import ingest_path, ingest_paths
+from ingest.types import IngestError, Report
+
+LETTER_TEXT = LETTER.read_text(encoding="utf-8")
+PEEL_TEXT = PEEL_2015.read_text(encoding="utf-8")
+LETTER_PHRASE = "strong preventative policing ethos"
+ACTIONS = ("re-download", "export", "run ocr", "remove", "split", "raise", "check", "convert", "save", "pass ",
+           "make the file", "copy", "clean copy", "open it", "report this file", "rename")
+NASTY_NAMES = [
+    "report with spaces.txt",
+    "rapport d’inspection – Zoë ünïcödé 報告 ☃.txt",
+    "$(touch pwned); `id` & echo | cat > x ; 'q' \"d\" *?[a].txt",
+    "-rf --help.txt",
+    "tab\there.txt",
+    "new\nline.txt",
+    "..\\..\\windows.txt",
+    "<img src=x onerror=alert(1)>.txt",
+]
+
+
+def assert_clear_error(message: str | None, name: str) -> None:
+    """One line that names the file and says what to do."""
+    assert message, "expected an error message"
+    assert _display(name) in message, (name, message)
+    assert "\n" not in message and "Traceback" not in message
+    reason = message.split(": ", 1)[1] if ": " in message else message
+    assert any(action in reason.lower() for action in ACTIONS), message
+
+
+def _display(name: str) -> str:
+    """How an error message shows a file name: control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
+
+
+def assert_report_or_clear_error(path: Path) -> Report | None:
+    """ingest_path either gives a report whose chunks are verbatim, or a clear IngestError."""
+    try:
+        report = ingest_path(path)
+    except IngestError as error:
+        assert_clear_error(str(error), path.name)
+        assert "could not be structured" not in str(error), f"a structuring bug: {error}"
+        return None
+    assert report.text.strip()
+    chunks = chunk_report(report)
+    sections = {s.section_id: s for s in report.sections}
+    for chunk in chunks:
+        assert sections[chunk.section_id].text[chunk.start:chunk.end] == chunk.text
+        sentence_units(chunk)
+    return report
+
+
+# ---------------------------------------------------------------- fixture builders
+
+
+def make_pdf(path: Path, text: str = LETTER_TEXT) -> Path:
+    """A PDF of ``text``, one paragraph per blank-line-separated block."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate
+
+    body = getSampleStyleSheet()["BodyText"]
+    story = [Paragraph(p.replace("&", "&amp;").replace("<", "&lt;"), body) for p in text.split("\n\n") if p.strip()]
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    return path
+
+
+def make_zip_bomb(path: Path) -> Path:
+    """A .docx-named ZIP whose document part inflates 1000-fold (8 MB from about 8 KB)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"\0" * (8 * 1024 * 1024))
+    return path
+
+
+@pytest.fixture(scope="module")
+def letter_pdf(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return make_pdf(tmp_path_factory.mktemp("pdf") / "letter.pdf").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fuzz")
+
+
+# ---------------------------------------------------------------- property tests
+
+PREFIXES = [b"", b"%PDF-1.4\n", b"PK\x03\x04", b"<html><body><h1>", b"\xef\xbb\xbf", b"\xff\xfe", b"<p>",
+            b"{\\rtf1", b"\x89PNG"]
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prefix=st.sampled_from(PREFIXES), body=st.binary(max_size=4096),
+       name=st.sampled_from(["x.txt", "x.pdf", "x.docx", "x.html", "x", "x.md"]))
+def test_random_bytes_give_a_report_or_a_clear_error(fuzz_dir: Path, prefix: bytes, body: bytes, name: str) -> None:
+    path = fuzz_dir / name
+    path.write_bytes(prefix + body)
+    results = list(ingest_paths([path]))
+    assert len(results) == 1
+    if results[0].report is None:
+        assert_clear_error(results[0].error, name)
+    else:
+        assert_report_or_clear_error(path)
+
+
+_REPORT_LINES = [line for line in (LETTER_TEXT + "\n" + PEEL_TEXT).splitlines() if line.strip()]
+_PIECES = st.one_of(
+    st.sampled_from(_REPORT_LINES), st.text(max_size=120),
+    st.sampled_from(["", "\t", "¹", "²³", "- ", "Figure 1: Crime rates", "Source: Home Office", "\f", "Summary",
+                     "Areas for improvement", "Good", "Requires improvement", "Contents", "1", "Page 3 of 12",
+                     "Hertfordshire Constabulary", "PEEL: Police effectiveness 2015", "a\tb\tc"]),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.tuples(_PIECES, st.sampled_from(["\n", "\n\n", " ", "\t", "\r\n", "\n\n\n"])),
+                      max_size=60),
+       as_html=st.booleans())
+def test_report_like_text_is_structured_and_chunked(fuzz_dir: Path, parts: list[tuple[str, str]],
+                                                    as_html: bool) -> None:
+    """Shuffled report lines and arbitrary unicode go through sections, metadata and chunking."""
+    if as_html:
+        from html import escape
+
+        body = "".join(f"<h2>{escape(p)}</h2>" if i % 5 == 0 else f"<p>{escape(p)}</p>"
+                       for i, (p, _sep) in enumerate(parts))
+        text, name = f"<html><body>{body}</body></html>", "fuzz.html"
+    else:
+        text, name = "".join(p + sep for p, sep in parts), "fuzz.txt"
+    path = fuzz_dir / name
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    assert_report_or_clear_error(path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.floats(0.0, 1.0), flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 255)), max_size=12))
+def test_truncated_and_corrupted_pdfs(fuzz_dir: Path, letter_pdf: bytes, cut: float,
+                                      flips: list[tuple[float, int]]) -> None:
+    data = bytearray(letter_pdf[: max(1, int(len(letter_pdf) * cut))] if cut < 1.0 else letter_pdf)
+    for where, value in flips:
+        data[min(len(data) - 1, int(where * len(data)))] = value
+    path = fuzz_dir / "damaged.pdf"
+    path.write_bytes(bytes(data))
+    assert_report_or_clear_error(path)
+
+
+# ---------------------------------------------------------------- PDFs with broken cross-references
+
+
+def _break_xref(pdf: bytes, how: str) -> bytes:
+    start = re.search(rb"startxref\s+(\d+)", pdf)
+    table = pdf.rindex(b"\nxref\n") + 1
+    trailer = pdf.index(b"trailer", table)
+    if how == "startxref points elsewhere":
+        return pdf[: start.start(1)] + b"999" + pdf[start.end(1):]
+    if how == "startxref is zero":
+        return pdf[: start.start(1)] + b"0" + pdf[start.end(1):]
+    if how == "offsets garbled":
+        return pdf[:table] + re.sub(rb"\d{10} \d{5}", b"0000000001 00000", pdf[table:trailer]) + pdf[trailer:]
+    if how == "table missing":
+        return pdf[:table] + pdf[trailer:]
+    if how == "table and trailer missing":
+        return pdf[:table]
+    raise AssertionError(how)
+
+
+@pytest.mark.parametrize("how", ["startxref points elsewhere", "startxref is zero", "offsets garbled",
+                                 "table missing"])
+def test_pdf_with_broken_xref_is_repaired_with_a_warning(tmp_path: Path, letter_pdf: bytes, how: str) -> None:
+    path = tmp_path / "broken xref.pdf"
+    path.write_bytes(_break_xref(letter_pdf, how))
+    report = assert_report_or_clear_error(path)
+    assert report is not None, "the objects are intact, so the text can be recovered"
+    assert LETTER_PHRASE in " ".join(report.text.split())
+    assert any("PDF has problems" in w and "check the text is complete" in w for w in report.warnings)
+
+
+def test_pdf_without_trailer_is_refused_clearly(tmp_path: Path, letter_pdf: bytes) -> None:
+    path = tmp_path / "no trailer.pdf"
+    path.write_bytes(_break_xref(letter_pdf, "table and trailer missing"))
+    assert assert_report_or_clear_error(path) is None
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def _letter_html() -> str:
+    from html import escape
+
+    return "".join(f"<p>{escape(p)}</p>" for p in LETTER_TEXT.split("\n\n") if p.strip())
+
+
+@pytest.mark.parametrize("shape", ["closed", "unclosed", "mixed tags"])
+def test_deeply_nested_html(tmp_path: Path, shape: str) -> None:
+    depth = 50_000
+    body = _letter_html()
+    markup = {
+        "closed": "<div>" * depth + body + "</div>" * depth,
+        "unclosed": "<div>" * depth + body,
+        "mixed tags": "<div><section><b>" * (depth // 3) + body,
+    }[shape]
+    path = tmp_path / "nested.html"
+    path.write_text(f"<!DOCTYPE html><html><body>{markup}</body></html>", encoding="utf-8")
+    report = assert_report_or_clear_error(path)
+    assert report is not None and LETTER_PHRASE in report.text
+    assert "<div>" not in report.text
+
+
+def test_nested_markup_without_html_element_is_read_as_html(tmp_path: Path) -> None:
+    """A page saved as a fragment (no <html>, only <div>s) is markup, not text full of tags."""
+    path = tmp_path / "fragment.html"
+    path.write_text("<div>" * 2000 + _letter_html() + "</div>" * 2000, encoding="utf-8")
+    report = assert_report_or_clear_error(path)
+    assert report is not None and LETTER_PHRASE in report.text
+    assert "<div>" not in report.text
+
+
+@pytest.mark.slow
+def test_huge_html(tmp_path: Path) -> None:
+    """About 5 MB: the letter's paragraphs repeated, plus a million empty inline tags."""
+    body = _letter_html()
+    path = tmp_path / "huge.html"
+    path.write_text("<html><body>" + body * 400 + "<b></b>" * 100_000 + "</body></html>", encoding="utf-8")
+    assert path.stat().st_size > 3_000_000
+    report = ingest_path(path)
+    assert LETTER_PHRASE in report.text and "<b>" not in report.text
+
+
+# ---------------------------------------------------------------- encodings
+
+
+def _encoded(encoding: str) -> tuple[bytes, str]:
+    """The letter in ``encoding`` plus a line the encoding can carry; returns (bytes, that line)."""
+    extra = {
+        "utf-16": "Zoë’s “review” — £100 報告",
+        "utf-16-le": "Zoë’s “review” — £100 報告",
+        "cp1252": "Zoë’s “review” — £100",
+        "latin-1": "Zoë's review £100 café",
+        "shift_jis": "報告書のテキスト",
+    }[encoding]
+    return LETTER_TEXT.encode(encoding, "replace") + ("\n\n" + extra + "\n").encode(encoding), extra
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "cp1252", "latin-1", "shift_jis"])
+def test_unusual_encodings(tmp_path: Path, encoding: str) -> None:
+    data, extra = _encoded(encoding)
+    path = tmp_path / f"letter-{encoding}.txt"
+    path.write_bytes(data)
+    report = assert_report_or_clear_error(path)
+    assert report is not None
+    assert LETTER_PHRASE in report.text and report.meta.force == "Hertfordshire Constabulary"
+    if encoding.startswith("utf-16"):
+        assert extra in report.text
+    elif encoding == "shift_jis":  # not recognisable: read with a warning rather than refused
+        assert any("check special characters" in w for w in report.warnings)
+    else:
+        assert extra in report.text
+        assert any("check special characters" in w for w in report.warnings)
+
+
+def test_mixed_encodings_in_one_file(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.txt"
+    path.write_bytes(LETTER_TEXT[:3000].encode() + " café £5 ".encode("latin-1") + LETTER_TEXT[3000:].encode()
+                     + " 報告".encode("shift_jis"))
+    report = assert_report_or_clear_error(path)
+    assert report is not None and LETTER_PHRASE in report.text
+    path.write_bytes(LETTER_TEXT[:3000].encode() + LETTER_TEXT[3000:6000].encode("utf-16"))
+    assert_report_or_clear_error(path)  # half UTF-16: refused as binary or read; never a crash
+
+
+# ---------------------------------------------------------------- sizes and names
+
+
+@pytest.mark.parametrize("data", [b"", b"x", b"\n", b"\0", b"%", b"\xff", b"PK"], ids=repr)
+def test_zero_and_one_byte_files(tmp_path: Path, data: bytes) -> None:
+    for name in ("tiny.txt", "tiny.pdf", "tiny.docx", "tiny.html"):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert assert_report_or_clear_error(path) is None
+
+
+def _long_line(size: int) -> bytes:
+    words = "Hertfordshire Constabulary has improved the way it investigates crime and keeps victims informed "
+    return (words * (size // len(words) + 1)).encode()[:size]
+
+
+def test_long_single_line(tmp_path: Path) -> None:
+    path = tmp_path / "one line.txt"
+    path.write_bytes(_long_line(300_000))
+    report = assert_report_or_clear_error(path)
+    assert report is not None and len(report.text) == 300_000 and "\n" not in report.text.strip()
+
+
+def test_long_word_without_spaces(tmp_path: Path) -> None:
+    path = tmp_path / "one word.txt"
+    path.write_bytes(b"Hertfordshire " + b"x" * 60_000)
+    assert assert_report_or_clear_error(path) is not None
+
+
+@pytest.mark.slow
+def test_ten_megabyte_single_line(tmp_path: Path) -> None:
+    """Within the 50 MB limit, a 10 MB file with no line break is read, structured and chunked."""
+    path = tmp_path / "ten mb.txt"
+    path.write_bytes(_long_line(10 * 1024 * 1024))
+    report = ingest_path(path)
+    assert len(report.text) == 10 * 1024 * 1024
+    chunks = chunk_report(report)
+    assert chunks and all(len(c.embed_text) < 3000 for c in chunks)
+
+
+@pytest.mark.parametrize("name", NASTY_NAMES, ids=range(len(NASTY_NAMES)))
+def test_odd_file_names(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_text(LETTER_TEXT, encoding="utf-8")
+    report = ingest_path(path)
+    assert report.meta.source == name and LETTER_PHRASE in report.text
+    assert not (tmp_path / "pwned").exists()
+    bad = tmp_path / ("broken " + name.replace(".txt", ".pdf"))
+    bad.write_bytes(b"%PDF-1.4\n" + random.Random(1).randbytes(500))
+    assert assert_report_or_clear_error(bad) is None
+
+
+# ---------------------------------------------------------------- a whole run with bad and good files
+
+
+def _bad_files(folder: Path, letter_pdf: bytes) -> list[str]:
+    """Write one file of each bad kind into ``folder``; return their names."""
+    rng = random.Random(8)
+    files = {
+        "empty.txt": b"",
+        "one byte.txt": b"x",
+        "random bytes.pdf": rng.randbytes(5000),
+        "random bytes.txt": bytes(rng.randrange(0, 32) for _ in range(3000)),
+        "truncated.pdf": letter_pdf[: len(letter_pdf) // 3],
+        "no trailer.pdf": _break_xref(letter_pdf, "table and trailer missing"),
+        "image.html": b"\x89PNG\r\n\x1a\n" + rng.randbytes(2000),
+        "spreadsheet $(id).docx": b"PK\x03\x04" + rng.randbytes(300),
+        "half utf16.txt": LETTER_TEXT[:3000].encode() + LETTER_TEXT[3000:6000].encode("utf-16"),
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    make_zip_bomb(folder / "bomb.docx")
+    return [*files, "bomb.docx"]
+
+
+def test_build_index_with_bad_files_indexes_the_good_ones(tmp_path: Path, letter_pdf: bytes) -> None:
+    from search.index_io import build_index
+    from search.retriever import Searcher
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    bad = _bad_files(corpus, letter_pdf)
+    nasty = NASTY_NAMES[2]
+    (corpus / nasty).write_text(LETTER_TEXT, encoding="utf-8")
+    (corpus / "peel 2015 ünï.txt").write_text(PEEL_TEXT, encoding="utf-8")
+    (corpus / "letter.pdf").write_bytes(letter_pdf)
+
+    result = build_index([corpus, tmp_path / "no such folder"], tmp_path / "index", embedder=KeywordEmbedder())
+
+    assert result.published
+    errors = {f.source: f.error for f in result.errors}
+    assert set(errors) == {*bad, "no such folder"}
+    for name in bad:
+        assert_clear_error(errors[name], name)
+    good = {f.source for f in result.files if f.status == "added"}
+    assert good == {nasty, "peel 2015 ünï.txt", "letter.pdf"}
+    searcher = Searcher.load(tmp_path / "index", embedder=KeywordEmbedder())
+    hits = searcher.search("strong preventative policing ethos chief officers", k=5).hits
+    assert hits and hits[0].source in {nasty, "letter.pdf"} and LETTER_PHRASE in hits[0].text
+    assert LETTER_PHRASE in searcher.search(LETTER_PHRASE, k=1, filters={"sources": [nasty]}).hits[0].text
+    assert searcher.search("missing children", k=3, filters={"sources": ["peel 2015 ünï.txt"]}).hits
+
+
+def test_a_report_that_fails_to_chunk_does_not_stop_the_build(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chunker refuses to store a chunk that is not verbatim; that must cost one file, not the run."""
+    import search.index_io as index_io
+    from search.retriever import Searcher
+
+    real_chunk_report = index_io.chunk_report
+
+    def failing(report: Report, params: object = None) -> list:
+        if report.meta.source == "bad.txt":
+            raise ValueError("chunk text not found in section 'Summary'")
+        return real_chunk_report(report, params)
+
+    monkeypatch.setattr(index_io, "chunk_report", failing)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(LETTER_TEXT, encoding="utf-8")
+    (corpus / "bad.txt").write_text(PEEL_TEXT, encoding="utf-8")
+    result = index_io.build_index([corpus], tmp_path / "index", embedder=KeywordEmbedder())
+    assert result.published
+    assert [f.source for f in result.errors] == ["bad.txt"]
+    assert_clear_error(result.errors[0].error, "bad.txt")
+    searcher = Searcher.load(tmp_path / "index", embedder=KeywordEmbedder())
+    assert {r["source"] for r in searcher.reports()} == {"good.txt"}
+
+
+def test_cli_index_reports_each_bad_file_on_one_line(tmp_path: Path, letter_pdf: bytes,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import search.embed
+    from search.cli import main
+
+    monkeypatch.setattr(search.embed, "default_embedder", KeywordEmbedder)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    bad = _bad_files(corpus, letter_pdf)
+    (corpus / "letter.txt").write_text(LETTER_TEXT, encoding="utf-8")
+    assert main(["index", str(corpus), "--index-dir", str(tmp_path / "index")]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("inspectqa: ")]
+    assert len(err) == len(bad), err
+    for name in bad:
+        assert sum(name in line for line in err) == 1, (name, err)
+    capsys.readouterr()
+    assert main(["index", str(corpus / "empty.txt"), "--index-dir", str(tmp_path / "index2")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any("empty.txt" in line for line in err) and any("no report could be indexed" in line for line in err)
