@@ -67,8 +67,8 @@ def check_answer(searcher, result: Answer) -> None:
         assert c.quote in hit.text
         assert searcher.section(c.section_id)["text"][c.start:c.end] == c.quote
         assert hit.start <= c.start < c.end <= hit.end
-        if "\t" not in c.quote:  # prose is quoted as is; table rows are shown with their column names
-            assert c.quote.strip() in result.text
+        if result.mode == "extractive" and "\t" not in c.quote:
+            assert c.quote.strip() in result.text  # prose is quoted as is; table rows read with their column names
     years = [c.year or 0 for c in result.citations]
     assert years == sorted(years), "quotes are ordered oldest first"
 
@@ -83,7 +83,7 @@ def test_every_dev_answer_cites_verbatim_and_resolves(searcher, qid: str) -> Non
     check_answer(searcher, result)
     assert result.question == question.question
     if not result.abstained:
-        assert result.mode == "extractive"
+        assert result.mode in {"extractive", "grades"}  # no language model configured
 
 
 @pytest.mark.parametrize("qid", [q.id for q in QUESTIONS if q.filters])
