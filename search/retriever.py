@@ -8,6 +8,7 @@ become a filter and a preference unless the caller set filters.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -42,6 +43,17 @@ YEAR_WEIGHT = 0.5
 
 class QueryError(ValueError):
     """The query cannot be searched; the message says what to change."""
+
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_INVISIBLE_RE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]")
+
+
+def clean_query(query: str) -> str:
+    """``query`` without what carries no meaning and can break the tokenizer: control characters
+    (null bytes, terminal escapes) become spaces; zero-width, bidi-control and lone surrogate
+    characters (from a bad byte on the command line) are dropped."""
+    return _CONTROL_RE.sub(" ", _INVISIBLE_RE.sub("", query))
 
 
 @dataclass(frozen=True)
@@ -207,7 +219,7 @@ class Searcher:
 
     # --- searching ------------------------------------------------------------------------
     def encode_query(self, query: str) -> np.ndarray:
-        return self.embedder.encode([query])[0]
+        return self.embedder.encode([clean_query(query)])[0]
 
     def search(self, query: str, k: int = 10, filters: Filters | dict | None = None, *,
                use_understanding: bool = True, query_vector: np.ndarray | None = None) -> SearchResult:
@@ -224,7 +236,8 @@ class Searcher:
             QueryError: empty query or k below 1.
             FilterError: a filter names an unknown force, theme, report type or judgment.
         """
-        if not isinstance(query, str) or not query.strip():
+        query = clean_query(query) if isinstance(query, str) else ""
+        if not query.strip():
             raise QueryError("the question is empty: type a question, e.g. \"How well does the force protect "
                              "vulnerable people?\"")
         if not isinstance(k, int) or k < 1:
