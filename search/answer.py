@@ -20,7 +20,7 @@ import numpy as np
 
 from ingest.textutil import normalise_for_match, strip_markers
 from search.lexical import tokenize
-from search.retriever import Hit, Searcher, SearchResult
+from search.retriever import Hit, Searcher, SearchResult, clean_query
 from search.store import Filters
 from search.topics import unmentioned_topics
 
@@ -330,6 +330,7 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     """
     from search.findings import grade_answer  # questions about grades: answered from the structured grades
 
+    question = clean_query(question) if isinstance(question, str) else ""  # no null bytes or lone surrogates
     graded = grade_answer(searcher, question, filters)
     if graded is not None:
         return graded

@@ -245,7 +245,7 @@ class Searcher:
         query = " ".join(query.split())[:MAX_QUERY_CHARS]
         state = self._state
         store = state.store
-        filters = Filters.from_dict(filters) if isinstance(filters, dict) else (filters or Filters())
+        filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)  # FilterError if not a dict
         filters = store.resolve(filters)
         understood = understand(query) if use_understanding else Understanding()
         notices: list[str] = []
