@@ -24,7 +24,8 @@ class UsageError(Exception):
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    line = json.dumps(data, ensure_ascii=False)  # a lone surrogate (bad input byte) is written as a JSON \u escape
+    sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
 
 
 def _err(message: str) -> None:
