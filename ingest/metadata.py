@@ -320,13 +320,14 @@ def _report_type(title: str, force: str | None, is_letter: bool) -> str:
     if force and re.search(r"\bpeel\b|police (?:effectiveness|efficiency|legitimacy|leadership)", t):
         if "vulnerability" in t:
             return "vulnerability"
-        pillars = [p for p in ("effectiveness", "efficiency", "legitimacy", "leadership") if p in t]
+        main = re.sub(r"\(including [^)]*\)", "", t)  # 'PEEL: Police efficiency (including leadership) 2017'
+        pillars = [p for p in ("effectiveness", "efficiency", "legitimacy", "leadership") if p in main]
         return f"peel_{pillars[0]}" if len(pillars) == 1 else "peel"
     if force and re.search(r"vulnerab|domestic abuse|child protection|missing children|sexual exploitation", t):
         return "vulnerability"
     if force and re.search(r"core business|crime inspection", t):
         return "crime_inspection"
-    if force is None or re.search(r"\bnational\b|thematic|state of policing|all forces|police service", t):
+    if force is None or re.search(r"\bnational\b|thematic|state of policing", t):
         return "thematic"
     return "other"
 

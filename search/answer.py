@@ -331,7 +331,7 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     from search.findings import grade_answer  # questions about grades: answered from the structured grades
 
     question = clean_query(question) if isinstance(question, str) else ""  # no null bytes or lone surrogates
-    graded = grade_answer(searcher, question, filters)
+    graded = grade_answer(searcher, question, filters, use_understanding=use_understanding)
     if graded is not None:
         return graded
     vector = searcher.encode_query(" ".join(question.split())[:2000]) if question.strip() else None

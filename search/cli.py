@@ -94,6 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="what the index holds and how it was built")
     p.add_argument("--index-dir", default=DEFAULT_INDEX)
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("grades", help="graded judgments: force × year × question")
+    p.add_argument("--force", help="police force (name or alias)")
+    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
+    p.add_argument("--json", action="store_true", help="one JSON line per graded item")
+
+    p = sub.add_parser("findings", help="areas for improvement, recommendations and their trail through later reports")
+    p.add_argument("--force", required=True, help="police force (name or alias)")
+    p.add_argument("--theme", help="theme id or label (see `inspectqa status`)")
+    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
+    p.add_argument("--json", action="store_true", help="one JSON line per finding, with its trail")
     return parser
 
 
@@ -436,8 +447,36 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_grades(args: argparse.Namespace) -> int:
+    from search.findings import format_grades, grades
+
+    items = grades(_load_searcher(args.index_dir), force=args.force)
+    if args.json:
+        for g in items:
+            _print_json(g.grid_row())
+    elif items:
+        print(format_grades(items))
+    else:
+        print(f"no graded judgments{' for ' + args.force if args.force else ''} in {args.index_dir}")
+    return EXIT_OK
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    from search.findings import findings, format_findings
+
+    items = findings(_load_searcher(args.index_dir), force=args.force, theme=args.theme)
+    if args.json:
+        for item in items:
+            _print_json(item.to_dict())
+    elif items:
+        print(format_findings(items))
+    else:
+        print(f"no findings for {args.force}{' on ' + args.theme if args.theme else ''} in {args.index_dir}")
+    return EXIT_OK
+
+
 COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "eval": cmd_eval,
-            "status": cmd_status}
+            "status": cmd_status, "grades": cmd_grades, "findings": cmd_findings}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -367,7 +367,10 @@ def build_index(
                                                     chunks=int(old_reports[source].get("chunks", 0))))
         result.removed = sorted(set(old_reports) - set(reuse) - {r.meta.source for r, _ in new_reports})
 
-        if old_manifest and not new_reports and not result.removed and not rebuild:
+        from search.findings import findings_current
+
+        findings_ok = findings_current(old_dir, embedder)  # else publish to add or refresh them (no re-embedding)
+        if old_manifest and not new_reports and not result.removed and not rebuild and findings_ok:
             result.generation = old_manifest["generation"]
             result.reports = len(reuse)
             result.total_chunks = int(old_manifest["counts"]["chunks"])
@@ -418,6 +421,10 @@ def build_index(
                                               sentence_vectors_new])
             np.save(tmp_dir / "vectors.npy", vectors.astype(np.float32))
             np.save(tmp_dir / "sentences.npy", sentence_vectors.astype(np.float16))
+            # Grades, findings and their trails (README "Findings across years").
+            from search.findings import build_findings
+
+            n_findings = build_findings(tmp_dir, old_dir, reuse, embedder, progress)
             if progress:
                 progress("index", 0, 1)
             FaissIndex.build(vectors, index_type).save(tmp_dir / "dense.faiss")
@@ -429,6 +436,7 @@ def build_index(
                 progress("index", 1, 1)
             manifest = _manifest(generation, embedder, params, index_type, store_path, paths, len(records),
                                  len(vectors), len(sentence_vectors), time.monotonic() - started)
+            manifest["counts"]["findings"] = n_findings
             (tmp_dir / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
             _fsync_tree(tmp_dir)
             os.replace(tmp_dir, index_dir / generation)

@@ -117,6 +117,7 @@ class _IndexState:
     lexical: LexicalIndex
     sentences: np.ndarray  # float16 sentence vectors, memory-mapped; chunk r owns store.sentence_ptr[r:r+2]
     common_masks: dict[tuple, np.ndarray] = field(default_factory=dict)
+    findings: Any = None  # search.findings.FindingsIndex, loaded on first use
 
 
 def _load_state(index_dir: Path, embedder: Embedder, params: ChunkingParams) -> _IndexState:
@@ -330,6 +331,16 @@ class Searcher:
 
     def reports(self) -> list[dict[str, Any]]:
         return self._state.store.reports()
+
+    def findings_index(self) -> Any:
+        """Grades, findings and trails of the loaded generation (search.findings.FindingsIndex),
+        read on first use and cached with the generation."""
+        state = self._state
+        if state.findings is None:
+            from search.findings import FindingsIndex
+
+            state.findings = FindingsIndex.load(generation_dir(self.index_dir, state.manifest))
+        return state.findings
 
 
 def canonical_forces_in(query: str) -> str:

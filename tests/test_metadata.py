@@ -1019,6 +1019,14 @@ def test_covers_split_or_merged(cover: str, title: str, year: int, report_type: 
                                                                      report_type)
 
 
+def test_peel_efficiency_including_leadership_is_an_efficiency_report() -> None:
+    meta = ingest_text("PEEL: Police efficiency (including leadership) 2017\n\nAn inspection of Hertfordshire "
+                       "Constabulary\n\nNovember 2017\n\n" + BODY).meta
+    assert meta.title == ("PEEL: Police efficiency (including leadership) 2017 – An inspection of Hertfordshire "
+                          "Constabulary")
+    assert (meta.year, meta.report_type) == (2017, "peel_efficiency")
+
+
 def test_national_peel_overview_is_thematic() -> None:
     text = ("PEEL: Police effectiveness 2016\n\nA national overview\n\nMarch 2017\n\n© HMIC 2017\n\nWe inspected all 43 "
             "forces. Kent Police, Essex Police and Durham Constabulary were judged outstanding. Kent Police was "
