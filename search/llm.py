@@ -3,8 +3,8 @@
 
 The prompt gives numbered passages; every sentence of the reply must cite one of them as
 [n]. Sentences citing no passage, or one that was not given, are dropped; if nothing is left
-the caller falls back to the extractive answer. Each surviving citation quotes, verbatim, the
-sentence of its passage closest to what the reply says.
+the caller falls back to the extractive answer. Each cited passage is quoted, verbatim, by its
+sentence closest to the question (stored sentence vectors; the reply itself is not encoded).
 """
 
 from __future__ import annotations
