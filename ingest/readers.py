@@ -133,7 +133,9 @@ def read_document(path: str | Path, *, max_bytes: int | None = None) -> RawDocum
     if (visible := _visible(parsed.text)) < MIN_TEXT_CHARS:
         raise IngestError(source, f"too short to be a report ({visible} characters): check it is the full "
                                   "report and add it again")
-    return RawDocument(source=source, path=str(path), format=fmt, text=parsed.text,
+    # Control characters (terminal escapes, NULs) become spaces: offsets stay valid and nothing
+    # shown later (CLI, app, exports) can carry an escape sequence out of a report.
+    return RawDocument(source=source, path=str(path), format=fmt, text=_CONTROL.sub(" ", parsed.text),
                        content_hash=hashlib.sha256(data).hexdigest(), pages=parsed.pages,
                        headings=parsed.headings, warnings=parsed.warnings)
 
