@@ -162,8 +162,15 @@ def check_compatible(manifest: dict[str, Any], embedder: Embedder, params: Chunk
 
 
 def backends_compatible(built: str | None, query: str) -> bool:
-    """Vectors from one backend can be searched with queries from a compatible one."""
-    return built == query
+    """Vectors from one backend can be searched with queries from a compatible one.
+
+    ``torch`` and ``onnx`` both compute the model in float32 (cosine > 0.9999 between their
+    vectors), so either may query the other's index; ``onnx-int8`` vectors differ by up to
+    0.02 in cosine, enough to reorder close passages, so int8 pairs only with int8.
+    """
+    from search.embed import FP32_BACKENDS
+
+    return built == query or (built in FP32_BACKENDS and query in FP32_BACKENDS)
 
 
 def generation_dir(index_dir: Path, manifest: dict[str, Any]) -> Path:
