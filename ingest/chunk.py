@@ -32,7 +32,7 @@ class ChunkingParams:
     chunk_tokens: int = 192
     overlap_tokens: int = 32
     max_prefix_tokens: int = 64
-    version: int = 1
+    version: int = 2
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -94,8 +94,16 @@ def context_prefix(report: Report, section: Section, max_tokens: int) -> str:
     return _truncate_tokens(prefix, max_tokens).rstrip("…") + ("\n" if not prefix.endswith("\n") else "")
 
 
+def _overlap_start(piece: str, overlap_tokens: int) -> int:
+    """Offset in ``piece`` where the overlap that the next piece may repeat can begin."""
+    offsets = _tokenizer().encode(piece, add_special_tokens=False).offsets
+    if len(offsets) <= overlap_tokens:
+        return 1
+    return max(1, offsets[-overlap_tokens - 1][0])
+
+
 def _chunk_id(source_hash: str, section_id: str, start: int, end: int, params: ChunkingParams) -> str:
-    key = f"{source_hash}\x1f{section_id}\x1f{start}\x1f{end}\x1f{params.chunk_tokens}\x1f{params.overlap_tokens}"
+    key = f"{source_hash}\x1f{section_id}\x1f{start}\x1f{end}\x1f{sorted(params.to_dict().items())}"
     return "c-" + hashlib.sha1(key.encode()).hexdigest()[:16]
 
 
@@ -209,11 +217,12 @@ def chunk_report(report: Report, params: ChunkingParams | None = None) -> list[C
                     continue
                 cursor = 0
                 for piece in _splitter(body_tokens, params.overlap_tokens).split_text(segment):
+                    # A piece starts no earlier than the overlap it shares with the previous one, so
+                    # repeated wording elsewhere in the section cannot capture it.
                     found = segment.find(piece, cursor)
-                    found = segment.find(piece) if found < 0 else found
                     if found < 0:  # the splitter changed the text: never store a chunk that is not verbatim
                         raise ValueError(f"chunk text not found in section {section.heading!r}")
-                    cursor = found + 1
+                    cursor = found + _overlap_start(piece, params.overlap_tokens)
                     s, e = seg_start + found, seg_start + found + len(piece)
                     pieces.append((s, e, _truncate_tokens(strip_markers(piece), budget), False))
         for start, end, embed_body, is_table in pieces:

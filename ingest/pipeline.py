@@ -31,12 +31,19 @@ class IngestResult:
     error: str | None = None
 
 
-def _with_themes(sections: tuple[Section, ...]) -> tuple[Section, ...]:
-    """Each section's theme: its inspection question's theme, else its own heading and text's."""
+# Reports whose whole subject is one theme: every section of their body takes it.
+_REPORT_THEMES = {"custody": "custody", "crime_data_integrity": "crime_recording"}
+
+
+def _with_themes(sections: tuple[Section, ...], report_type: str = "other") -> tuple[Section, ...]:
+    """Each section's theme: the report's own for single-subject reports (custody, crime data
+    integrity), else its inspection question's theme, else its own heading and text's."""
     by_question: dict[str, str] = {}
     out: list[Section] = []
     for section in sections:
-        if section.question:
+        if report_type in _REPORT_THEMES and section.kind not in {"front_matter", "contents"}:
+            theme = _REPORT_THEMES[report_type]
+        elif section.question:
             theme = by_question.setdefault(section.question, classify_theme(section.question))
             if theme == "general" and section.kind != "question":
                 theme = classify_theme(section.heading, section.text)
@@ -53,8 +60,8 @@ def build_report(raw: RawDocument) -> Report:
     found = find_sections(raw)
     if not found.text.strip():
         raise IngestError(raw.source, "no text found: check that the file is an inspection report")
-    sections = _with_themes(found.sections)
-    facts = document_facts(found.text, sections)
+    facts = document_facts(found.text, found.sections)
+    sections = _with_themes(found.sections, facts.report_type)
     meta = ReportMeta(
         source=raw.source, title=facts.title, force=facts.force, year=facts.year, published=facts.published,
         report_type=facts.report_type, content_hash=raw.content_hash, format=raw.format,

@@ -182,8 +182,6 @@ def test_contents_and_bare_captions_make_no_chunks() -> None:
     assert not any(c.text.startswith("Figure 1:") for c in chunks)
 
 
-@pytest.mark.xfail(strict=True, reason="chunk.py finds each piece with str.find from the previous piece's start + 1, "
-                                       "so in text that repeats itself a piece is placed at an earlier copy")
 def test_pieces_of_repetitive_text_keep_their_own_offsets() -> None:
     sentence = "The force should make sure that investigations are supervised."
     text = "\n\n".join(["PEEL: Police effectiveness 2016", "How effective is the force at investigating crime?",
