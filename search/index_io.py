@@ -36,6 +36,7 @@ from ingest.pipeline import discover, ingest_path
 from ingest.types import Chunk, IngestError, Report
 from search.dense import INDEX_TYPES, FaissIndex
 from search.embed import Embedder
+from search.expansion import QueryExpander, vocabulary
 from search.lexical import LexicalIndex, lexical_text
 from search.store import ChunkStore
 
@@ -439,6 +440,8 @@ def build_index(
             records = store.all_chunks()
             store.close()
             LexicalIndex.build([lexical_text(c["embed_text"]) for c in records]).save(tmp_dir / "lexical")
+            known = QueryExpander.load(old_dir) if old_dir and not rebuild else None
+            QueryExpander.build(vocabulary(c["embed_text"] for c in records), embedder, known).save(tmp_dir)
             if progress:
                 progress("index", 1, 1)
             manifest = _manifest(generation, embedder, params, index_type, store_path, paths, len(records),

@@ -43,7 +43,7 @@ class LexicalIndex:
     def __init__(self, retriever, size: int) -> None:
         self.retriever = retriever
         self.size = size
-        self._vocab = set(getattr(retriever, "vocab_dict", {}) or {})
+        self.vocabulary: set[str] = set(getattr(retriever, "vocab_dict", {}) or {})
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
@@ -70,7 +70,7 @@ class LexicalIndex:
 
     def query_tokens(self, query: str) -> list[str]:
         tokens = tokenize([query])[0]
-        return [t for t in tokens if t in self._vocab]
+        return [t for t in tokens if t in self.vocabulary]
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` rows by BM25 with a positive score: (scores, row ids)."""

@@ -20,6 +20,7 @@ from ingest.chunk import ChunkingParams
 from ingest.forces import find_forces
 from search.dense import FaissIndex
 from search.embed import Embedder, default_embedder
+from search.expansion import QueryExpander
 from search.fusion import reciprocal_rank_fusion, top_items
 from search.index_io import (
     DEFAULT_INDEX_DIR,
@@ -35,9 +36,9 @@ from search.store import ChunkStore, FilterError, Filters
 MAX_QUERY_CHARS = 2000
 """Longer questions are cut to this many characters before searching (the encoder reads 256 word pieces)."""
 CANDIDATES = 100
-DENSE_WEIGHT = 1.5
+DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
-SENTENCE_WEIGHT = 1.0
+SENTENCE_WEIGHT = 1.5
 YEAR_WEIGHT = 0.5
 
 
@@ -118,6 +119,7 @@ class _IndexState:
     sentences: np.ndarray  # float16 sentence vectors, memory-mapped; chunk r owns store.sentence_ptr[r:r+2]
     common_masks: dict[tuple, np.ndarray] = field(default_factory=dict)
     findings: Any = None  # search.findings.FindingsIndex, loaded on first use
+    expander: QueryExpander | None = None
 
 
 def _load_state(index_dir: Path, embedder: Embedder, params: ChunkingParams) -> _IndexState:
@@ -142,13 +144,14 @@ def _load_state(index_dir: Path, embedder: Embedder, params: ChunkingParams) -> 
         sentences = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
         if len(sentences) != int(store.sentence_ptr[-1]) or (len(sentences) and sentences.shape[1] != embedder.dim):
             raise IndexCorruptError(f"the sentence vectors in {index_dir} do not match the chunk store: {rebuild}")
+        expander = QueryExpander.load(folder)
     except IndexCorruptError:
         raise
     except Exception as exc:  # truncated or missing files, sqlite errors, faiss errors
         raise IndexCorruptError(f"the index in {index_dir} is damaged ({type(exc).__name__}: "
                                 f"{str(exc)[:200]}): {rebuild}") from exc
     state = _IndexState(manifest=manifest, generation=manifest["generation"], store=store, dense=dense,
-                        lexical=lexical, sentences=sentences)
+                        lexical=lexical, sentences=sentences, expander=expander)
     # Masks for the filters most users set (one force, one year) are made once, here.
     for force in store.vocab["force"]:
         state.common_masks[("force", force)] = store.mask(Filters(forces=(force,)))
@@ -289,7 +292,10 @@ class Searcher:
         d_rows, d_scores = d_rows[0], d_scores[0]
         keep = d_rows >= 0
         d_rows, d_scores = d_rows[keep], d_scores[keep]
-        l_scores, l_rows = state.lexical.search(canonical_forces_in(query), n_candidates, mask)
+        lexical_query = canonical_forces_in(query)
+        if state.expander is not None:
+            lexical_query = state.expander.expand(lexical_query, self.embedder, state.lexical.vocabulary)
+        l_scores, l_rows = state.lexical.search(lexical_query, n_candidates, mask)
         candidates = np.unique(np.concatenate([d_rows, l_rows]))
         sentence_best = best_sentence_scores(state, candidates, vector)
         by_sentence = candidates[np.argsort(-sentence_best, kind="stable")]
