@@ -1,0 +1,914 @@
+#!/usr/bin/env python
+"""InspectQA benchmark: indexing, search, answers, memory and cold start at library scale.
+
+    python benchmarks/run.py --quick     # the 1,000-chunk level only (make bench)
+    python benchmarks/run.py             # 1,000, 10,000 and 100,000 chunks, backends, FAISS at 1M
+
+The corpus is generated from the bundled reports (benchmarks/corpus.py). The 1,000-chunk level
+is indexed by the whole pipeline with the real encoder (its vectors are cached in
+benchmarks/.cache/ so that later runs only re-measure throughput on a sample); the 10,000 level
+is indexed by the whole pipeline with cached real vectors replayed with noise instead of the
+encoder; the 100,000 level replicates the 10,000 level's rows (new forces, years, noisy vectors)
+and builds FAISS and BM25 over them. Only the index and query costs grow with those levels.
+The last line of stdout is one JSON object with every figure; BENCHMARKS.md gets the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.corpus import (  # noqa: E402
+    YEARS,
+    load_bases,
+    make_corpus,
+    rename_force,
+    shift_years,
+    territorial_forces,
+)
+
+CACHE = ROOT / "benchmarks" / ".cache"
+REPORTS = ROOT / "reports"
+DEV_QUESTIONS = ROOT / "eval" / "dev_questions.jsonl"
+APP = ROOT / "app.py"
+LEVELS = (1_000, 10_000, 100_000)
+TARGETS = {"index_vs_encoder": 0.9, "search_p50_ms": 30.0, "search_p95_ms": 60.0, "ask_p50_ms": 150.0,
+           "reindex_unchanged_s": 2.0, "index_added_rss_mb": 400.0}
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- encoders -----------------------------------------------------------------------------
+class HashEmbedder:
+    """A fast stand-in encoder (hashed words) for smoke tests of the benchmark itself."""
+
+    name = "bench/hash"
+    dim = 384
+    backend = "hash"
+    fingerprint = "hash-v1"
+
+    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]{3,}", text.lower()):
+                out[i, int.from_bytes(hashlib.blake2b(word[:6].encode(), digest_size=4).digest(), "little") % 384] += 1
+            out[i, 0] += 1e-3
+            out[i] /= np.linalg.norm(out[i])
+        return out
+
+
+def make_encoder(kind: str):
+    """'hash' for smoke tests, else the product's encoder on the backend named by ``kind``."""
+    if kind == "hash":
+        return HashEmbedder()
+    from search.embed import make_embedder
+
+    return make_embedder(None if kind == "default" else kind)
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+class CachingEmbedder:
+    """Wraps an encoder; vectors of texts seen before (in this run or a saved cache) are reused."""
+
+    def __init__(self, inner, path: Path | None) -> None:
+        self.inner, self.path = inner, path
+        self.name, self.dim, self.backend, self.fingerprint = inner.name, inner.dim, inner.backend, inner.fingerprint
+        self.vectors: dict[bytes, np.ndarray] = {}
+        self.misses = 0
+        if path and path.exists():
+            data = np.load(path)
+            self.vectors = dict(zip((bytes(k) for k in data["keys"]), data["vectors"], strict=True))
+
+    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        keys = [_key(t) for t in texts]
+        todo = sorted({k: i for i, k in enumerate(keys) if k not in self.vectors}.values())
+        if todo:
+            self.misses += len(todo)
+            fresh = self.inner.encode([texts[i] for i in todo], batch_size=batch_size)
+            for i, vector in zip(todo, fresh, strict=True):
+                self.vectors[keys[i]] = vector
+        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
+
+    def save(self) -> None:
+        if self.path and self.vectors:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp.npz")
+            np.savez(tmp, keys=np.array([np.frombuffer(k, np.uint8) for k in self.vectors]),
+                     vectors=np.stack(list(self.vectors.values())).astype(np.float32))
+            os.replace(tmp, self.path)
+
+    def pool(self) -> np.ndarray:
+        return np.stack(list(self.vectors.values())).astype(np.float32)
+
+
+class ReplayEmbedder:
+    """Real vectors replayed with noise, under the real encoder's identity: each text gets a
+    vector from ``pool`` (chosen by the text's hash) plus Gaussian noise, normalised. Used where
+    only index and query costs are measured, so the index opens with the real encoder."""
+
+    def __init__(self, identity, pool: np.ndarray, noise: float = 0.04) -> None:
+        self.name, self.dim, self.backend, self.fingerprint = (identity.name, identity.dim, identity.backend,
+                                                               identity.fingerprint)
+        self.pool, self.noise = pool, noise
+
+    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), np.float32)
+        for i, text in enumerate(texts):
+            seed = int.from_bytes(_key(text)[:8], "little")
+            rng = np.random.default_rng(seed)
+            out[i] = self.pool[seed % len(self.pool)] + rng.normal(0, self.noise, self.dim)
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def noisy(vectors: np.ndarray, rng: np.random.Generator, noise: float = 0.04) -> np.ndarray:
+    out = vectors.astype(np.float32) + rng.normal(0, noise, vectors.shape).astype(np.float32)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+# --- small helpers --------------------------------------------------------------------------
+def ms_stats(samples: list[float]) -> dict[str, float]:
+    values = np.asarray(samples, dtype=np.float64) * 1000
+    return {"p50_ms": round(float(np.percentile(values, 50)), 2), "p95_ms": round(float(np.percentile(values, 95)), 2),
+            "n": len(samples)}
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def folder_mb(path: Path) -> float:
+    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
+
+
+def live_generation(index_dir: Path) -> Path:
+    from search.index_io import generation_dir, read_manifest
+
+    return generation_dir(index_dir, read_manifest(index_dir))
+
+
+def rss_now() -> dict[str, float]:
+    """Resident and peak resident memory of this process in MB (Linux /proc, else getrusage)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        return {"rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
+                "peak_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1)}
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
+    return {"rss_mb": round(peak, 1), "peak_mb": round(peak, 1)}
+
+
+def questions() -> list:
+    from search.evaluate import load_questions
+
+    return load_questions(DEV_QUESTIONS)
+
+
+def machine() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
+                    if ln.startswith("model name")), cpu)
+    ram = None
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        ram = round(int(meminfo.read_text().split("MemTotal:")[1].split()[0]) / 2**20, 1)
+    versions = {}
+    for package in ("inspectqa", "numpy", "faiss-cpu", "bm25s", "onnxruntime", "torch", "sentence-transformers",
+                    "transformers", "streamlit"):
+        try:
+            versions[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram, "python": platform.python_version(),
+            "os": f"{platform.system()} {platform.release()}", "versions": versions,
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
+
+
+# --- corpus ---------------------------------------------------------------------------------
+def corpus(level: int, bases) -> list[Path]:
+    folder = CACHE / f"corpus-{level}"
+    shutil.rmtree(folder, ignore_errors=True)
+    files = make_corpus(folder, level, bases, include_real=True)
+    return [f.path for f in files]
+
+
+def pipeline_texts(files: Iterable[Path]) -> tuple[list[str], list[str]]:
+    """Exactly what build_index embeds for ``files``: chunk embed texts, then sentence texts."""
+    from ingest.chunk import chunk_report, sentence_units
+    from ingest.pipeline import ingest_path
+
+    chunk_texts, sentence_texts = [], []
+    for file in files:
+        for chunk in chunk_report(ingest_path(file)):
+            chunk_texts.append(chunk.embed_text)
+            sentence_texts.extend(text for _, _, text in sentence_units(chunk))
+    return chunk_texts, sentence_texts
+
+
+# --- measurements -------------------------------------------------------------------------
+def throughput(files: list[Path], encoder, work: Path) -> dict[str, Any]:
+    """Whole pipeline (build_index on the files) against the raw encoder on the same texts."""
+    from search.index_io import build_index
+
+    chunk_texts, sentence_texts = pipeline_texts(files)
+    encoder.encode(chunk_texts[:8] + sentence_texts[:8])  # load the model before any clock starts
+    index_dir = work / "throughput-index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    pipeline_s, result = timed(lambda: build_index(files, index_dir, embedder=encoder))
+    encoder_s, _ = timed(lambda: encoder.encode(chunk_texts + sentence_texts, batch_size=32))
+    chunk_only_s, _ = timed(lambda: encoder.encode(chunk_texts, batch_size=32))
+    shutil.rmtree(index_dir, ignore_errors=True)
+    n = len(chunk_texts)
+    index_rate, encoder_rate = result.total_chunks / pipeline_s, n / encoder_s
+    return {"files": len(files), "chunks": n, "sentences": len(sentence_texts),
+            "pipeline_s": round(pipeline_s, 2), "encoder_s": round(encoder_s, 2),
+            "index_chunks_per_s": round(index_rate, 2), "encoder_chunks_per_s": round(encoder_rate, 2),
+            "encoder_texts_per_s": round((n + len(sentence_texts)) / encoder_s, 1),
+            "encoder_chunk_only_per_s": round(n / chunk_only_s, 2),
+            "index_vs_encoder": round(index_rate / encoder_rate, 3)}
+
+
+def latency(index_dir: Path, encoder, qs: list, passes: int = 1) -> dict[str, Any]:
+    """Search (no filters; a force; a year range; both), ask, and query encoding alone, p50/p95."""
+    from search.answer import answer
+    from search.retriever import Searcher
+
+    searcher = Searcher.load(index_dir, embedder=encoder)
+    forces = searcher.coverage()["forces"]
+    texts = [q.question for q in qs]
+    for text in texts[:3]:  # warm: model, first SQLite pages, first BM25 arrays
+        searcher.search(text, k=10)
+        answer(searcher, text)
+    configs: dict[str, Callable[[int, str], Any]] = {
+        "encode": lambda i, t: encoder.encode([t]),
+        "search": lambda i, t: searcher.search(t, k=10),
+        "search_force": lambda i, t: searcher.search(t, k=10, filters={"force": forces[i % len(forces)]}),
+        "search_years": lambda i, t: searcher.search(t, k=10, filters={"years": [2015, 2018]}),
+        "search_force_years": lambda i, t: searcher.search(
+            t, k=10, filters={"force": forces[i % len(forces)], "years": [2013, 2020]}),
+        "ask": lambda i, t: answer(searcher, t),
+    }
+    out = {}
+    for name, fn in configs.items():
+        samples = []
+        for _ in range(passes):
+            for i, text in enumerate(texts):
+                samples.append(timed(lambda fn=fn, i=i, text=text: fn(i, text))[0])
+        out[name] = ms_stats(samples)
+    return out
+
+
+def quality(index_dir: Path, encoder, files: list[Path], qs: list, work: Path) -> dict[str, Any]:
+    """hit@5 / MRR@10 on the development questions for our search and the naive pipeline,
+    and the naive pipeline's search latency."""
+    from search.baseline import NaiveIndex
+    from search.evaluate import evaluate_retrieval
+    from search.retriever import Searcher
+
+    searcher = Searcher.load(index_dir, embedder=encoder)
+
+    def ours(q, with_filters: bool):
+        result = searcher.search(q.question, k=10, filters=q.filters if with_filters and q.filters else None,
+                                 use_understanding=not with_filters or not q.filters)
+        return [(h.source, h.text) for h in result.hits]
+
+    build_s, naive = timed(lambda: NaiveIndex.build(files, encoder))
+    report_ours = evaluate_retrieval(ours, qs, 10)
+    report_naive = evaluate_retrieval(lambda q, _wf: [(s, t) for s, t, _ in naive.search(q.question, 10)], qs, 10)
+    naive.search(qs[0].question)
+    samples = [timed(lambda q=q: naive.search(q.question, 10))[0] for q in qs]
+    return {"ours": report_ours["without_filters"]["overall"], "ours_with_filters": report_ours["with_filters"]["overall"],
+            "naive": report_naive["without_filters"]["overall"], "naive_search": ms_stats(samples),
+            "naive_chunks": len(naive.texts), "naive_build_s": round(build_s, 1)}
+
+
+def reindex(files: list[Path], index_dir: Path, encoder) -> dict[str, Any]:
+    """Re-index unchanged; then with one report changed (the smallest synthetic one, embedded
+    for real); then put it back."""
+    from search.index_io import build_index
+
+    unchanged_s, result = timed(lambda: build_index(files, index_dir, embedder=encoder))
+    synthetic = [f for f in files if f.name.startswith("syn_")] or files
+    target = min(synthetic, key=lambda f: f.stat().st_size)
+    original = target.read_bytes()
+    text = original.decode("utf-8")
+    cut = text.rfind("\n\n", 0, len(text) // 2)
+    target.write_text(text[:cut] + "\n\nThe force has since appointed a new lead for neighbourhood policing." +
+                      text[cut:], encoding="utf-8")
+    try:
+        changed_s, changed = timed(lambda: build_index(files, index_dir, embedder=encoder))
+    finally:
+        target.write_bytes(original)
+    build_index(files, index_dir, embedder=encoder)
+    return {"reindex_unchanged_s": round(unchanged_s, 3), "unchanged_republished": result.published,
+            "reindex_changed_s": round(changed_s, 2),
+            "changed_report": target.name, "changed_chunks_embedded": changed.embedded_chunks,
+            "changed_sentences_embedded": changed.embedded_sentences}
+
+
+def probe_rss(index_dir: Path, encoder_kind: str) -> dict[str, Any]:
+    """Memory of a fresh process: after loading the model, then after loading the index and searching."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--probe-rss", str(index_dir), "--encoder", encoder_kind]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "probe failed"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _probe_rss_main(index_dir: Path, encoder_kind: str) -> None:
+    start = rss_now()
+    encoder = make_encoder(encoder_kind)
+    encoder.encode(["How well does the force protect vulnerable people?"])
+    model = rss_now()
+    from search.answer import answer
+    from search.retriever import Searcher
+
+    searcher = Searcher.load(index_dir, embedder=encoder)
+    loaded = rss_now()
+    for text in [q.question for q in questions()][:20]:
+        searcher.search(text, k=10)
+        searcher.search(text, k=10, filters={"years": [2015, 2018]})
+        answer(searcher, text)
+    after = rss_now()
+    print(json.dumps({"interpreter_mb": start["rss_mb"], "model_rss_mb": model["rss_mb"],
+                      "loaded_rss_mb": loaded["rss_mb"], "rss_mb": after["rss_mb"], "peak_mb": after["peak_mb"],
+                      "index_added_rss_mb": round(after["rss_mb"] - model["rss_mb"], 1)}))
+
+
+def cli_cold_start(index_dir: Path, backend: str, runs: int) -> dict[str, Any]:
+    """Wall time of `inspectqa ask` in a fresh process, model and index loads included."""
+    script = Path(sys.executable).with_name("inspectqa")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "search"]
+    question = "How well does the force protect vulnerable people from harm?"
+    env = {**os.environ, "INSPECTQA_BACKEND": backend}
+    times = []
+    for _ in range(runs):
+        seconds, done = timed(lambda: subprocess.run([*cmd, "ask", question, "--index-dir", str(index_dir)],
+                                                     capture_output=True, text=True, timeout=600, env=env, cwd=ROOT))
+        if done.returncode != 0:
+            return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+        times.append(seconds)
+    return {"cli_ask_s": round(min(times), 2), "cli_ask_first_s": round(times[0], 2), "runs": runs}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_cold_start(index_dir: Path, backend: str) -> dict[str, Any]:
+    """(1) `streamlit run app.py` until its health check answers; (2) a fresh process running the
+    app script through AppTest until the first answer is on the page (model and index loads,
+    the question, the answer; no browser or websocket)."""
+    out: dict[str, Any] = {}
+    if not APP.exists():
+        return {"error": "app.py not found"}
+    env = {**os.environ, "INSPECTQA_INDEX_DIR": str(index_dir), "INSPECTQA_BACKEND": backend}
+    port = _free_port()
+    streamlit = Path(sys.executable).with_name("streamlit")
+    cmd = [str(streamlit) if streamlit.exists() else sys.executable, *([] if streamlit.exists() else ["-m", "streamlit"]),
+           "run", str(APP), "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    start = time.perf_counter()
+    server = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = start + 120
+        while time.perf_counter() < deadline:
+            with contextlib.suppress(OSError), urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    out["server_ready_s"] = round(time.perf_counter() - start, 2)
+                    break
+            time.sleep(0.1)
+        else:
+            out["server_error"] = "no health answer within 120 s"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    probe = [sys.executable, str(Path(__file__).resolve()), "--probe-app", str(index_dir)]
+    seconds, done = timed(lambda: subprocess.run(probe, capture_output=True, text=True, timeout=900, env=env, cwd=ROOT))
+    if done.returncode == 0:
+        out["app_first_answer_s"] = round(seconds, 2)
+        out.update(json.loads(done.stdout.strip().splitlines()[-1]))
+    else:
+        out["app_error"] = (done.stderr.strip().splitlines() or ["failed"])[-1][:200]
+    return out
+
+
+def _probe_app_main(index_dir: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["INSPECTQA_INDEX_DIR"] = str(index_dir)
+    started = time.perf_counter()
+    at = AppTest.from_file(str(APP), default_timeout=600).run()
+    first_page = time.perf_counter() - started
+    at.text_input(key="ask_question").input("How well does the force protect vulnerable people from harm?")
+    at.form_submit_button[0].click().run()
+    shown = " ".join(str(m.value) for m in at.markdown)
+    if at.exception or "[1]" not in shown:
+        raise SystemExit(f"the app showed no cited answer: {[e.value for e in at.exception][:1]}")
+    print(json.dumps({"app_first_page_s": round(first_page, 2)}))
+
+
+# --- the 100,000 level: replicate rows -------------------------------------------------------
+def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_corpus: Path, copies: int,
+                    seed: int = 11) -> tuple[list[Path], dict[str, float]]:
+    """An index of ``copies`` replicas of every report of ``src_dir``: new file names, forces and
+    years (written to ``out_corpus`` so re-indexing can be measured), the same chunk texts,
+    noisy copies of the vectors; FAISS and BM25 built over all rows by the product's own code."""
+    from search.dense import FaissIndex
+    from search.index_io import read_manifest
+    from search.lexical import LexicalIndex, lexical_text
+
+    rng, nrng = random.Random(seed), np.random.default_rng(seed)
+    manifest = read_manifest(src_dir)
+    src_gen = live_generation(src_dir)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    shutil.rmtree(out_corpus, ignore_errors=True)
+    out_corpus.mkdir(parents=True)
+    generation = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-bench{uuid.uuid4().hex[:4]}"
+    gen = out_dir / generation
+    gen.mkdir(parents=True)
+    by_name = {f.name: f for f in src_files}
+    forces = territorial_forces()
+    mapping, reports, files = [], {}, []
+    for r in range(copies):
+        for source, info in manifest["reports"].items():
+            force, year = rng.choice(forces), rng.choice(YEARS)
+            name = f"{Path(source).stem}_r{r:02d}.txt"
+            text = by_name[source].read_text(encoding="utf-8")
+            if info.get("force"):
+                text = rename_force(text, info["force"], force)
+            if info.get("year"):
+                text = shift_years(text, year - int(info["year"]))
+            path = out_corpus / name
+            path.write_text(text, encoding="utf-8")
+            files.append(path)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            title = (info.get("title") or "").replace(str(info.get("year")), str(year))
+            mapping.append((source, name, force, year, digest, str(path), r, title))
+            reports[name] = {**info, "content_hash": digest, "path": str(path), "force": force, "year": year,
+                             "title": title}
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    con = sqlite3.connect(gen / "chunks.sqlite")
+    con.execute("ATTACH DATABASE ? AS src", (f"file:{src_gen / 'chunks.sqlite'}?mode=ro",))
+    for (sql,) in con.execute("SELECT sql FROM src.sqlite_master WHERE sql IS NOT NULL AND type IN ('table','index')"):
+        con.execute(sql)
+    n_chunks = con.execute("SELECT COUNT(*) FROM src.chunks").fetchone()[0]
+    n_sentences = con.execute("SELECT COUNT(*) FROM src.sentences").fetchone()[0]
+    con.execute("CREATE TEMP TABLE map (source TEXT, name TEXT, force TEXT, year INTEGER, hash TEXT, path TEXT, "
+                "r INTEGER, title TEXT)")
+    con.executemany("INSERT INTO map VALUES (?,?,?,?,?,?,?,?)", mapping)
+
+    def columns(table: str) -> list[str]:
+        return [row[1] for row in con.execute(f"PRAGMA src.table_info({table})")]
+
+    swaps = {
+        "reports": {"source": "m.name", "force": "m.force", "year": "m.year", "content_hash": "m.hash",
+                    "path": "m.path", "title": "m.title"},
+        "sections": {"source": "m.name", "section_id": "t.section_id || '~' || m.r"},
+        "footnotes": {"source": "m.name", "section_id": "t.section_id || '~' || m.r"},
+        "chunks": {"row": f"t.row + m.r * {n_chunks}", "chunk_id": "t.chunk_id || '~' || m.r", "source": "m.name",
+                   "section_id": "t.section_id || '~' || m.r", "force": "m.force", "year": "m.year",
+                   "title": "m.title"},
+    }
+    tables = {row[0] for row in con.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")}
+    for table, swap in swaps.items():
+        if table not in tables:
+            continue
+        cols = columns(table)
+        select = ", ".join(swap.get(c, f"t.{c}") for c in cols)
+        order = " ORDER BY m.r, t.row" if table == "chunks" else ""
+        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM src.{table} t "
+                    f"JOIN map m ON m.source = t.source{order}")
+    if "sentences" in tables:
+        cols = columns("sentences")
+        swap = {"sid": f"t.sid + r.r * {n_sentences}", "row": f"t.row + r.r * {n_chunks}"}
+        con.execute("CREATE TEMP TABLE reps (r INTEGER)")
+        con.executemany("INSERT INTO reps VALUES (?)", [(r,) for r in range(copies)])
+        con.execute(f"INSERT INTO sentences ({', '.join(cols)}) SELECT {', '.join(swap.get(c, f't.{c}') for c in cols)} "
+                    "FROM src.sentences t CROSS JOIN reps r ORDER BY r.r, t.sid")
+    con.commit()
+    con.execute("DETACH DATABASE src")
+    texts = [lexical_text(row[0]) for row in con.execute("SELECT embed_text FROM chunks ORDER BY row")]
+    n_sections = con.execute("SELECT COUNT(*) FROM sections").fetchone()[0]
+    con.close()
+    timings["store_s"] = round(time.perf_counter() - started, 2)
+    vectors = np.load(src_gen / "vectors.npy")
+    sentences = np.load(src_gen / "sentences.npy")
+    all_vectors = np.vstack([noisy(vectors, nrng) for _ in range(copies)])
+    np.save(gen / "vectors.npy", all_vectors)
+    np.save(gen / "sentences.npy", np.vstack([noisy(sentences, nrng).astype(np.float16) for _ in range(copies)]))
+    seconds, dense = timed(lambda: FaissIndex.build(all_vectors, manifest.get("index_type", "flat")))
+    dense.save(gen / "dense.faiss")
+    timings["faiss_build_s"] = round(seconds, 2)
+    seconds, lexical = timed(lambda: LexicalIndex.build(texts))
+    lexical.save(gen / "lexical")
+    timings["bm25_build_s"] = round(seconds, 2)
+    handled = {"chunks.sqlite", "vectors.npy", "sentences.npy", "dense.faiss", "lexical", "manifest.json"}
+    for entry in src_gen.iterdir():  # anything else a generation holds (vocabularies and the like) is per corpus
+        if entry.name not in handled:
+            (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, gen / entry.name)
+    new_manifest = {**manifest, "generation": generation, "reports": reports, "inputs": [str(out_corpus)],
+                    "counts": {**manifest["counts"], "reports": len(reports), "sections": n_sections,
+                               "chunks": n_chunks * copies, "sentences": n_sentences * copies}}
+    (gen / "manifest.json").write_text(json.dumps(new_manifest, indent=2), encoding="utf-8")
+    (out_dir / "manifest.json").write_text(json.dumps(new_manifest, indent=2), encoding="utf-8")
+    return files, timings
+
+
+# --- backends and FAISS at a million -----------------------------------------------------------
+def compare_backends(qs: list, work: Path) -> dict[str, Any]:
+    """torch vs onnx vs onnx-int8: speed on what indexing the bundled reports embeds, and
+    development-set retrieval quality of an index built with each."""
+    from search.embed import make_embedder, onnx_available
+    from search.evaluate import evaluate_retrieval
+    from search.index_io import build_index
+    from search.retriever import Searcher
+
+    chunk_texts, sentence_texts = pipeline_texts([REPORTS])
+    texts = chunk_texts + sentence_texts
+    out: dict[str, Any] = {"chunks": len(chunk_texts), "sentences": len(sentence_texts)}
+    backends = ["torch", *(["onnx", "onnx-int8"] if onnx_available() else [])]
+    encoders = {name: make_embedder(name) for name in backends}
+    for encoder in encoders.values():
+        encoder.encode(texts[:16])
+    best: dict[str, float] = {}
+    vectors: dict[str, np.ndarray] = {}
+    for _ in range(2):  # interleaved, best of two: the machine may be shared
+        for name, encoder in encoders.items():
+            seconds, vectors[name] = timed(lambda encoder=encoder: encoder.encode(texts, batch_size=32))
+            best[name] = min(best.get(name, 1e9), seconds)
+    for name, encoder in encoders.items():
+        cache = CachingEmbedder(encoder, None)
+        cache.vectors = {_key(t): v for t, v in zip(texts, vectors[name], strict=True)}
+        index_dir = work / f"backend-{name}"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        build_index([REPORTS], index_dir, embedder=cache)
+        searcher = Searcher.load(index_dir, embedder=encoder)
+        report = evaluate_retrieval(lambda q, _wf, s=searcher: [(h.source, h.text) for h in s.search(q.question, 10).hits],
+                                    qs, 10)
+        agreement = float(np.min(np.sum(vectors[name] * vectors["torch"], axis=1)))
+        out[name] = {"chunks_per_s": round(len(chunk_texts) / best[name], 2),
+                     "texts_per_s": round(len(texts) / best[name], 1),
+                     "speedup_vs_torch": round(best["torch"] / best[name], 2),
+                     "min_cosine_vs_torch": round(agreement, 4), **report["without_filters"]["overall"]}
+        shutil.rmtree(index_dir, ignore_errors=True)
+    return out
+
+
+def faiss_scale(n: int, pool: np.ndarray, query_pool: np.ndarray, kinds=("flat", "hnsw", "ivf")) -> dict[str, Any]:
+    """FAISS at ``n`` synthetic 384-d vectors (real vectors plus noise, so they cluster like real
+    data): build time, single-query p50/p95 and recall@10 against exact search, per index type."""
+    import faiss
+
+    from search.dense import FaissIndex
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    rng = np.random.default_rng(5)
+    vectors = np.empty((n, pool.shape[1]), np.float32)
+    for start in range(0, n, 100_000):
+        part = pool[rng.integers(0, len(pool), min(100_000, n - start))]
+        vectors[start:start + len(part)] = noisy(part, rng, noise=0.05)
+    queries = noisy(query_pool[rng.integers(0, len(query_pool), 200)], rng, noise=0.02)
+    out: dict[str, Any] = {"vectors": n, "queries": len(queries)}
+    truth = None
+    for kind in kinds:
+        log(f"  FAISS {kind} at {n:,} vectors")
+        build_s, index = timed(lambda kind=kind: FaissIndex.build(vectors, kind))
+        index.search(queries[:1], 10)
+        samples, found = [], []
+        for q in queries:
+            seconds, (_, ids) = timed(lambda q=q, index=index: index.search(q[None, :], 10))
+            samples.append(seconds)
+            found.append(ids[0])
+        found = np.array(found)
+        if kind == "flat":
+            truth = found
+        recall = None if truth is None else float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth,
+                                                                                                        strict=True)]))
+        out[kind] = {"build_s": round(build_s, 1), **ms_stats(samples), "recall@10": None if recall is None else
+                     round(recall, 3), "memory_mb": round(faiss.serialize_index(index.index).nbytes / 2**20)}
+        index = None  # free it before the next one is built
+    return out
+
+
+# --- reporting ----------------------------------------------------------------------------------
+def targets(summary: dict[str, Any]) -> list[tuple[str, str, str, bool | None]]:
+    """(target, measured, where, met) rows."""
+    levels = summary.get("levels", {})
+    big = levels.get(str(max((int(k) for k in levels), default=0)), {})
+    lat = big.get("latency", {})
+    rows = [
+        ("indexing >= 0.9 x raw encoder", f"{summary['index_vs_encoder']:.2f} x", "1,000 level",
+         summary["index_vs_encoder"] >= TARGETS["index_vs_encoder"]),
+        ("search p50 <= 30 ms", f"{lat.get('search', {}).get('p50_ms', float('nan')):.1f} ms", f"{big.get('chunks', 0):,} chunks",
+         lat.get("search", {}).get("p50_ms", 1e9) <= TARGETS["search_p50_ms"]),
+        ("search p95 <= 60 ms", f"{lat.get('search', {}).get('p95_ms', float('nan')):.1f} ms", f"{big.get('chunks', 0):,} chunks",
+         lat.get("search", {}).get("p95_ms", 1e9) <= TARGETS["search_p95_ms"]),
+        ("ask p50 <= 150 ms", f"{lat.get('ask', {}).get('p50_ms', float('nan')):.1f} ms", f"{big.get('chunks', 0):,} chunks",
+         lat.get("ask", {}).get("p50_ms", 1e9) <= TARGETS["ask_p50_ms"]),
+        ("re-index unchanged < 2 s", f"{big.get('reindex', {}).get('reindex_unchanged_s', float('nan')):.2f} s",
+         f"{big.get('chunks', 0):,} chunks",
+         big.get("reindex", {}).get("reindex_unchanged_s", 1e9) < TARGETS["reindex_unchanged_s"]),
+        ("index adds <= 400 MB RSS", f"{big.get('memory', {}).get('index_added_rss_mb', float('nan')):.0f} MB",
+         f"{big.get('chunks', 0):,} chunks",
+         big.get("memory", {}).get("index_added_rss_mb", 1e9) <= TARGETS["index_added_rss_mb"]),
+    ]
+    return rows
+
+
+def markdown(summary: dict[str, Any], quick: bool) -> str:
+    m = summary["machine"]
+    lines = [f"Run {m['date']} on {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM, {m['os']}, Python "
+             f"{m['python']}; load average {m['load_average']} at the start (other work shares this machine). "
+             f"Encoder backend: `{summary['backend']}`.",
+             "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()) + ".", ""]
+    t = summary["throughput"]
+    lines += ["**Indexing throughput** (whole pipeline, `build_index` on the report files, against the encoder "
+              "alone on exactly the texts the pipeline embeds: chunk texts and their sentences)", "",
+              "| sample | chunks | sentences | pipeline | encoder alone | ratio | encoder, chunk texts only |",
+              "|---|---:|---:|---:|---:|---:|---:|",
+              f"| {t['files']} reports | {t['chunks']:,} | {t['sentences']:,} | {t['index_chunks_per_s']:.1f} chunks/s "
+              f"| {t['encoder_chunks_per_s']:.1f} chunks/s ({t['encoder_texts_per_s']:.0f} texts/s) | "
+              f"{t['index_vs_encoder']:.2f} | {t['encoder_chunk_only_per_s']:.1f} chunks/s |", ""]
+    lines += ["**Per index size** (latencies over the development questions, warm process; p50 / p95 in ms)", "",
+              "| chunks | reports | disk | model RSS | index adds | search | + force | + years | + force & years "
+              "| ask | query encoding | re-index unchanged | one report changed |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for level in summary["levels"].values():
+        lat, mem, re_ = level["latency"], level.get("memory", {}), level.get("reindex", {})
+
+        def pp(name: str, lat=lat) -> str:
+            return f"{lat[name]['p50_ms']:.1f} / {lat[name]['p95_ms']:.1f}"
+
+        changed = (f"{re_['reindex_changed_s']:.1f} s ({re_['changed_chunks_embedded']} chunks)"
+                   if "reindex_changed_s" in re_ else "–")
+        unchanged = f"{re_['reindex_unchanged_s']:.2f} s" if "reindex_unchanged_s" in re_ else "–"
+        lines.append(f"| {level['chunks']:,} | {level['reports']:,} | {level['disk_mb']:.0f} MB | "
+                     f"{mem.get('model_rss_mb', float('nan')):.0f} MB | {mem.get('index_added_rss_mb', float('nan')):.0f} MB | "
+                     f"{pp('search')} | {pp('search_force')} | {pp('search_years')} | {pp('search_force_years')} | "
+                     f"{pp('ask')} | {pp('encode')} | {unchanged} | {changed} |")
+    lines.append("")
+    for level in summary["levels"].values():
+        if level.get("built_by"):
+            lines.append(f"- {level['chunks']:,} chunks: {level['built_by']}")
+    lines.append("")
+    q = summary.get("quality")
+    if q:
+        lines += ["**Against a naive pipeline** (1,000-character recursive splits, same encoder, FAISS flat, no "
+                  "metadata; on the 1,000-chunk corpus, which holds the two real reports; development questions, no "
+                  "filters)", "",
+                  "| pipeline | hit@1 | hit@5 | MRR@10 | search p50 / p95 |", "|---|---:|---:|---:|---:|"]
+        first = next(iter(summary["levels"].values()))
+        lines.append(f"| InspectQA | {q['ours']['hit@1']:.3f} | {q['ours']['hit@5']:.3f} | {q['ours']['mrr@10']:.3f} | "
+                     f"{first['latency']['search']['p50_ms']:.1f} / {first['latency']['search']['p95_ms']:.1f} ms |")
+        lines.append(f"| naive ({q['naive_chunks']:,} splits) | {q['naive']['hit@1']:.3f} | {q['naive']['hit@5']:.3f} | "
+                     f"{q['naive']['mrr@10']:.3f} | {q['naive_search']['p50_ms']:.1f} / {q['naive_search']['p95_ms']:.1f} ms |")
+        lines.append("")
+    cold = summary.get("cold_start", {})
+    if cold:
+        parts = []
+        if "cli_ask_s" in cold:
+            parts.append(f"`inspectqa ask` in a fresh process: {cold['cli_ask_s']:.1f} s (first run "
+                         f"{cold['cli_ask_first_s']:.1f} s)")
+        if "server_ready_s" in cold:
+            parts.append(f"`streamlit run app.py` until its health check answers: {cold['server_ready_s']:.1f} s")
+        if "app_first_answer_s" in cold:
+            parts.append(f"a fresh process running the app (AppTest) until the first cited answer is on the page: "
+                         f"{cold['app_first_answer_s']:.1f} s (first page {cold.get('app_first_page_s', 0):.1f} s)")
+        for key in ("error", "app_error", "server_error"):
+            if key in cold:
+                parts.append(f"{key}: {cold[key]}")
+        lines += ["**Cold start** (1,000-chunk index): " + "; ".join(parts) + ".", ""]
+    b = summary.get("backends")
+    if b:
+        lines += [f"**Encoder backends** (what indexing the bundled reports embeds: {b['chunks']} chunks and "
+                  f"{b['sentences']} sentences; best of two interleaved runs; development questions, no filters)", "",
+                  "| backend | chunks/s | texts/s | vs torch | min cosine vs torch | hit@1 | hit@5 | MRR@10 |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for name in ("torch", "onnx", "onnx-int8"):
+            if name in b:
+                r = b[name]
+                lines.append(f"| {name} | {r['chunks_per_s']:.1f} | {r['texts_per_s']:.0f} | {r['speedup_vs_torch']:.2f}x "
+                             f"| {r['min_cosine_vs_torch']:.4f} | {r['hit@1']:.3f} | {r['hit@5']:.3f} | {r['mrr@10']:.3f} |")
+        lines.append("")
+    f = summary.get("faiss")
+    if f:
+        lines += [f"**FAISS at {f['vectors']:,} synthetic 384-d vectors** (real vectors plus noise; {f['queries']} "
+                  "single-vector queries; the product's own index settings from search/dense.py)", "",
+                  "| index | build | p50 | p95 | recall@10 vs flat | size |", "|---|---:|---:|---:|---:|---:|"]
+        for kind in ("flat", "hnsw", "ivf"):
+            if kind in f:
+                r = f[kind]
+                recall = "1 (reference)" if kind == "flat" else f"{r['recall@10']:.3f}"
+                lines.append(f"| {kind} | {r['build_s']:.1f} s | {r['p50_ms']:.2f} ms | {r['p95_ms']:.2f} ms | {recall} | "
+                             f"{r['memory_mb']:,} MB |")
+        lines.append("")
+    lines += ["**Targets**", "", "| target | measured | where | met |", "|---|---:|---|---|"]
+    for name, value, where, met in targets(summary):
+        lines.append(f"| {name} | {value} | {where} | {'yes' if met else 'no'} |")
+    lines.append("")
+    title = "Quick run (`make bench`: the 1,000-chunk level)" if quick else "Full run"
+    return f"## {title}\n\n" + "\n".join(lines)
+
+
+def write_markdown(path: Path, section: str, quick: bool) -> None:
+    """Replace this run's block in ``path``, keeping the other (quick vs full) block."""
+    tag = "quick" if quick else "full"
+    block = f"<!-- bench:{tag} -->\n{section}\n<!-- /bench:{tag} -->"
+    text = path.read_text(encoding="utf-8") if path.exists() else (
+        "# Benchmarks\n\nGenerated by `benchmarks/run.py` (see README, Performance). Numbers are from the machine "
+        "named in each block.\n\n<!-- bench:full -->\n<!-- /bench:full -->\n\n<!-- bench:quick -->\n<!-- /bench:quick -->\n")
+    pattern = re.compile(rf"<!-- bench:{tag} -->.*?<!-- /bench:{tag} -->", re.S)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+# --- the run -------------------------------------------------------------------------------
+def measure_level(level: int, index_dir: Path, files: list[Path], encoder, encoder_kind: str, qs: list,
+                  passes: int, with_reindex: bool = True) -> dict[str, Any]:
+    from search.index_io import read_manifest
+
+    manifest = read_manifest(index_dir)
+    out: dict[str, Any] = {"target_chunks": level, "chunks": manifest["counts"]["chunks"],
+                           "reports": manifest["counts"]["reports"],
+                           "disk_mb": folder_mb(live_generation(index_dir))}
+    log(f"  latency at {out['chunks']:,} chunks")
+    out["latency"] = latency(index_dir, encoder, qs, passes)
+    log("  memory (fresh process)")
+    out["memory"] = probe_rss(index_dir, encoder_kind)
+    if with_reindex:
+        log("  re-indexing")
+        out["reindex"] = reindex(files, index_dir, encoder)
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(args.work or tempfile.mkdtemp(prefix="inspectqa-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {"machine": machine(), "quick": args.quick}
+    encoder = make_encoder(args.encoder)
+    summary["backend"] = encoder.backend
+    encoder_kind = args.encoder if args.encoder != "default" else encoder.backend
+    qs = questions()
+    bases = load_bases(REPORTS)
+    cache = CachingEmbedder(encoder, None if args.encoder == "hash" else
+                            CACHE / f"vectors-{encoder.backend}-{encoder.fingerprint}.npz")
+    single = bool(args.quick or args.chunks)  # one level: no backends, FAISS or app cold start
+    levels = [args.chunks] if args.chunks else ([LEVELS[0]] if args.quick else list(LEVELS))
+    summary["levels"] = {}
+    from search.index_io import build_index
+
+    first = levels[0]
+    log(f"corpus of about {first:,} chunks")
+    files = corpus(first, bases)
+    sample = files if not args.quick else [f for f in files if f.stat().st_size < 20_000] or files[:2]
+    log(f"throughput: pipeline vs encoder on {len(sample)} reports")
+    summary["throughput"] = throughput(sample, encoder, work)
+    index_dir = work / f"index-{first}"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    log("index (cached vectors where this machine has embedded the texts before)")
+    build_s, _ = timed(lambda: build_index(files, index_dir, embedder=cache))
+    cache.save()
+    level_out = measure_level(first, index_dir, files, encoder, encoder_kind, qs, 1 if single else 2)
+    level_out["built_by"] = (f"the whole pipeline with the real encoder ({encoder.backend}); "
+                             f"vectors cached between runs ({build_s:.0f} s this run)")
+    summary["levels"][str(first)] = level_out
+    log("quality against the naive pipeline")
+    summary["quality"] = quality(index_dir, cache, files, qs, work)
+    cache.save()
+    if args.encoder != "hash" and not args.no_cold_start:
+        log("cold start")
+        summary["cold_start"] = cli_cold_start(index_dir, encoder.backend, 1 if single else 3)
+        if not single:
+            summary["cold_start"].update(app_cold_start(index_dir, encoder.backend))
+    if len(levels) > 1:
+        pool = cache.pool()
+        ten = levels[1]
+        log(f"corpus of about {ten:,} chunks")
+        ten_files = corpus(ten, bases)
+        ten_dir = work / f"index-{ten}"
+        shutil.rmtree(ten_dir, ignore_errors=True)
+        replay = ReplayEmbedder(encoder, pool)
+        seconds, result = timed(lambda: build_index(ten_files, ten_dir, embedder=replay))
+        level_out = measure_level(ten, ten_dir, ten_files, encoder, encoder_kind, qs, 2)
+        level_out["built_by"] = (f"the whole pipeline with real vectors replayed instead of the encoder: "
+                                 f"{seconds:.0f} s, {result.total_chunks / seconds:.0f} chunks/s without encoding")
+        summary["levels"][str(ten)] = level_out
+        for big in levels[2:]:
+            copies = max(1, round(big / result.total_chunks))
+            log(f"{copies} replicas of the {ten:,} level")
+            big_dir = work / f"index-{big}"
+            seconds, (big_files, timings) = timed(
+                lambda copies=copies, big_dir=big_dir, big=big: replicate_index(
+                    ten_dir, ten_files, big_dir, CACHE / f"corpus-{big}", copies))
+            level_out = measure_level(big, big_dir, big_files, encoder, encoder_kind, qs, 2)
+            level_out["built_by"] = (f"{copies} replicas of the 10,000 level's rows (new file names, forces and years; "
+                                     f"noisy vectors) in {seconds:.0f} s: FAISS {timings['faiss_build_s']:.1f} s, "
+                                     f"BM25 {timings['bm25_build_s']:.1f} s, store {timings['store_s']:.1f} s")
+            summary["levels"][str(big)] = level_out
+    if not single and args.encoder != "hash" and not args.no_backends:
+        log("encoder backends")
+        summary["backends"] = compare_backends(qs, work)
+    if not single and args.faiss:
+        log("FAISS at scale")
+        query_pool = encoder.encode([q.question for q in qs])
+        summary["faiss"] = faiss_scale(args.faiss, cache.pool(), query_pool)
+    first_level = summary["levels"][str(first)]
+    lat, mem = first_level["latency"], first_level.get("memory", {})
+    summary.update({
+        "chunks": first_level["chunks"],
+        "index_chunks_per_s": summary["throughput"]["index_chunks_per_s"],
+        "encoder_chunks_per_s": summary["throughput"]["encoder_chunks_per_s"],
+        "index_vs_encoder": summary["throughput"]["index_vs_encoder"],
+        "search_p50_ms": lat["search"]["p50_ms"], "search_p95_ms": lat["search"]["p95_ms"],
+        "search_filtered_p50_ms": lat["search_force_years"]["p50_ms"],
+        "ask_p50_ms": lat["ask"]["p50_ms"], "ask_p95_ms": lat["ask"]["p95_ms"],
+        "reindex_unchanged_s": first_level["reindex"]["reindex_unchanged_s"],
+        "reindex_changed_s": first_level["reindex"]["reindex_changed_s"],
+        "rss_mb": mem.get("rss_mb"), "model_rss_mb": mem.get("model_rss_mb"),
+        "index_added_rss_mb": mem.get("index_added_rss_mb"), "disk_mb": first_level["disk_mb"],
+        "naive_search_p50_ms": summary["quality"]["naive_search"]["p50_ms"],
+        "hit@5": summary["quality"]["ours"]["hit@5"], "naive_hit@5": summary["quality"]["naive"]["hit@5"],
+    })
+    summary["machine"]["load_average_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="InspectQA benchmark (README, Performance).")
+    parser.add_argument("--quick", action="store_true", help="the 1,000-chunk level only")
+    parser.add_argument("--chunks", type=int, help="one level of about this many chunks (smoke tests)")
+    parser.add_argument("--encoder", default="default",
+                        help="default (INSPECTQA_BACKEND or the product's default), torch, onnx, onnx-int8, or hash "
+                             "(a stand-in for smoke tests)")
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="Markdown file to update")
+    parser.add_argument("--work", help="keep indexes in this folder (default: a temporary folder, removed)")
+    parser.add_argument("--faiss", type=int, default=1_000_000, help="vectors for the FAISS scale test (0: skip)")
+    parser.add_argument("--no-backends", action="store_true", help="skip the torch / onnx / onnx-int8 comparison")
+    parser.add_argument("--no-cold-start", action="store_true", help="skip the CLI and app cold starts")
+    parser.add_argument("--probe-rss", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--probe-app", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.probe_rss:
+        _probe_rss_main(args.probe_rss, args.encoder)
+        return 0
+    if args.probe_app:
+        _probe_app_main(args.probe_app)
+        return 0
+    started = time.perf_counter()
+    summary = run(args)
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    write_markdown(args.out, markdown(summary, args.quick or bool(args.chunks)), args.quick or bool(args.chunks))
+    log(f"wrote {args.out} in {summary['seconds']:.0f} s")
+    print(json.dumps(summary, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
