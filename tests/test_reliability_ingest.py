@@ -9,13 +9,15 @@ long line and file names with spaces, unicode and shell metacharacters.
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import LETTER, PEEL_2015, KeywordEmbedder
+from conftest import LETTER, PEEL_2015, ROOT, KeywordEmbedder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -438,3 +440,199 @@ def test_cli_index_reports_each_bad_file_on_one_line(tmp_path: Path, letter_pdf:
     assert main(["index", str(corpus / "empty.txt"), "--index-dir", str(tmp_path / "index2")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert any("empty.txt" in line for line in err) and any("no report could be indexed" in line for line in err)
+
+
+# ---------------------------------------------------------------- hostile content in the app
+
+HOSTILE_REPORT = """PEEL: Police legitimacy 2016
+
+An inspection of Essex Police
+
+December 2016
+
+Custody
+
+Essex Police treats detainees in custody with respect. <script>alert('xss')</script> Custody staff check on
+detainees every hour. <img src=x onerror=alert(1)> The custody <b>suite</b> was clean.
+<iframe src="https://evil.example/frame"></iframe>
+
+Detainees can read [the detainee leaflet](javascript:alert(1)) and ![tracker](https://evil.example/t.png) on
+the wall. See www.evil.example or <https://evil.example/login> for more. :red[Coloured] :material/warning:
+$x^2$ **bold** _italic_ ~~struck~~ `code` &amp; &lt;tag&gt;
+
+# Not a heading in custody
+> Not a quotation about detainees
+| not | a table |
+|---|---|
+Control characters \x1b[31mred\x1b[0m, a bell\x07 and a null\x00 in the custody record.
+"""
+HOSTILE_SHOWN = ["<script>alert('xss')</script>", "<img src=x onerror=alert(1)>", "<b>suite</b>",
+                 "[the detainee leaflet](javascript:alert(1))", "![tracker](https://evil.example/t.png)",
+                 ":red[Coloured]", "$x^2$", "**bold**"]
+HOSTILE_NAME = "<img src=x onerror=alert(1)> [x](javascript:alert(1)) $y$ :red[z].txt"
+_ALLOWED_TAGS = re.compile(r"</?(?:p|br|strong|em)\s*/?>")
+_STREAMLIT_SYNTAX = re.compile(r"(?<!\\)\$|(?<!\\):(?!orange-background\[)[a-z][a-z/_-]*[\[:]|(?<!\\)\]\(")
+
+
+def rendered_text(markdown: str) -> str:
+    """What a CommonMark renderer (raw HTML allowed, tables and strikethrough on) makes of
+    ``markdown``, as visible text; fails if it would make any element but paragraphs, line
+    breaks and the app's own bold labels."""
+    import html
+
+    markdown_it = pytest.importorskip("markdown_it")
+    shown = markdown_it.MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(markdown)
+    tags = set(re.findall(r"<[^>]*>", _ALLOWED_TAGS.sub("", shown)))
+    assert not tags, f"{tags} made from {markdown!r}"
+    assert not _STREAMLIT_SYNTAX.search(markdown), markdown  # colour, icon, formula, any link target
+    return html.unescape(re.sub(r"<[^>]*>", "", shown))
+
+
+@pytest.mark.parametrize("markup", ["<script>alert(1)</script>", "[a](javascript:x)", "[a](https://x)",
+                                    "![i](x.png)", "# h",
+                                    "> q", ":red[x]", "$x$", "<b>b</b>"])
+def test_rendered_text_catches_unescaped_markup(markup: str) -> None:
+    """The check the app tests rely on fails on markup that was not escaped."""
+    with pytest.raises(AssertionError):
+        rendered_text(markup)
+
+
+def shown_markdown(at) -> list[str]:
+    """Every text element the app shows that Streamlit renders as Markdown."""
+    values = []
+    for kind in ("markdown", "caption", "info", "warning", "error", "success", "subheader", "title"):
+        values += [element.value for element in getattr(at, kind)]
+    return values
+
+
+@pytest.fixture
+def hostile_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The app (AppTest) over an index of a report full of markup, with the keyword encoder."""
+    pytest.importorskip("streamlit")
+    import streamlit as st
+
+    import search.embed
+    from search.index_io import build_index
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "essex custody.txt").write_text(HOSTILE_REPORT, encoding="utf-8")
+    (corpus / "herts letter.txt").write_text(LETTER_TEXT, encoding="utf-8")
+    index_dir = tmp_path / "index"
+    assert not build_index([corpus], index_dir, embedder=KeywordEmbedder()).errors
+    monkeypatch.setattr(search.embed, "default_embedder", KeywordEmbedder)
+    monkeypatch.setenv("INSPECTQA_INDEX_DIR", str(index_dir))
+    monkeypatch.setenv("INSPECTQA_UPLOAD_DIR", str(tmp_path / "uploads"))
+    st.cache_resource.clear()  # the app caches the encoder per process: not another test's
+    yield _start_app, tmp_path
+    st.cache_resource.clear()
+
+
+def _start_app():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _open_page(at, title: str):
+    """Open one of the app's st.navigation pages by its title (AppTest.switch_page needs files)."""
+    hashes = [h for h, info in at._registered_pages.items() if info.get("page_name") == title]
+    assert len(hashes) == 1, at._registered_pages
+    at._page_hash = hashes[0]
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_app_shows_report_markup_as_text(hostile_app) -> None:
+    start, _tmp = hostile_app
+    at = _open_page(start(), "Search")
+    at.text_input(key="search_query").input("detainees custody leaflet tracker respect")
+    at.form_submit_button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["last_search"][1].hits[0].source == "essex custody.txt"
+    for expander in at.expander:  # open every "Read the full section" too
+        expander.proto.expanded = True
+    visible = " ".join(rendered_text(value) for value in shown_markdown(at))
+    for fragment in HOSTILE_SHOWN:
+        assert fragment in visible, fragment
+    assert not re.search(r"[\x00-\x08\x0b\x0e-\x1f\x7f]", visible)
+
+    at = _open_page(at, "Ask")
+    at.text_input(key="ask_question").input("How does Essex Police treat detainees in custody?")
+    at.form_submit_button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    visible = " ".join(rendered_text(value) for value in shown_markdown(at))
+    assert "<script>alert('xss')</script>" in visible
+
+
+@pytest.mark.parametrize("name", [
+    HOSTILE_NAME, "../../escaped.txt", "..\\..\\escaped.txt", "/tmp/escaped.txt", "a/../../escaped.txt",
+    "....//escaped.txt", "..", "./", "\x00escaped.txt", "bell\x07 escape\x1b[2J.txt", "x" * 300 + ".txt",
+], ids=repr)
+def test_app_upload_names_stay_in_the_upload_folder_and_show_as_text(hostile_app, name: str) -> None:
+    start, tmp_path = hostile_app
+    before = {p for p in tmp_path.rglob("*") if "uploads" not in p.parts and "index" not in p.parts}
+    at = _open_page(start(), "Add reports")
+    at.file_uploader[0].set_value((name, LETTER_TEXT.replace("Hertfordshire", "Kent").encode(), "text/plain"))
+    at.run()
+    if "\x00" in name:  # Streamlit itself refuses the upload before the app sees it
+        assert [e.value for e in at.exception] == ["Filename cannot contain null bytes."]
+        assert not (tmp_path / "uploads").exists()
+        return
+    at.button(key="add_uploads").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    after = {p for p in tmp_path.rglob("*") if "uploads" not in p.parts and "index" not in p.parts}
+    assert after == before, after - before  # nothing written outside the upload folder
+    uploads = tmp_path / "uploads"
+    saved = [p for p in uploads.rglob("*") if p.is_file()] if uploads.exists() else []
+    assert all(p.parent == uploads for p in saved)
+    assert all(not re.search(r"[\x00-\x1f/\\]", p.name) and not p.name.startswith(".") for p in saved)
+    messages = [v for v in shown_markdown(at) if "Kent" in v or "txt" in v or "name" in v]
+    assert messages, shown_markdown(at)
+    for message in messages:
+        rendered_text(message)
+    if name == HOSTILE_NAME:
+        assert [p.name for p in saved] == [HOSTILE_NAME]
+        assert any(HOSTILE_NAME in rendered_text(m) for m in messages)
+
+
+def test_app_refuses_an_oversized_upload_without_reading_it(hostile_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The uploader tells Streamlit the documented limit (it refuses bigger uploads before they
+    reach the app); a file over the limit that gets through is refused from its size alone."""
+    import math
+
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+    from ingest import readers
+
+    start, tmp_path = hostile_app
+    at = _open_page(start(), "Add reports")
+    assert at.file_uploader[0].proto.max_upload_size_mb == math.ceil(readers.MAX_FILE_BYTES / 2**20)
+    assert readers.MAX_FILE_BYTES == readers.DEFAULT_MAX_FILE_MB * 2**20 or "INSPECTQA_MAX_FILE_MB" in os.environ
+
+    read: list[str] = []  # uploads whose bytes the app's own code asked for
+
+    def spy(method):
+        def wrapper(self, *args, **kwargs):
+            if Path(sys._getframe(1).f_code.co_filename) == ROOT / "app.py":
+                read.append(self.name)
+            return method(self, *args, **kwargs)
+        return wrapper
+
+    for method in ("getvalue", "read", "getbuffer", "readlines"):
+        monkeypatch.setattr(UploadedFile, method, spy(getattr(UploadedFile, method)))
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", 4000)
+    at = _open_page(start(), "Add reports")
+    at.file_uploader[0].set_value([("big.txt", LETTER_TEXT.encode(), "text/plain"),
+                                   ("small.txt", LETTER_TEXT[:3000].replace("Hertfordshire", "Kent").encode(),
+                                    "text/plain")])
+    at.run()
+    at.button(key="add_uploads").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [rendered_text(e.value) for e in at.error]
+    assert any("big.txt" in e and "limit" in e for e in errors), errors
+    assert "big.txt" not in read and "small.txt" in read
+    assert not (tmp_path / "uploads" / "big.txt").exists()
