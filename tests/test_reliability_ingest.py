@@ -442,6 +442,44 @@ def test_cli_index_reports_each_bad_file_on_one_line(tmp_path: Path, letter_pdf:
     assert any("empty.txt" in line for line in err) and any("no report could be indexed" in line for line in err)
 
 
+# ---------------------------------------------------------------- terminal escapes in report text
+
+ESCAPES = "\x1b[2J\x1b]0;owned\x07\x1b[31m\x00\x08\x9b"
+
+
+@pytest.mark.parametrize("kind", ["txt", "html"])
+def test_control_characters_in_report_text_become_spaces(tmp_path: Path, kind: str) -> None:
+    text = LETTER_TEXT.replace("preventative policing", f"preventative{ESCAPES}policing")
+    path = tmp_path / f"escapes.{kind}"
+    if kind == "html":
+        text = "<html><body>" + "".join(f"<p>{p}</p>" for p in text.split("\n\n")) + "</body></html>"
+    path.write_text(text, encoding="utf-8")
+    report = ingest_path(path)
+    assert not re.search(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", report.text)
+    assert re.search(r"preventative\s+\[2J\s+\]0;owned\s+\[31m\W+policing", report.text)  # lxml: NUL -> U+FFFD
+
+
+def test_cli_never_prints_escape_sequences_from_a_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import search.embed
+    import search.retriever
+    from search.cli import main
+
+    monkeypatch.setattr(search.embed, "default_embedder", KeywordEmbedder)
+    monkeypatch.setattr(search.retriever, "default_embedder", KeywordEmbedder)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "letter.txt").write_text(LETTER_TEXT.replace("preventative policing", f"preventative{ESCAPES}policing"),
+                                       encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert main(["index", str(corpus), "--index-dir", index]) == 0
+    for command in ("search", "ask"):
+        for json_flag in ([], ["--json"]):
+            assert main([command, "strong preventative policing ethos", "--index-dir", index, *json_flag]) == 0
+            out = capsys.readouterr().out
+            assert "owned" in out and not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", out)
+
+
 # ---------------------------------------------------------------- hostile content in the app
 
 HOSTILE_REPORT = """PEEL: Police legitimacy 2016
