@@ -334,8 +334,7 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     graded = grade_answer(searcher, question, filters, use_understanding=use_understanding)
     if graded is not None:
         return graded
-    vector = searcher.encode_query(" ".join(question.split())[:2000]) if question.strip() else None
-    result = searcher.search(question, k=max(k, 10), filters=filters, query_vector=vector,
+    result = searcher.search(question, k=max(k, 10), filters=filters,
                              use_understanding=use_understanding)
     base = {"question": question, "filters_used": result.filters_used, "understood": result.understood,
             "notices": result.notices}
@@ -366,7 +365,7 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     # All the question's terms count, those the reports never use too (at the highest idf):
     # otherwise 'What is the capital of France?' covers its only known term, 'capital', fully.
     query_idf = lexical.idf(tokenize([question])[0])
-    candidates = _candidates(searcher, passages[:PASSAGES], vector, query_idf)
+    candidates = _candidates(searcher, passages[:PASSAGES], result.vector, query_idf)
     _attach_headers(searcher, candidates)
     years_named = set(result.understood.get("years") or [])
     cross_year = len(years_named) > 1 or bool(_CROSS_YEAR_RE.search(question))

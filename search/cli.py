@@ -409,7 +409,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def _print_eval(report: dict[str, Any]) -> None:
     def table(title: str, metrics: dict[str, Any]) -> None:
         print(title)
-        rows = [("overall", metrics["overall"])] + sorted(metrics["by_kind"].items())
+        rows = [("overall", metrics["overall"]), *sorted(metrics["by_kind"].items())]
         print(f"  {'kind':<12} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'mrr@10':>7}")
         for name, m in rows:
             print(f"  {name:<12} {m['n']:>3} {m['hit@1']:>6.3f} {m['hit@5']:>6.3f} {m['mrr@10']:>7.3f}")

@@ -67,18 +67,22 @@ class QueryExpander:
             raise ValueError("vocab.json and vocab.npy disagree")
         return cls(words, np.asarray(vectors, dtype=np.float32))
 
-    def expand(self, query: str, embedder: Embedder, known_tokens: set[str]) -> str:
-        """``query`` plus the report words nearest to each of its words the reports never use."""
+    def unknown_words(self, query: str, known_tokens: set[str]) -> list[str]:
+        """Words of ``query`` (lower case) whose stems never occur in the indexed reports."""
         if not self.words:
-            return query
+            return []
         candidates = list(dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", query)))
         stems = tokenize(candidates)
-        unknown = [w for w, s in zip(candidates, stems, strict=True) if s and s[0] not in known_tokens]
-        if not unknown:
-            return query
-        similarities = embedder.encode(unknown) @ self.vectors.T
+        return [w for w, s in zip(candidates, stems, strict=True) if s and s[0] not in known_tokens]
+
+    def neighbours(self, word_vectors: np.ndarray) -> list[str]:
+        """Report words nearest to each of ``word_vectors`` (cosine >= MIN_SIMILARITY, up to NEIGHBOURS each)."""
+        if not len(word_vectors) or not self.words:
+            return []
+        similarities = word_vectors @ self.vectors.T
         extra: list[str] = []
+        k = min(NEIGHBOURS, similarities.shape[1] - 1)
         for row in similarities:
-            top = np.argpartition(-row, min(NEIGHBOURS, len(row) - 1))[:NEIGHBOURS]
+            top = np.argpartition(-row, k)[:NEIGHBOURS] if k > 0 else np.arange(similarities.shape[1])
             extra.extend(self.words[j] for j in top[np.argsort(-row[top])] if row[j] >= MIN_SIMILARITY)
-        return f"{query} {' '.join(dict.fromkeys(extra))}" if extra else query
+        return list(dict.fromkeys(extra))

@@ -100,6 +100,7 @@ class SearchResult:
     notices: tuple[str, ...] = ()
     out_of_scope: bool = False
     generation: str = ""
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the encoded question
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "filters_used": self.filters_used, "understood": self.understood,
@@ -286,15 +287,20 @@ class Searcher:
             notices.append("No passage matches these filters. " + self.describe_coverage())
             return SearchResult(query=query, hits=(), filters_used=filters_used, understood=understood_dict,
                                 notices=tuple(notices), generation=state.generation)
-        vector = self.encode_query(query) if query_vector is None else query_vector
+        lexical_query = canonical_forces_in(query)
+        unknown = state.expander.unknown_words(lexical_query, state.lexical.vocabulary) if state.expander else []
+        if query_vector is None or unknown:  # one forward pass for the question and its unknown words
+            encoded = self.embedder.encode([query, *unknown])
+            vector = encoded[0] if query_vector is None else query_vector
+            if unknown:
+                lexical_query = " ".join([lexical_query, *state.expander.neighbours(encoded[1:])])
+        else:
+            vector = query_vector
         n_candidates = max(CANDIDATES, k)
         d_scores, d_rows = state.dense.search(vector[None, :], n_candidates, mask)
         d_rows, d_scores = d_rows[0], d_scores[0]
         keep = d_rows >= 0
         d_rows, d_scores = d_rows[keep], d_scores[keep]
-        lexical_query = canonical_forces_in(query)
-        if state.expander is not None:
-            lexical_query = state.expander.expand(lexical_query, self.embedder, state.lexical.vocabulary)
         l_scores, l_rows = state.lexical.search(lexical_query, n_candidates, mask)
         candidates = np.unique(np.concatenate([d_rows, l_rows]))
         sentence_best = best_sentence_scores(state, candidates, vector)
@@ -318,7 +324,7 @@ class Searcher:
             for rank, ((_, score), record) in enumerate(zip(fused, records, strict=True), start=1)
         )
         return SearchResult(query=query, hits=hits, filters_used=filters_used, understood=understood_dict,
-                            notices=tuple(notices), generation=state.generation)
+                            notices=tuple(notices), generation=state.generation, vector=vector)
 
     def _mask(self, state: _IndexState, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():
