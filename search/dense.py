@@ -83,6 +83,11 @@ class FaissIndex:
             raise ValueError(f"{path.name} holds {index.d}-dimensional vectors, vectors.npy {vectors.shape[1:]}")
         if kind == "hnsw":
             faiss.downcast_index(index).hnsw.efSearch = 128
+        flat = faiss.downcast_index(index)
+        if isinstance(flat, faiss.IndexFlat) and index.ntotal:
+            # A flat index holds every vector in memory already: exact filtered scoring reads that
+            # copy instead of paging the memory-mapped file in a second time.
+            vectors = faiss.rev_swig_ptr(flat.get_xb(), index.ntotal * index.d).reshape(index.ntotal, index.d)
         return cls(index, vectors, kind)
 
     def save(self, path: Path) -> None:

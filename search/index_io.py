@@ -275,12 +275,16 @@ def _clean_stale(index_dir: Path, keep: set[str]) -> None:
 def _embed(embedder: Embedder, texts: list[str], progress: ProgressFn | None, batch: int = 64) -> np.ndarray:
     if not texts:
         return np.zeros((0, embedder.dim), np.float32)
-    parts = []
+    # Longest first over all texts, so each batch holds texts of about one length and little
+    # padding is encoded (slices in corpus order mix chunks with short sentences).
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    out = np.empty((len(texts), embedder.dim), np.float32)
     for start in range(0, len(texts), batch):
-        parts.append(embedder.encode(texts[start:start + batch], batch_size=32))
+        rows = order[start:start + batch]
+        out[rows] = embedder.encode([texts[i] for i in rows], batch_size=32)
         if progress:
             progress("embed", min(start + batch, len(texts)), len(texts))
-    return np.vstack(parts).astype(np.float32)
+    return out
 
 
 def build_index(

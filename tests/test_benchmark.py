@@ -87,3 +87,25 @@ def test_quick_run_ends_with_one_json_object_of_figures(tmp_path: Path) -> None:
                    check=True)
     again = out.read_text(encoding="utf-8")
     assert "kept" in again and again.count("<!-- bench:quick -->") == 1
+
+
+def test_flat_index_serves_exact_filtered_scores_from_its_own_memory(tmp_path: Path) -> None:
+    """The memory fix the benchmark measures: a loaded flat index keeps one copy of the vectors."""
+    import numpy as np
+
+    from search.dense import FaissIndex
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(500, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    FaissIndex.build(vectors, "flat").save(tmp_path / "dense.faiss")
+    np.save(tmp_path / "vectors.npy", vectors)
+    loaded = FaissIndex.load(tmp_path / "dense.faiss", np.load(tmp_path / "vectors.npy", mmap_mode="r"), "flat")
+    assert not isinstance(loaded.vectors, np.memmap) and np.array_equal(loaded.vectors, vectors)
+    mask = np.zeros(500, dtype=bool)
+    mask[::3] = True
+    scores, rows = loaded.search(vectors[:4], 7, mask)
+    exact = vectors[:4] @ vectors.T
+    exact[:, ~mask] = -np.inf
+    assert np.array_equal(rows, np.argsort(-exact, axis=1, kind="stable")[:, :7])
+    assert np.allclose(scores, np.sort(exact, axis=1)[:, ::-1][:, :7], atol=1e-6)
