@@ -32,7 +32,7 @@ class ChunkingParams:
     chunk_tokens: int = 192
     overlap_tokens: int = 32
     max_prefix_tokens: int = 64
-    version: int = 2
+    version: int = 3
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -71,7 +71,8 @@ def _splitter(chunk_tokens: int, overlap_tokens: int):
         chunk_size=chunk_tokens,
         chunk_overlap=overlap_tokens,
         length_function=count_tokens,
-        separators=["\n\n", "\n", r"(?<=[.?!])\s+", r"(?<=[;:])\s+", r"(?<=,)\s+", " ", ""],
+        # Paragraphs first, but a lead-in ending with ':' stays with the list it introduces.
+        separators=[r"(?<!:)\n\n", "\n\n", "\n", r"(?<=[.?!])\s+", r"(?<=[;:])\s+", r"(?<=,)\s+", " ", ""],
         is_separator_regex=True,
         keep_separator="end",
         strip_whitespace=True,

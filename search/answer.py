@@ -156,9 +156,10 @@ def _candidates(searcher: Searcher, hits: tuple[Hit, ...], vector: np.ndarray, q
     return out
 
 
-_ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|in comparison|by comparison|"
-                         r"compared|in contrast|as a result|consequently)\b", re.I)
+_ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|therefore|thus|so|in comparison|"
+                         r"by comparison|compared|in contrast|as a result|consequently)\b", re.I)
 _LIST_ITEM_RE = re.compile(r"^\s*(?:[-•–·▪●*]|\(?[a-z0-9]{1,3}[.)])\s+")
+_SENTENCE_END_RE = re.compile(r"[.?!:;][\"'’”)]?(?=\s|$)")
 
 
 def _score(c: _Candidate, number: str | None) -> float:
@@ -176,41 +177,66 @@ def _score(c: _Candidate, number: str | None) -> float:
     return score
 
 
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+
+
+def _list_end(text: str, end: int, lead_in: str = "", limit: int = 8) -> int:
+    """End of the list that follows offset ``end``: items until one closes the list with a full
+    stop, or as many as the lead-in announces ('in one of two ways:')."""
+    announced = [_COUNT_WORDS[w] for w in re.findall(r"\b(two|three|four|five|six|seven|eight)\b", lead_in.lower())]
+    limit = min([limit, *announced])
+    for _ in range(limit):
+        match = re.match(r"\s*\n([^\n]*)", text[end:])
+        if not match or not _LIST_ITEM_RE.match(match.group(1)):
+            break
+        end += match.end()
+        if match.group(1).rstrip().endswith((".", "?", "!")):
+            break
+    return end
+
+
 def _expand(c: _Candidate) -> _Candidate:
-    """Grow a quote to the list it introduces ('... in one of two ways:' + its items) or to a next
-    sentence that continues it ('This is compared with ...'), within the same paragraph."""
+    """Grow a quote to the list it introduces ('... in one of two ways:' + its items) and to next
+    sentences that continue it ('This is compared with ...', 'These were:'), within its passage."""
     text = c.hit.text
     end = c.end
-    if text[c.start:end].rstrip().endswith(":"):
-        cursor = end
-        while True:
-            nl = text.find("\n", cursor)
-            if nl < 0:
-                break
-            line_end = text.find("\n", nl + 1)
-            line_end = len(text) if line_end < 0 else line_end
-            line = text[nl + 1:line_end]
-            if not line.strip() or not _LIST_ITEM_RE.match(line):
-                break
-            end = cursor = line_end
-    else:
-        paragraph_end = text.find("\n", end)
-        paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
-        rest = text[end:paragraph_end]
-        stripped = rest.lstrip()
-        if stripped and _ANAPHOR_RE.match(stripped):
-            sentence_end = re.search(r"[.?!][\"'’”)]?(?=\s|$)", stripped)
-            if sentence_end:
-                end = end + (len(rest) - len(stripped)) + sentence_end.end()
+    for _ in range(3):
+        if text[c.start:end].rstrip().endswith(":"):
+            end = _list_end(text, end, text[c.start:end])
+            break
+        rest = text[end:]
+        stripped = rest.lstrip(" ")
+        if not stripped or stripped.startswith("\n") or not _ANAPHOR_RE.match(stripped):
+            break
+        sentence_end = _SENTENCE_END_RE.search(stripped)
+        if not sentence_end:
+            break
+        end += (len(rest) - len(stripped)) + sentence_end.end()
     return _Candidate(c.hit, c.start, end, c.cosine, c.overlap, c.score, c.header)
 
 
-def _select(candidates: list[_Candidate], number: str | None, cross_year: bool) -> list[_Candidate]:
+def _merge_adjacent(chosen: list[_Candidate]) -> list[_Candidate]:
+    """One quote for neighbouring sentences or table rows of the same passage."""
+    out: list[_Candidate] = []
+    for c in sorted(chosen, key=lambda c: (c.hit.row, c.start)):
+        last = out[-1] if out else None
+        if last is not None and last.hit.row == c.hit.row and not c.hit.text[last.end:c.start].strip():
+            out[-1] = _Candidate(last.hit, last.start, max(last.end, c.end), max(last.cosine, c.cosine),
+                                 max(last.overlap, c.overlap), max(last.score, c.score), last.header)
+        else:
+            out.append(c)
+    return sorted(out, key=lambda c: -c.score)
+
+
+def _select(candidates: list[_Candidate], number: str | None, cross_year: bool,
+            years: set[int] | None = None) -> list[_Candidate]:
     """Pick up to MAX_QUOTES distinct passages of text that answer the question: the best
     sentence (for a question asking for a figure, the best one holding a figure of that kind),
     those nearly as good, and, for a question about change over time, the best from each year."""
     for c in candidates:
         c.score = _score(c, number)
+        if years and not cross_year and c.hit.year not in years:
+            c.score -= 0.1  # the question names the year of the report it is about
     ranked = sorted(candidates, key=lambda c: -c.score)
     if not ranked:
         return []
@@ -243,19 +269,23 @@ def _select(candidates: list[_Candidate], number: str | None, cross_year: bool) 
         for c in ranked:
             if c.hit.year not in years and c.score >= ranked[0].score - 0.2 and take(c):
                 years.add(c.hit.year)
-    return chosen
+    return _merge_adjacent(chosen)
 
 
 def _render(c: _Candidate) -> str:
-    """How a quote reads in the answer: prose verbatim; a table row with its column names."""
+    """How a quote reads in the answer: prose verbatim; table rows with their column names."""
     text = c.text.strip()
     if "\t" not in text:
         return text
-    cells = [x.strip() for x in text.split("\t")]
     names = [x.strip() for x in c.header.split(" | ")] if c.header else []
-    if len(names) == len(cells):
-        return f"{cells[0]}: " + "; ".join(f"{n} {v}" for n, v in zip(names[1:], cells[1:], strict=True))
-    return " | ".join(cells)
+    rows = []
+    for line in text.split("\n"):
+        cells = [x.strip() for x in line.split("\t")]
+        if len(names) == len(cells) and len(cells) > 1:
+            rows.append(f"{cells[0]}: " + "; ".join(f"{n} {v}" for n, v in zip(names[1:], cells[1:], strict=True)))
+        elif line.strip():
+            rows.append(" | ".join(cells))
+    return ". ".join(rows)
 
 
 def compose(chosen: list[_Candidate]) -> tuple[str, list[_Candidate]]:
@@ -369,7 +399,7 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     _attach_headers(searcher, candidates)
     years_named = set(result.understood.get("years") or [])
     cross_year = len(years_named) > 1 or bool(_CROSS_YEAR_RE.search(question))
-    chosen = _select(candidates, wants_number(question), cross_year)
+    chosen = _select(candidates, wants_number(question), cross_year, years_named)
     best_cosine = max((c.cosine for c in candidates), default=0.0)
     support = max((c.overlap for c in candidates), default=0.0)
     if not chosen or (best_cosine < MIN_SENTENCE_COSINE and support < MIN_SUPPORT):
