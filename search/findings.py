@@ -675,8 +675,9 @@ class _Unit:
 
 
 def _force_units(corpus: _Corpus, reports: list[dict[str, Any]], sentence_vectors: np.ndarray
-                 ) -> tuple[list[_Unit], np.ndarray, np.ndarray, list[tuple[str, int, int]]]:
-    """Units of the given reports, their vectors, the sentence vectors and sentence spans."""
+                 ) -> tuple[list[_Unit], np.ndarray, np.ndarray, list[tuple[str, int, int]], np.ndarray]:
+    """Units of the given reports, their vectors, the sentence vectors, the sentence spans and
+    the unit of each sentence."""
     by_source = {r["source"]: r for r in reports}
     sections = {s["section_id"]: s for s in corpus.sections(by_source)}
     rows = [r for r in corpus.sentence_rows(by_source) if sections[r[1]]["kind"] not in _SKIP_LATER_KINDS]
@@ -696,19 +697,26 @@ def _force_units(corpus: _Corpus, reports: list[dict[str, Any]], sentence_vector
             units.append(_Unit(by_source[section["source"]], section, block[0], block[1], []))
         units[where[key]].sentence_rows.append(i)
     unit_vectors = np.zeros((len(units), sent_vectors.shape[1]), np.float32)
+    unit_of = np.zeros(len(spans), np.int64)
     for u, unit in enumerate(units):
         mean = sent_vectors[unit.sentence_rows].mean(axis=0)
         norm = float(np.linalg.norm(mean))
         unit_vectors[u] = mean / norm if norm else mean
-    return units, unit_vectors, sent_vectors, spans
+        unit_of[unit.sentence_rows] = u
+    return units, unit_vectors, sent_vectors, spans, unit_of
 
 
 def match_scores(finding_vector: np.ndarray, unit_vectors: np.ndarray, sent_vectors: np.ndarray,
-                 units: Sequence[_Unit]) -> tuple[np.ndarray, np.ndarray]:
-    """Per unit: the match score (mean of unit and best-sentence cosines) and its best sentence row."""
+                 unit_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit: the match score (mean of unit and best-sentence cosines) and its best sentence row.
+
+    ``unit_of[i]`` is the unit of sentence row ``i``; every unit has at least one sentence.
+    """
     unit_cos = unit_vectors @ finding_vector
     sent_cos = sent_vectors @ finding_vector
-    best_rows = np.array([max(u.sentence_rows, key=lambda i: sent_cos[i]) for u in units], dtype=np.int64)
+    order = np.lexsort((-sent_cos, unit_of))  # by unit, best sentence first
+    firsts = np.flatnonzero(np.r_[True, np.diff(unit_of[order]) != 0])
+    best_rows = order[firsts]
     return 0.5 * unit_cos + 0.5 * sent_cos[best_rows], best_rows
 
 
@@ -747,7 +755,7 @@ def semantic_links(findings: Sequence[Finding], finding_vectors: np.ndarray, cor
         later_reports = [r for r in corpus.reports if r["force"] == force and (r["year"] or 0) > first]
         if not later_reports:
             continue
-        units, unit_vectors, sent_vectors, spans = _force_units(corpus, later_reports, sentence_vectors)
+        units, unit_vectors, sent_vectors, spans, unit_of = _force_units(corpus, later_reports, sentence_vectors)
         if not units:
             continue
         unit_year = np.array([u.report["year"] or 0 for u in units])
@@ -755,7 +763,7 @@ def semantic_links(findings: Sequence[Finding], finding_vectors: np.ndarray, cor
         unit_theme = np.array([u.section["theme"] for u in units])
         for n in members:
             finding = findings[n]
-            scores, best = match_scores(finding_vectors[n], unit_vectors, sent_vectors, units)
+            scores, best = match_scores(finding_vectors[n], unit_vectors, sent_vectors, unit_of)
             close = np.where(unit_theme == finding.theme, scores >= threshold, scores >= cross_theme_threshold)
             eligible = (unit_year > (finding.year or 0)) & (unit_source != finding.citation.source) & close
             per_report: dict[str, list[TrailLink]] = {}
@@ -854,10 +862,14 @@ def _read_old(old_folder: Path | None, sources: set[str], fingerprint: str) -> d
 
 
 def build_findings(folder: Path, old_folder: Path | None, reused: Iterable[str], embedder: Embedder,
-                   progress: Callable[[str, int, int], None] | None = None) -> int:
+                   progress: Callable[[str, int, int], None] | None = None) -> tuple[int, int]:
     """Extract grades and findings for the reports in the generation ``folder`` (copying those
     of ``reused`` reports from ``old_folder``), recompute all trails, and write
-    ``findings.sqlite`` and ``findings.npy`` there. Returns the number of findings."""
+    ``findings.sqlite`` and ``findings.npy`` there.
+
+    Returns:
+        (findings stored, finding texts encoded).
+    """
     folder = Path(folder)
     corpus = _Corpus(folder / "chunks.sqlite")
     try:
@@ -911,7 +923,7 @@ def build_findings(folder: Path, old_folder: Path | None, reused: Iterable[str],
     finally:
         con.close()
     np.save(folder / FINDINGS_VECTORS, matrix.astype(np.float32))
-    return len(findings)
+    return len(findings), len(fresh)
 
 
 @dataclass(frozen=True)
@@ -923,6 +935,7 @@ class FindingsIndex:
     findings: tuple[Finding, ...] = ()
     links: dict[str, tuple[TrailLink, ...]] = field(default_factory=dict)
     folder: str = ""
+    question_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # filled by grade answers
 
     @classmethod
     def load(cls, folder: Path) -> FindingsIndex:
@@ -1089,9 +1102,13 @@ def _match_question(searcher: Searcher, residual: str, candidates: list[Grade]) 
     scores = theme_scores(residual)
     theme, strength = scores.most_common(1)[0] if scores else (None, 0)
     theme = theme if strength >= 2 else None
-    vectors = searcher.embedder.encode([residual] + [f"{q} {THEMES.get(_theme_of(q, candidates), '')}"
-                                                     for q in questions])
-    cosine = dict(zip(questions, (vectors[1:] @ vectors[0]).tolist(), strict=True))
+    cache = searcher.findings_index().question_vectors
+    missing = [q for q in questions if q not in cache]
+    if missing:
+        texts = [f"{q} {THEMES.get(_theme_of(q, candidates), '')}" for q in missing]
+        cache.update(zip(missing, searcher.embedder.encode(texts), strict=True))
+    query = searcher.embedder.encode([residual])[0]
+    cosine = {q: float(cache[q] @ query) for q in questions}
     chosen = []
     by_report: dict[str, list[Grade]] = {}
     for g in candidates:

@@ -90,6 +90,7 @@ class BuildResult:
     files: list[FileOutcome] = field(default_factory=list)
     embedded_chunks: int = 0
     embedded_sentences: int = 0
+    embedded_findings: int = 0  # finding texts encoded (those of unchanged reports are copied)
     total_chunks: int = 0
     reports: int = 0
     removed: list[str] = field(default_factory=list)
@@ -436,7 +437,7 @@ def build_index(
             # Grades, findings and their trails (README "Findings across years").
             from search.findings import build_findings
 
-            n_findings = build_findings(tmp_dir, old_dir, reuse, embedder, progress)
+            n_findings, result.embedded_findings = build_findings(tmp_dir, old_dir, reuse, embedder, progress)
             if progress:
                 progress("index", 0, 1)
             FaissIndex.build(vectors, index_type).save(tmp_dir / "dense.faiss")

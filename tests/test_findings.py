@@ -277,11 +277,12 @@ def test_incremental_findings(tmp_path: Path, sample_reports: Path) -> None:
     encoded: list[str] = []
     encode = embedder.encode
     embedder.encode = lambda texts, **kw: encoded.extend(texts) or encode(texts, **kw)  # type: ignore[method-assign]
-    _build([sample_reports], index_dir, embedder)
+    result = _build([sample_reports], index_dir, embedder)
     grown = Searcher.load(index_dir, embedder=embedder)
     new_findings = [x.finding for x in F.findings(grown) if x.finding.source == "peel2017.txt"]
     # The new report's findings were encoded; those of the unchanged reports were copied.
     assert new_findings and all(F.finding_embed_text(f) in encoded for f in new_findings)
+    assert result.embedded_findings == len(new_findings)
     assert not any(F.finding_embed_text(x.finding) in encoded for x in F.findings(grown)
                    if x.finding.source != "peel2017.txt")
     old = {x.finding.finding_id: x.finding.to_dict() for x in F.findings(grown)}
