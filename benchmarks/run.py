@@ -295,9 +295,10 @@ def latency(index_dir: Path, encoder, qs: list, passes: int = 1) -> dict[str, An
     return out
 
 
-def quality(index_dir: Path, encoder, files: list[Path], qs: list, work: Path) -> dict[str, Any]:
-    """hit@5 / MRR@10 on the development questions for our search and the naive pipeline,
-    and the naive pipeline's search latency."""
+def quality(index_dir: Path, encoder, build_encoder, files: list[Path], qs: list) -> dict[str, Any]:
+    """hit@5 / MRR@10 on the development questions for our search and the naive pipeline
+    (built with ``build_encoder``, which may reuse cached vectors), and the naive pipeline's
+    search latency with its query encoded by ``encoder`` as ours is."""
     from search.baseline import NaiveIndex
     from search.evaluate import evaluate_retrieval
     from search.retriever import Searcher
@@ -309,7 +310,8 @@ def quality(index_dir: Path, encoder, files: list[Path], qs: list, work: Path) -
                                  use_understanding=not with_filters or not q.filters)
         return [(h.source, h.text) for h in result.hits]
 
-    build_s, naive = timed(lambda: NaiveIndex.build(files, encoder))
+    build_s, naive = timed(lambda: NaiveIndex.build(files, build_encoder))
+    naive.embedder = encoder
     report_ours = evaluate_retrieval(ours, qs, 10)
     report_naive = evaluate_retrieval(lambda q, _wf: [(s, t) for s, t, _ in naive.search(q.question, 10)], qs, 10)
     naive.search(qs[0].question)
@@ -818,7 +820,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                              f"vectors cached between runs ({build_s:.0f} s this run)")
     summary["levels"][str(first)] = level_out
     log("quality against the naive pipeline")
-    summary["quality"] = quality(index_dir, cache, files, qs, work)
+    summary["quality"] = quality(index_dir, encoder, cache, files, qs)
     cache.save()
     if args.encoder != "hash" and not args.no_cold_start:
         log("cold start")
@@ -853,10 +855,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not single and args.encoder != "hash" and not args.no_backends:
         log("encoder backends")
         summary["backends"] = compare_backends(qs, work)
-    if not single and args.faiss:
+    if not single and args.faiss_result:
+        summary["faiss"] = json.loads(Path(args.faiss_result).read_text(encoding="utf-8"))
+    elif not single and args.faiss:
         log("FAISS at scale")
-        query_pool = encoder.encode([q.question for q in qs])
-        summary["faiss"] = faiss_scale(args.faiss, cache.pool(), query_pool)
+        summary["faiss"] = faiss_scale(args.faiss, cache.pool(), encoder.encode([q.question for q in qs]))
     first_level = summary["levels"][str(first)]
     lat, mem = first_level["latency"], first_level.get("memory", {})
     summary.update({
@@ -890,6 +893,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md", help="Markdown file to update")
     parser.add_argument("--work", help="keep indexes in this folder (default: a temporary folder, removed)")
     parser.add_argument("--faiss", type=int, default=1_000_000, help="vectors for the FAISS scale test (0: skip)")
+    parser.add_argument("--faiss-result", help="use this JSON from an earlier `--faiss-only` run instead of measuring")
+    parser.add_argument("--faiss-only", type=Path, help="only measure FAISS at --faiss vectors and write the JSON here")
     parser.add_argument("--no-backends", action="store_true", help="skip the torch / onnx / onnx-int8 comparison")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the CLI and app cold starts")
     parser.add_argument("--probe-rss", type=Path, help=argparse.SUPPRESS)
@@ -900,6 +905,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.probe_app:
         _probe_app_main(args.probe_app)
+        return 0
+    if args.faiss_only:
+        encoder = make_encoder(args.encoder)
+        cache = CachingEmbedder(encoder, CACHE / f"vectors-{encoder.backend}-{encoder.fingerprint}.npz")
+        if not cache.vectors:
+            raise SystemExit("no cached vectors yet: run `python benchmarks/run.py --quick` first")
+        result = faiss_scale(args.faiss, cache.pool(), encoder.encode([q.question for q in questions()]))
+        result["machine"] = machine()
+        args.faiss_only.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        print(json.dumps(result))
         return 0
     started = time.perf_counter()
     summary = run(args)

@@ -1,8 +1,10 @@
 """Dense vector search behind a small interface; FAISS is the one implementation.
 
 Row ``i`` of the vector index is chunk ``i`` of the chunk store and document ``i`` of the
-lexical index. A second backend (a vector database for serving, say) implements
-``VectorIndex`` and is chosen by name in ``open_vector_index``; nothing else changes.
+lexical index. Indexing calls ``build_vector_index`` and search calls ``open_vector_index``;
+neither ingest nor the app sees FAISS. A second backend (a vector database for serving, say)
+implements ``VectorIndex`` and registers its build and open functions in ``VECTOR_STORES``;
+nothing else changes (README, "Scaling beyond one machine").
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ class VectorIndex(Protocol):
     def size(self) -> int: ...
 
     def search(self, queries: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` rows by inner product for each query: (scores, row ids), -1 where fewer match."""
+        """Top ``k`` rows by inner product for each query, among the rows ``mask`` keeps:
+        (scores, row ids), -1 where fewer match."""
+        ...
+
+    def score(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact inner product of one query with the given rows."""
         ...
 
     def save(self, path: Path) -> None: ...
@@ -95,6 +102,9 @@ class FaissIndex:
 
         faiss.write_index(self.index, str(path))
 
+    def score(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.vectors[np.asarray(rows, dtype=np.int64)], dtype=np.float32) @ query
+
     def search(self, queries: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if self.size == 0 or k <= 0:
@@ -129,6 +139,21 @@ def _exact_subset(vectors: np.ndarray, rows: np.ndarray, queries: np.ndarray, k:
     return np.take_along_axis(top_scores, order, axis=1), rows[np.take_along_axis(top, order, axis=1)]
 
 
-def open_vector_index(path: Path, vectors: np.ndarray, kind: str) -> VectorIndex:
-    """Load the vector index of an index folder."""
-    return FaissIndex.load(path, vectors, kind)
+VECTOR_STORES: dict[str, type] = {"faiss": FaissIndex}
+"""name -> a class with ``build(vectors, kind)`` and ``load(path, vectors, kind)`` making a VectorIndex."""
+
+
+def _store(name: str) -> type:
+    if name not in VECTOR_STORES:
+        raise ValueError(f"unknown vector store {name!r}: choose one of {', '.join(VECTOR_STORES)}")
+    return VECTOR_STORES[name]
+
+
+def build_vector_index(vectors: np.ndarray, kind: str = "flat", store: str = "faiss") -> VectorIndex:
+    """A vector index of ``kind`` (one of INDEX_TYPES) over ``vectors``, row i = vector i."""
+    return _store(store).build(vectors, kind)
+
+
+def open_vector_index(path: Path, vectors: np.ndarray, kind: str, store: str = "faiss") -> VectorIndex:
+    """Load the vector index of an index folder (``vectors`` are its memory-mapped vectors.npy)."""
+    return _store(store).load(path, vectors, kind)

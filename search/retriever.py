@@ -18,7 +18,7 @@ import numpy as np
 
 from ingest.chunk import ChunkingParams
 from ingest.forces import find_forces
-from search.dense import FaissIndex
+from search.dense import VectorIndex, open_vector_index
 from search.embed import Embedder, default_embedder
 from search.expansion import QueryExpander
 from search.fusion import reciprocal_rank_fusion, top_items
@@ -115,7 +115,7 @@ class _IndexState:
     manifest: dict[str, Any]
     generation: str
     store: ChunkStore
-    dense: FaissIndex
+    dense: VectorIndex
     lexical: LexicalIndex
     sentences: np.ndarray  # float16 sentence vectors, memory-mapped; chunk r owns store.sentence_ptr[r:r+2]
     common_masks: dict[tuple, np.ndarray] = field(default_factory=dict)
@@ -140,7 +140,7 @@ def _load_state(index_dir: Path, embedder: Embedder, params: ChunkingParams) -> 
         if vectors.shape[1] != embedder.dim:
             raise IndexCorruptError(f"the vectors in {index_dir} have {vectors.shape[1]} dimensions, the model "
                                     f"{embedder.dim}: {rebuild}")
-        dense = FaissIndex.load(folder / "dense.faiss", vectors, manifest["index_type"])
+        dense = open_vector_index(folder / "dense.faiss", vectors, manifest["index_type"])
         lexical = LexicalIndex.load(folder / "lexical", store.size)
         sentences = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
         if len(sentences) != int(store.sentence_ptr[-1]) or (len(sentences) and sentences.shape[1] != embedder.dim):
@@ -317,7 +317,7 @@ class Searcher:
         lexical_by_row = dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True))
         missing_dense = [row for row, _ in fused if row not in dense_by_row]
         if missing_dense:  # exact cosine for lexical-only hits, so every hit carries both scores
-            dense_by_row.update(zip(missing_dense, (state.dense.vectors[missing_dense] @ vector).tolist(), strict=True))
+            dense_by_row.update(zip(missing_dense, state.dense.score(vector, np.array(missing_dense)).tolist(), strict=True))
         records = store.chunks([row for row, _ in fused])
         hits = tuple(
             _hit(rank, score, record, dense_by_row.get(record["row"]), lexical_by_row.get(record["row"]))
@@ -373,7 +373,10 @@ def best_sentence_scores(state: _IndexState, rows: np.ndarray, vector: np.ndarra
     out = np.full(len(rows), -1.0, dtype=np.float32)
     if not lengths.sum():
         return out
-    ids = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+    # The sentence ids of every row, in row order, without a Python loop: start of each row's
+    # run, then 0, 1, 2... within the run.
+    run_starts = np.cumsum(lengths) - lengths
+    ids = np.repeat(starts - run_starts, lengths) + np.arange(int(lengths.sum()))
     scores = np.asarray(state.sentences[ids], dtype=np.float32) @ vector
     has = lengths > 0
     offsets = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
