@@ -10,6 +10,7 @@ import hashlib
 import json
 import shutil
 import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -71,10 +72,36 @@ def index_dir(tmp_path: Path) -> Path:
     return tmp_path / "index"
 
 
+class RecordingEmbedder(KeywordEmbedder):
+    """The keyword encoder, keeping every text it was asked to encode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        self.texts.extend(texts)
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+
+def passage_texts(path: Path) -> list[str]:
+    """What a build embeds for one file's passages: each chunk's text with its context prefix,
+    then each sentence (or table row) of each chunk. (A build also encodes finding texts and new
+    vocabulary words; those are not passages.)"""
+    chunks = chunk_report(ingest_path(path))
+    return [c.embed_text for c in chunks] + [text for c in chunks for _s, _e, text in sentence_units(c)]
+
+
 def units(path: Path) -> tuple[int, int]:
-    """(chunks, sentence units) the pipeline makes of one file: what a build has to embed for it."""
+    """(chunks, sentence units) the pipeline makes of one file."""
     chunks = chunk_report(ingest_path(path))
     return len(chunks), sum(len(sentence_units(c)) for c in chunks)
+
+
+def encoded_passages(embedder: RecordingEmbedder, *paths: Path) -> Counter[str]:
+    """The passage texts of ``paths`` that ``embedder`` encoded, with multiplicity."""
+    wanted = {t for path in paths for t in passage_texts(path)}
+    return Counter(t for t in embedder.texts if t in wanted)
 
 
 def live_dir(index_dir: Path) -> Path:
@@ -106,7 +133,7 @@ def leftovers(index_dir: Path) -> list[str]:
 
 
 def test_manifest_says_how_the_index_was_built(corpus: Path, index_dir: Path) -> None:
-    embedder = KeywordEmbedder()
+    embedder = RecordingEmbedder()
     result = build_index([corpus], index_dir, embedder=embedder)
     manifest = read_manifest(index_dir)
 
@@ -133,7 +160,8 @@ def test_manifest_says_how_the_index_was_built(corpus: Path, index_dir: Path) ->
     assert manifest["counts"]["reports"] == 2
     assert manifest["counts"]["chunks"] == n_chunks == result.total_chunks == result.embedded_chunks
     assert manifest["counts"]["sentences"] == n_sentences == result.embedded_sentences
-    assert embedder.texts_encoded == n_chunks + n_sentences
+    files = sorted(corpus.iterdir())
+    assert encoded_passages(embedder, *files) == Counter(t for path in files for t in passage_texts(path))
 
     folder = live_dir(index_dir)
     assert json.loads((folder / MANIFEST).read_text(encoding="utf-8")) == manifest
@@ -172,12 +200,14 @@ def test_changed_file_reembeds_only_its_own_chunks(corpus: Path, index_dir: Path
     with (corpus / ESSEX).open("a", encoding="utf-8") as handle:
         handle.write(ESSEX_ADDITION)
     n_chunks, n_sentences = units(corpus / ESSEX)
-    embedder = KeywordEmbedder()
+    embedder = RecordingEmbedder()
     result = build_index([corpus], index_dir, embedder=embedder)
 
     assert result.published
-    assert embedder.texts_encoded == n_chunks + n_sentences  # the Essex report only
-    assert result.embedded_chunks == n_chunks
+    # the Essex report's passages are embedded again, and nothing of the letter's
+    assert encoded_passages(embedder, corpus / ESSEX) == Counter(passage_texts(corpus / ESSEX))
+    assert not encoded_passages(embedder, corpus / LETTER.name)
+    assert (result.embedded_chunks, result.embedded_sentences) == (n_chunks, n_sentences)
     assert {f.source: f.status for f in result.files} == {LETTER.name: "unchanged", ESSEX: "updated"}
     new_vectors = vectors_by_chunk(index_dir)
     new_sentences = sentence_vectors_by_chunk(index_dir)
@@ -214,10 +244,11 @@ def test_removed_file_is_dropped(corpus: Path, index_dir: Path) -> None:
 
 def test_keep_existing_keeps_reports_not_under_the_paths(corpus: Path, index_dir: Path) -> None:
     build_index([corpus / LETTER.name], index_dir, embedder=KeywordEmbedder())
-    embedder = KeywordEmbedder()
+    embedder = RecordingEmbedder()
     added = build_index([corpus / ESSEX], index_dir, embedder=embedder, keep_existing=True)
     assert added.published
-    assert embedder.texts_encoded == sum(units(corpus / ESSEX))  # only the new report
+    assert encoded_passages(embedder, corpus / ESSEX) == Counter(passage_texts(corpus / ESSEX))
+    assert not encoded_passages(embedder, corpus / LETTER.name)  # the kept report is not embedded again
     assert {f.source: f.status for f in added.files} == {ESSEX: "added", LETTER.name: "kept"}
     assert set(read_manifest(index_dir)["reports"]) == {LETTER.name, ESSEX}
 
@@ -246,16 +277,18 @@ def test_bad_and_missing_files_do_not_stop_the_others(corpus: Path, index_dir: P
 
 def test_rebuild_embeds_everything_again(corpus: Path, index_dir: Path) -> None:
     first = build_index([corpus], index_dir, embedder=KeywordEmbedder())
-    embedder = KeywordEmbedder()
+    embedder = RecordingEmbedder()
     result = build_index([corpus], index_dir, embedder=embedder, rebuild=True)
     assert result.published and result.generation != first.generation
-    assert embedder.texts_encoded == first.embedded_chunks + first.embedded_sentences
+    files = sorted(corpus.iterdir())
+    assert encoded_passages(embedder, *files) == Counter(t for path in files for t in passage_texts(path))
+    assert (result.embedded_chunks, result.embedded_sentences) == (first.embedded_chunks, first.embedded_sentences)
 
 
 # ---------------------------------------------------------------- compatibility
 
 
-class OtherModel(KeywordEmbedder):
+class OtherModel(RecordingEmbedder):
     name = "test/other-model"
     fingerprint = "other-weights"
 
@@ -300,11 +333,11 @@ def test_another_schema_refuses(built: Path) -> None:
 
 
 def test_building_with_another_model_reembeds_everything(built: Path, corpus: Path) -> None:
-    total = read_manifest(built)["counts"]
     embedder = OtherModel()
     result = build_index([corpus], built, embedder=embedder)
     assert result.published
-    assert embedder.texts_encoded == total["chunks"] + total["sentences"]
+    files = sorted(corpus.iterdir())
+    assert encoded_passages(embedder, *files) == Counter(t for path in files for t in passage_texts(path))
     assert read_manifest(built)["model"]["name"] == OtherModel.name
     Searcher.load(built, embedder=OtherModel())  # now compatible with the new model
 
