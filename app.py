@@ -32,6 +32,7 @@ from ingest.readers import MAX_FILE_BYTES
 from ingest.types import GRADES
 from search.answer import Answer, answer
 from search.embed import Embedder, default_embedder
+from search.findings import FindingsUnavailableError, Passage, findings, grades
 from search.index_io import MANIFEST, BuildResult, IndexError_, build_index
 from search.llm import LLMClient, client_from_env
 from search.retriever import Hit, QueryError, Searcher, SearchResult
@@ -514,6 +515,82 @@ def page_reports(ctx: Context) -> None:
     st.altair_chart(chart, width="content")
 
 
+STATUS_ICONS = {"addressed": "✅", "in progress": "🔄", "not addressed": "⚠️", "unclear": "❔"}
+
+
+def passage_card(searcher: Searcher, label: str, passage: Passage, note: str = "") -> None:
+    """A quoted passage of a grade, finding or trail link; opens its section in place."""
+    with st.container(border=True):
+        st.markdown(f"**{md_text(label)}** {md_text(passage.title or passage.source)}")
+        page = f" · p. {passage.page}" if passage.page else ""
+        st.caption(md_text(f"{passage.force or 'no force named'} · {passage.year or 'undated'} · "
+                           f"{passage.section}{page}") + (f" · {md_text(note)}" if note else ""))
+        st.markdown(f"> {md_text(' '.join(passage.quote.split()))}")
+        with st.expander("Read the full section"):
+            show_section(searcher, passage.section_id, passage.start, passage.end)
+
+
+def page_profile(ctx: Context) -> None:
+    import altair as alt
+    import pandas as pd
+
+    st.title("Force profile")
+    st.caption("Graded judgments over time, and the areas for improvement, recommendations and causes of "
+               "concern each report set, with where later reports revisit them.")
+    forces = ctx.searcher.coverage()["forces"]
+    if not forces:
+        st.info("No indexed report names a force.")
+        return
+    force = st.selectbox("Force", forces, key="profile_force")
+    try:
+        graded = grades(ctx.searcher, force)
+        items = findings(ctx.searcher, force)
+    except (FindingsUnavailableError, FilterError) as exc:
+        st.warning(md_text(str(exc)))
+        return
+
+    st.subheader("Grades over time")
+    if not graded:
+        st.info("No indexed report on this force states a graded judgment.")
+    else:
+        rows = [{"Year": g.year, "Question": g.question or "Overall", "Theme": THEMES.get(g.theme, g.theme),
+                 "Grade": g.grade, "Level": g.level, "Scale": g.scale,
+                 "Comparable with the previous grade": "—" if g.previous_comparable is None
+                 else ("yes" if g.previous_comparable else "no (different scale)"),
+                 "Report": g.title, "Page": g.citation.page} for g in graded]
+        frame = pd.DataFrame(rows)
+        chart = alt.Chart(frame).mark_line(point=True).encode(
+            x=alt.X("Year:O", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("Level:Q", scale=alt.Scale(domain=[1, 5]), title="Grade",
+                    axis=alt.Axis(values=[1, 2, 3, 4, 5], labelExpr="['', 'Inadequate', 'Requires improvement', "
+                                  "'Adequate', 'Good', 'Outstanding'][datum.value]")),
+            color=alt.Color("Theme:N"), tooltip=["Year", "Question", "Grade", "Scale", "Report"])
+        st.altair_chart(chart, width="stretch")
+        st.dataframe(frame.drop(columns=["Level"]), hide_index=True, width="stretch")
+        if any(g.previous_comparable is False for g in graded):
+            st.caption("PEEL used four grades until 2020 and five (with Adequate) from 2021/22: grades from "
+                       "different scales are not directly comparable.")
+        with st.expander("Where each grade is stated"):
+            for g in graded:
+                passage_card(ctx.searcher, f"{g.year} · {g.question or 'Overall'}: {g.grade}", g.citation)
+
+    st.subheader("Findings and their trail")
+    if not items:
+        st.info("No areas for improvement, recommendations or causes of concern were found for this force.")
+        return
+    for year in sorted({item.finding.year or 0 for item in items}):
+        st.markdown(f"#### {year or 'Undated'}")
+        for item in (i for i in items if (i.finding.year or 0) == year):
+            f = item.finding
+            status = item.latest_status
+            label = f.kind.replace("_", " ").capitalize() + (f" · latest: {status}" if status else " · not revisited")
+            passage_card(ctx.searcher, f"{STATUS_ICONS.get(status or '', '•')} {label}:", f.citation,
+                         "recalled by a later report" if f.recalled else "")
+            for link in item.trail:
+                passage_card(ctx.searcher, f"↳ {link.later.year}: {link.status} ({link.method}, {link.score:.2f})",
+                             link.later, f"cue: {link.cue}" if link.cue else "")
+
+
 def add_uploads(searcher: Searcher, files: Sequence[Any]) -> list[tuple[str, str]]:
     """Save uploads in the upload folder and add them to the index; (level, message) per file."""
     folder = upload_dir()
@@ -609,6 +686,7 @@ def main() -> None:
         st.Page(lambda: page_search(ctx), title="Search", url_path="search", icon=":material/search:"),
         st.Page(lambda: page_compare(ctx), title="Compare years", url_path="compare", icon=":material/compare:"),
         st.Page(lambda: page_reports(ctx), title="Reports", url_path="reports", icon=":material/description:"),
+        st.Page(lambda: page_profile(ctx), title="Force profile", url_path="profile", icon=":material/timeline:"),
         st.Page(lambda: page_add(ctx), title="Add reports", url_path="add", icon=":material/upload_file:"),
         st.Page(lambda: page_export(ctx), title="Export", url_path="export", icon=":material/download:"),
     ])

@@ -143,7 +143,8 @@ def start_app(monkeypatch: pytest.MonkeyPatch, index_dir: Path, upload_dir: Path
 
 PAGES = {"ask": ("Ask", "Ask the inspection reports"), "search": ("Search", "Search passages"),
          "compare": ("Compare years", "Compare years"), "reports": ("Reports", "Reports"),
-         "add": ("Add reports", "Add reports"), "export": ("Export", "Export")}
+         "add": ("Add reports", "Add reports"), "export": ("Export", "Export"),
+         "profile": ("Force profile", "Force profile")}
 
 
 def open_page(at, name: str):
@@ -193,7 +194,7 @@ def test_every_page_starts_and_the_sidebar_shows_the_index(monkeypatch, app_inde
     status = " ".join(c.value for c in at.sidebar.caption)
     assert "3 reports" in status and "all\\-MiniLM\\-L6\\-v2" in status
     assert at.sidebar.multiselect(key="filter_forces").options == ["Hertfordshire Constabulary", "Kent Police"]
-    for name in ("search", "compare", "reports", "add", "export", "ask"):
+    for name in ("search", "compare", "reports", "profile", "add", "export", "ask"):
         open_page(at, name)
 
 
@@ -275,6 +276,21 @@ def test_reports_page_lists_reports_with_judgments(monkeypatch, app_index, tmp_p
     herts_2015 = table[table["File"] == PEEL_2015.name].iloc[0]
     assert "Protecting vulnerable people and supporting victims: Requires improvement" in herts_2015["Judgments"]
     assert herts_2015["Passages"] > 0 and herts_2015["Sections"] > 0
+
+
+@pytest.mark.slow
+def test_force_profile_shows_grades_over_time_and_findings_with_trails(monkeypatch, app_index, tmp_path) -> None:
+    at = open_page(start_app(monkeypatch, app_index, tmp_path / "uploads"), "profile")
+    at.selectbox(key="profile_force").select("Hertfordshire Constabulary").run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    grades_2015 = dict(zip(table[table["Year"] == 2015]["Theme"], table[table["Year"] == 2015]["Grade"], strict=True))
+    assert grades_2015["Protecting vulnerable people and supporting victims"] == "Requires improvement"
+    assert grades_2015["Investigating crime and managing offenders"] == "Good"
+    assert [s.value for s in at.main.markdown if s.value.startswith("#### ")][:2] == ["#### 2014", "#### 2015"]
+    labels = markdown_values(at)
+    assert any("Area for improvement" in v for v in labels)
+    assert any(v.startswith("**↳ 2015") for v in labels)  # a 2014 finding revisited by the 2015 report
 
 
 @pytest.mark.slow
