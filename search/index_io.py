@@ -413,7 +413,7 @@ def build_index(
             FileOutcome(f.path, f.source, f.status, f.error, counts.get(f.source, f.chunks)) for f in result.files
         ]
 
-        generation = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        generation = f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:6]}"
         tmp_dir = index_dir / f".tmp-{generation}"
         try:
             tmp_dir.mkdir(parents=True)
