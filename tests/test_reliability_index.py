@@ -531,18 +531,20 @@ def test_sigkill_during_index_keeps_the_published_index(tmp_path: Path, real_ind
         return lambda: "embedding" in "".join(stderr_seen)
 
     existing = known_generations()
-    kill_points: list[tuple[str, Callable[[subprocess.Popen], Callable[[], bool]]]] = [
-        ("while starting up", lambda p: _after(0.3)),
-        ("while loading and reading", lambda p: _after(3.0)),
-        ("while embedding", embedding_started),
-        ("while writing the generation",
+    # The early points kill a full rebuild (long enough on any machine); the late ones an
+    # incremental build (only the changed report is embedded), to reach the end sooner.
+    kill_points: list[tuple[str, list[str], Callable[[subprocess.Popen], Callable[[], bool]]]] = [
+        ("while starting up", ["--rebuild"], lambda p: _after(0.3)),
+        ("while loading and reading", ["--rebuild"], lambda p: _after(3.0)),
+        ("while embedding", ["--rebuild"], embedding_started),
+        ("while writing the generation", [],
          lambda p: lambda: any(n.name.startswith(".tmp-gen-") for n in index_dir.iterdir())),
-        ("right before publishing", lambda p: lambda: bool(known_generations() - existing)),
+        ("right before publishing", [], lambda p: lambda: bool(known_generations() - existing)),
     ]
     outcomes = []
-    for label, when in kill_points:
+    for label, options, when in kill_points:
         stderr_seen.clear()
-        process = _cli("index", str(corpus), "--index-dir", str(index_dir))
+        process = _cli("index", str(corpus), "--index-dir", str(index_dir), *options)
         try:
             ready = when(process)
             caught = _wait_for(lambda r=ready, p=process: r() or p.poll() is not None, 300, poll=0.001)
