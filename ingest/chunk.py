@@ -95,6 +95,32 @@ def context_prefix(report: Report, section: Section, max_tokens: int) -> str:
     return _truncate_tokens(prefix, max_tokens).rstrip("…") + ("\n" if not prefix.endswith("\n") else "")
 
 
+HUGE_SEGMENT_CHARS = 200_000
+"""Prose longer than this (a whole report on one line, say) is cut in plain token windows: the
+recursive splitter counts tokens word by word, which would take minutes."""
+
+
+def _prose_spans(segment: str, body_tokens: int, overlap_tokens: int) -> list[tuple[int, int]]:
+    """(start, end) of the chunks of a run of prose: paragraphs, then lines, then sentences,
+    merged up to ``body_tokens`` word pieces with ``overlap_tokens`` of overlap."""
+    if len(segment) > HUGE_SEGMENT_CHARS:
+        offsets = _tokenizer().encode(segment, add_special_tokens=False).offsets
+        step = max(1, body_tokens - overlap_tokens)
+        return [(offsets[i][0], offsets[min(i + body_tokens, len(offsets)) - 1][1])
+                for i in range(0, max(1, len(offsets) - overlap_tokens), step) if offsets]
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for piece in _splitter(body_tokens, overlap_tokens).split_text(segment):
+        # A piece starts no earlier than the overlap it shares with the previous one, so
+        # repeated wording elsewhere in the section cannot capture it.
+        found = segment.find(piece, cursor)
+        if found < 0:  # the splitter changed the text: never store a chunk that is not verbatim
+            raise ValueError("a chunk's text was not found verbatim in its section")
+        cursor = found + _overlap_start(piece, overlap_tokens)
+        spans.append((found, found + len(piece)))
+    return spans
+
+
 def _overlap_start(piece: str, overlap_tokens: int) -> int:
     """Offset in ``piece`` where the overlap that the next piece may repeat can begin."""
     offsets = _tokenizer().encode(piece, add_special_tokens=False).offsets
@@ -216,16 +242,10 @@ def chunk_report(report: Report, params: ChunkingParams | None = None) -> list[C
             else:
                 if section.kind != "front_matter" and _is_label_text(segment):
                     continue
-                cursor = 0
-                for piece in _splitter(body_tokens, params.overlap_tokens).split_text(segment):
-                    # A piece starts no earlier than the overlap it shares with the previous one, so
-                    # repeated wording elsewhere in the section cannot capture it.
-                    found = segment.find(piece, cursor)
-                    if found < 0:  # the splitter changed the text: never store a chunk that is not verbatim
-                        raise ValueError(f"chunk text not found in section {section.heading!r}")
-                    cursor = found + _overlap_start(piece, params.overlap_tokens)
-                    s, e = seg_start + found, seg_start + found + len(piece)
-                    pieces.append((s, e, _truncate_tokens(strip_markers(piece), budget), False))
+                for start, end in _prose_spans(segment, body_tokens, params.overlap_tokens):
+                    piece = segment[start:end]
+                    pieces.append((seg_start + start, seg_start + end, _truncate_tokens(strip_markers(piece), budget),
+                                   False))
         for start, end, embed_body, is_table in pieces:
             text = section.text[start:end]
             chunks.append(
