@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -245,11 +246,19 @@ def cmd_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(text: object) -> str:
+    """One line of text for the terminal: control characters (escape sequences) become '?'."""
+    return _CONTROL_RE.sub("?", " ".join(str(text).split()))
+
+
 def _format_hit(hit) -> str:
     where = ", ".join(x for x in (hit.force or "", str(hit.year or ""), f"p. {hit.page}" if hit.page else "") if x)
-    text = " ".join(hit.text.split())
-    return (f"{hit.rank}. [{hit.score:.4f}] {hit.title} ({where})\n   § {' > '.join(hit.path)}\n"
-            f"   {text[:400]}{'…' if len(text) > 400 else ''}\n   ({hit.source}, chars {hit.start}-{hit.end}, "
+    text = _shown(hit.text)
+    return (f"{hit.rank}. [{hit.score:.4f}] {_shown(hit.title)} ({where})\n   § {_shown(' > '.join(hit.path))}\n"
+            f"   {text[:400]}{'…' if len(text) > 400 else ''}\n   ({_shown(hit.source)}, chars {hit.start}-{hit.end}, "
             f"{hit.chunk_id})")
 
 
@@ -351,8 +360,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print()
         for c in result.citations:
             page = f", p. {c.page}" if c.page else ""
-            print(f"[{c.n}] {c.title} ({c.force}, {c.year}{page}) § {c.section}\n    \"{' '.join(c.quote.split())}\"\n"
-                  f"    {c.source}, chars {c.start}-{c.end}")
+            print(f"[{c.n}] {_shown(c.title)} ({c.force}, {c.year}{page}) § {_shown(c.section)}\n"
+                  f"    \"{_shown(c.quote)}\"\n    {_shown(c.source)}, chars {c.start}-{c.end}")
         if result.abstained and result.passages:
             print("Closest passages (they do not answer the question):")
             for hit in result.passages[:3]:
