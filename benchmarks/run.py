@@ -185,7 +185,9 @@ def rss_now() -> dict[str, float]:
     if status.exists():
         fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
         return {"rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
-                "peak_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1)}
+                "peak_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
+                "anon_mb": round(int(fields.get("RssAnon", "0 kB").split()[0]) / 1024, 1),
+                "file_mb": round(int(fields.get("RssFile", "0 kB").split()[0]) / 1024, 1)}
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
@@ -232,10 +234,10 @@ def corpus(level: int, bases) -> list[Path]:
 def pipeline_texts(files: Iterable[Path]) -> tuple[list[str], list[str]]:
     """Exactly what build_index embeds for ``files``: chunk embed texts, then sentence texts."""
     from ingest.chunk import chunk_report, sentence_units
-    from ingest.pipeline import ingest_path
+    from ingest.pipeline import discover, ingest_path
 
     chunk_texts, sentence_texts = [], []
-    for file in files:
+    for file in discover(files)[0]:
         for chunk in chunk_report(ingest_path(file)):
             chunk_texts.append(chunk.embed_text)
             sentence_texts.extend(text for _, _, text in sentence_units(chunk))
@@ -251,8 +253,13 @@ def throughput(files: list[Path], encoder, work: Path) -> dict[str, Any]:
     encoder.encode(chunk_texts[:8] + sentence_texts[:8])  # load the model before any clock starts
     index_dir = work / "throughput-index"
     shutil.rmtree(index_dir, ignore_errors=True)
-    pipeline_s, result = timed(lambda: build_index(files, index_dir, embedder=encoder))
-    encoder_s, _ = timed(lambda: encoder.encode(chunk_texts + sentence_texts, batch_size=32))
+    # Interleaved, best of two each: on a shared machine the load changes from one minute to the next.
+    pipeline_s = encoder_s = 1e18
+    for _ in range(2):
+        shutil.rmtree(index_dir, ignore_errors=True)
+        seconds, result = timed(lambda: build_index(files, index_dir, embedder=encoder))
+        pipeline_s = min(pipeline_s, seconds)
+        encoder_s = min(encoder_s, timed(lambda: encoder.encode(chunk_texts + sentence_texts, batch_size=32))[0])
     chunk_only_s, _ = timed(lambda: encoder.encode(chunk_texts, batch_size=32))
     shutil.rmtree(index_dir, ignore_errors=True)
     n = len(chunk_texts)
@@ -371,7 +378,9 @@ def _probe_rss_main(index_dir: Path, encoder_kind: str) -> None:
     after = rss_now()
     print(json.dumps({"interpreter_mb": start["rss_mb"], "model_rss_mb": model["rss_mb"],
                       "loaded_rss_mb": loaded["rss_mb"], "rss_mb": after["rss_mb"], "peak_mb": after["peak_mb"],
-                      "index_added_rss_mb": round(after["rss_mb"] - model["rss_mb"], 1)}))
+                      "index_added_rss_mb": round(after["rss_mb"] - model["rss_mb"], 1),
+                      "index_added_anon_mb": round(after.get("anon_mb", 0) - model.get("anon_mb", 0), 1),
+                      "index_added_file_mb": round(after.get("file_mb", 0) - model.get("file_mb", 0), 1)}))
 
 
 def cli_cold_start(index_dir: Path, backend: str, runs: int) -> dict[str, Any]:
@@ -447,7 +456,7 @@ def _probe_app_main(index_dir: Path) -> None:
     first_page = time.perf_counter() - started
     at.text_input(key="ask_question").input("How well does the force protect vulnerable people from harm?")
     at.form_submit_button[0].click().run()
-    shown = " ".join(str(m.value) for m in at.markdown)
+    shown = " ".join(str(m.value) for m in at.main.markdown).replace("\\", "")  # the app escapes Markdown
     if at.exception or "[1]" not in shown:
         raise SystemExit(f"the app showed no cited answer: {[e.value for e in at.exception][:1]}")
     print(json.dumps({"app_first_page_s": round(first_page, 2)}))
@@ -677,7 +686,7 @@ def markdown(summary: dict[str, Any], quick: bool) -> str:
               f"| {t['encoder_chunks_per_s']:.1f} chunks/s ({t['encoder_texts_per_s']:.0f} texts/s) | "
               f"{t['index_vs_encoder']:.2f} | {t['encoder_chunk_only_per_s']:.1f} chunks/s |", ""]
     lines += ["**Per index size** (latencies over the development questions, warm process; p50 / p95 in ms)", "",
-              "| chunks | reports | disk | model RSS | index adds | search | + force | + years | + force & years "
+              "| chunks | reports | disk | model RSS | index adds (anon + file) | search | + force | + years | + force & years "
               "| ask | query encoding | re-index unchanged | one report changed |",
               "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for level in summary["levels"].values():
@@ -690,7 +699,8 @@ def markdown(summary: dict[str, Any], quick: bool) -> str:
                    if "reindex_changed_s" in re_ else "–")
         unchanged = f"{re_['reindex_unchanged_s']:.2f} s" if "reindex_unchanged_s" in re_ else "–"
         lines.append(f"| {level['chunks']:,} | {level['reports']:,} | {level['disk_mb']:.0f} MB | "
-                     f"{mem.get('model_rss_mb', float('nan')):.0f} MB | {mem.get('index_added_rss_mb', float('nan')):.0f} MB | "
+                     f"{mem.get('model_rss_mb', float('nan')):.0f} MB | {mem.get('index_added_rss_mb', float('nan')):.0f} MB "
+                     f"({mem.get('index_added_anon_mb', float('nan')):.0f} + {mem.get('index_added_file_mb', float('nan')):.0f}) | "
                      f"{pp('search')} | {pp('search_force')} | {pp('search_years')} | {pp('search_force_years')} | "
                      f"{pp('ask')} | {pp('encode')} | {unchanged} | {changed} |")
     lines.append("")
@@ -854,9 +864,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             summary["levels"][str(big)] = level_out
     if not single and args.encoder != "hash" and not args.no_backends:
         log("encoder backends")
-        summary["backends"] = compare_backends(qs, work)
+        try:
+            summary["backends"] = compare_backends(qs, work)
+        except Exception as exc:  # a missing backend must not cost the rest of the run
+            summary["backends_error"] = f"{type(exc).__name__}: {exc}"
     if not single and args.faiss_result:
-        summary["faiss"] = json.loads(Path(args.faiss_result).read_text(encoding="utf-8"))
+        if Path(args.faiss_result).exists():
+            summary["faiss"] = json.loads(Path(args.faiss_result).read_text(encoding="utf-8"))
+        else:
+            log(f"{args.faiss_result} does not exist yet: add it later with --render")
     elif not single and args.faiss:
         log("FAISS at scale")
         summary["faiss"] = faiss_scale(args.faiss, cache.pool(), encoder.encode([q.question for q in qs]))
@@ -897,6 +913,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faiss-only", type=Path, help="only measure FAISS at --faiss vectors and write the JSON here")
     parser.add_argument("--no-backends", action="store_true", help="skip the torch / onnx / onnx-int8 comparison")
     parser.add_argument("--no-cold-start", action="store_true", help="skip the CLI and app cold starts")
+    parser.add_argument("--render", help="only re-write --out from a summary JSON saved by an earlier run")
     parser.add_argument("--probe-rss", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--probe-app", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -916,10 +933,20 @@ def main(argv: list[str] | None = None) -> int:
         args.faiss_only.write_text(json.dumps(result, indent=2), encoding="utf-8")
         print(json.dumps(result))
         return 0
+    if args.render:  # re-write the Markdown from a saved summary (and a FAISS result measured apart)
+        summary = json.loads(Path(args.render).read_text(encoding="utf-8"))
+        if args.faiss_result:
+            summary["faiss"] = json.loads(Path(args.faiss_result).read_text(encoding="utf-8"))
+        write_markdown(args.out, markdown(summary, summary["quick"]), summary["quick"])
+        return 0
     started = time.perf_counter()
     summary = run(args)
     summary["seconds"] = round(time.perf_counter() - started, 1)
-    write_markdown(args.out, markdown(summary, args.quick or bool(args.chunks)), args.quick or bool(args.chunks))
+    summary["quick"] = bool(args.quick or args.chunks)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    (CACHE / f"summary-{'quick' if summary['quick'] else 'full'}.json").write_text(json.dumps(summary, default=str),
+                                                                                 encoding="utf-8")
+    write_markdown(args.out, markdown(summary, summary["quick"]), summary["quick"])
     log(f"wrote {args.out} in {summary['seconds']:.0f} s")
     print(json.dumps(summary, default=str))
     return 0

@@ -115,6 +115,8 @@ class FaissIndex:
                 return np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
             if len(rows) <= _BRUTE_FORCE_ROWS:
                 return _exact_subset(self.vectors, rows, queries, k)
+            if self.kind == "flat":
+                return _exact_all(self.vectors, queries, k, mask)
             import faiss
 
             bitmap = np.packbits(mask.astype(np.uint8), bitorder="little")  # kept alive for the call
@@ -126,8 +128,25 @@ class FaissIndex:
             else:
                 params = faiss.SearchParameters(sel=selector)
             return self.index.search(queries, min(k, len(rows)), params=params)
+        if self.kind == "flat":
+            return _exact_all(self.vectors, queries, k)
         scores, ids = self.index.search(queries, min(k, self.size))
         return scores, ids
+
+
+def _exact_all(vectors: np.ndarray, queries: np.ndarray, k: int, mask: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top ``k`` over every row (those ``mask`` keeps). One matrix-vector product in BLAS
+    uses both cores; FAISS's flat search runs a single query on one (2x slower at 100,000 rows)."""
+    scores = queries @ vectors.T
+    if mask is not None:
+        scores[:, ~mask] = -np.inf
+        k = min(k, int(np.count_nonzero(mask)))
+    k = min(k, scores.shape[1])
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    top_scores = np.take_along_axis(scores, top, axis=1)
+    order = np.argsort(-top_scores, axis=1, kind="stable")
+    return np.take_along_axis(top_scores, order, axis=1), np.take_along_axis(top, order, axis=1).astype(np.int64)
 
 
 def _exact_subset(vectors: np.ndarray, rows: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
