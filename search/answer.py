@@ -31,6 +31,12 @@ QUOTE_MARGIN = 0.10  # further quotes score within this of the best one
 # Evidence thresholds (calibrated on eval/dev_questions.jsonl; see README "Answers").
 MIN_SENTENCE_COSINE = 0.22
 MIN_SUPPORT = 0.25
+# Questions in words the reports use nothing like ('bananas', 'sourdough', another language):
+# abstain when half of the question's words are foreign to them, or a fifth are and no
+# sentence comes close.
+MAX_FOREIGN = 0.5
+FOREIGN_WITH_WEAK_EVIDENCE = 0.2
+WEAK_COSINE = 0.33
 _NUMBER_QUESTION_RE = re.compile(
     r"\b(how many|how much|what (?:percentage|proportion|number|rate|share)|by how much|what was the rate|"
     r"percentage|per cent|percent|rate|number of|figures?|statistics?)\b", re.I)
@@ -376,7 +382,8 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
         reason = result.notices[-1] if result.notices else "no passage matches"
         return Answer(text=f"{ABSTAIN_MESSAGE} {reason}", citations=(), passages=(), abstained=True, reason=reason,
                       **base)
-    passages = result.hits[:max(k, 10)]
+    pool = result.hits  # searched with at least ten, so a topic is looked for widely enough
+    passages = pool[:k]
     missing_years = _year_outside(result, searcher, passages)
     if missing_years:
         reason = (f"No indexed report is from {', '.join(map(str, missing_years))}. "
@@ -384,7 +391,7 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
         return Answer(text=f"{ABSTAIN_MESSAGE} {reason}", citations=(), passages=passages, abstained=True,
                       reason=reason, **base)
 
-    absent = unmentioned_topics(question, [h.text for h in passages])
+    absent = unmentioned_topics(question, [h.text for h in pool])
     if absent:
         reason = f"none of the passages that come closest mention {' or '.join(absent)}"
         return Answer(text=f"{ABSTAIN_MESSAGE} The indexed reports (within the filters used) do not discuss "
@@ -402,9 +409,13 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     chosen = _select(candidates, wants_number(question), cross_year, years_named)
     best_cosine = max((c.cosine for c in candidates), default=0.0)
     support = max((c.overlap for c in candidates), default=0.0)
-    if not chosen or (best_cosine < MIN_SENTENCE_COSINE and support < MIN_SUPPORT):
+    foreign = len(result.foreign_words) / max(1, len(tokenize([question])[0]))
+    weak = best_cosine < MIN_SENTENCE_COSINE and support < MIN_SUPPORT
+    off_topic = foreign >= MAX_FOREIGN or (foreign >= FOREIGN_WITH_WEAK_EVIDENCE and best_cosine < WEAK_COSINE)
+    if not chosen or weak or off_topic:
         reason = (f"the closest passages are only loosely related (best sentence similarity {best_cosine:.2f}, "
-                  f"best term coverage {support:.2f})")
+                  f"best term coverage {support:.2f}"
+                  + (f"; the reports use no words like {', '.join(result.foreign_words)})" if foreign else ")"))
         return Answer(text=f"{ABSTAIN_MESSAGE} The closest passages are listed below; they do not answer it.",
                       citations=(), passages=passages, abstained=True, reason=reason, **base)
 

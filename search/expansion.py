@@ -71,18 +71,19 @@ class QueryExpander:
         """Words of ``query`` (lower case) whose stems never occur in the indexed reports."""
         if not self.words:
             return []
-        candidates = list(dict.fromkeys(w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'-]{2,}", query)))
+        candidates = list(dict.fromkeys(w.lower() for w in re.findall(r"[^\W\d_][\w'-]{2,}", query)))
         stems = tokenize(candidates)
         return [w for w, s in zip(candidates, stems, strict=True) if s and s[0] not in known_tokens]
 
-    def neighbours(self, word_vectors: np.ndarray) -> list[str]:
-        """Report words nearest to each of ``word_vectors`` (cosine >= MIN_SIMILARITY, up to NEIGHBOURS each)."""
+    def neighbours(self, word_vectors: np.ndarray) -> list[list[str]]:
+        """For each of ``word_vectors``, the nearest report words (cosine >= MIN_SIMILARITY, up to
+        NEIGHBOURS); an empty list means the reports have no word like it."""
         if not len(word_vectors) or not self.words:
-            return []
+            return [[] for _ in range(len(word_vectors))]
         similarities = word_vectors @ self.vectors.T
-        extra: list[str] = []
         k = min(NEIGHBOURS, similarities.shape[1] - 1)
+        out: list[list[str]] = []
         for row in similarities:
             top = np.argpartition(-row, k)[:NEIGHBOURS] if k > 0 else np.arange(similarities.shape[1])
-            extra.extend(self.words[j] for j in top[np.argsort(-row[top])] if row[j] >= MIN_SIMILARITY)
-        return list(dict.fromkeys(extra))
+            out.append([self.words[j] for j in top[np.argsort(-row[top])] if row[j] >= MIN_SIMILARITY])
+        return out

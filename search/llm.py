@@ -94,18 +94,18 @@ def written_answer(client: LLMClient, question: str, passages: tuple[Hit, ...],
     kept = checked_sentences(reply, len(passages))
     if not kept:
         return None
-    # Renumber the passages the reply cites, and quote the best sentence of each.
-    by_passage: dict[int, Any] = {}
-    for _sentence, cited in kept:
-        for n in cited:
-            if n in by_passage:
-                continue
-            hit = passages[n - 1]
-            own = [c for c in candidates if c.hit.row == hit.row]
-            if not own:
-                return None
-            by_passage[n] = max(own, key=lambda c: c.cosine)
-    numbers = {old: new for new, old in enumerate(by_passage, start=1)}
+    # Quote the best sentence of each cited passage; a sentence citing a passage with nothing
+    # quotable is dropped like one citing a passage that was not given.
+    best: dict[int, Any] = {}
+    for n in {n for _sentence, cited in kept for n in cited}:
+        own = [c for c in candidates if c.hit.row == passages[n - 1].row]
+        if own:
+            best[n] = max(own, key=lambda c: c.cosine)
+    kept = [(sentence, cited) for sentence, cited in kept if all(n in best for n in cited)]
+    if not kept:
+        return None
+    order = list(dict.fromkeys(n for _sentence, cited in kept for n in cited))
+    numbers = {old: new for new, old in enumerate(order, start=1)}
     text = " ".join(_CITE_RE.sub(lambda m: f"[{numbers[int(m.group(1))]}]", s) for s, _ in kept)
-    citations = [_citation(numbers[old], c) for old, c in by_passage.items()]
+    citations = [_citation(numbers[old], best[old]) for old in order]
     return text, citations

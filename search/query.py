@@ -10,7 +10,7 @@ from ingest.forces import find_forces
 _MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 _YEAR = r"(?:19[89]\d|20[0-4]\d)"
 _DATED_RE = re.compile(rf"\b{_MONTHS}\s*$", re.I)  # "June 2015", "31 March 2015": a data period, not a report
-_SINCE_RE = re.compile(rf"\b(?:since|after|from|starting in)\s+(?:the\s+)?({_YEAR})\b", re.I)
+_SINCE_RE = re.compile(rf"\b(since|after|from|starting in)\s+(?:the\s+)?({_YEAR})\b", re.I)
 _BEFORE_RE = re.compile(rf"\b(?:before|until|up to|prior to)\s+(?:the\s+)?({_YEAR})\b", re.I)
 _BETWEEN_RE = re.compile(rf"\bbetween\s+({_YEAR})\s+and\s+({_YEAR})\b|\b({_YEAR})\s*(?:-|–|to)\s*({_YEAR})\b", re.I)
 _YEAR_RE = re.compile(rf"(?<![\d/])({_YEAR})(?:\s*/\s*\d\d)?(?![\d])")
@@ -22,7 +22,8 @@ class Understanding:
 
     ``years`` are the years it names as report or inspection years (a year after a month, as
     in '12 months to June 2015', is a data period and is left out); ``period`` is a range
-    from 'since 2014', 'before 2016' or 'between 2014 and 2016'.
+    from 'since 2014' (2014 on), 'after 2014' (2015 on), 'before 2016' (up to 2015) or
+    'between 2014 and 2016'.
     """
 
     forces: tuple[str, ...] = ()
@@ -52,7 +53,8 @@ def understand(query: str) -> Understanding:
         a, b = [int(x) for x in between.groups() if x]
         period = (min(a, b), max(a, b))
     elif since := _SINCE_RE.search(query):
-        period = (int(since.group(1)), 9999)
+        year = int(since.group(2))
+        period = (year + 1 if since.group(1).lower() == "after" else year, 9999)
     elif before := _BEFORE_RE.search(query):
         period = (0, int(before.group(1)) - 1)
     return Understanding(forces=forces, years=tuple(dict.fromkeys(years)), period=period)

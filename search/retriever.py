@@ -101,6 +101,7 @@ class SearchResult:
     out_of_scope: bool = False
     generation: str = ""
     vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the encoded question
+    foreign_words: tuple[str, ...] = ()  # question words with no word like them in the indexed reports
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "filters_used": self.filters_used, "understood": self.understood,
@@ -289,11 +290,14 @@ class Searcher:
                                 notices=tuple(notices), generation=state.generation)
         lexical_query = canonical_forces_in(query)
         unknown = state.expander.unknown_words(lexical_query, state.lexical.vocabulary) if state.expander else []
+        foreign: tuple[str, ...] = ()  # question words the reports use nothing like
         if query_vector is None or unknown:  # one forward pass for the question and its unknown words
             encoded = self.embedder.encode([query, *unknown])
             vector = encoded[0] if query_vector is None else query_vector
             if unknown:
-                lexical_query = " ".join([lexical_query, *state.expander.neighbours(encoded[1:])])
+                near = state.expander.neighbours(encoded[1:])
+                foreign = tuple(word for word, words in zip(unknown, near, strict=True) if not words)
+                lexical_query = " ".join([lexical_query, *dict.fromkeys(w for words in near for w in words)])
         else:
             vector = query_vector
         n_candidates = max(CANDIDATES, k)
@@ -324,7 +328,8 @@ class Searcher:
             for rank, ((_, score), record) in enumerate(zip(fused, records, strict=True), start=1)
         )
         return SearchResult(query=query, hits=hits, filters_used=filters_used, understood=understood_dict,
-                            notices=tuple(notices), generation=state.generation, vector=vector)
+                            notices=tuple(notices), generation=state.generation, vector=vector,
+                            foreign_words=foreign)
 
     def _mask(self, state: _IndexState, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():

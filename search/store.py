@@ -102,7 +102,7 @@ class Filters:
 
 
 def parse_years(year: Any = None, years: Any = None) -> tuple[int, int] | None:
-    """2015 | "2015" | "2014-2016" | [2014, 2016] -> (first, last); raises FilterError."""
+    """2015 | "2015" | "2014-2016" | "2014-" | "-2016" | [2014, 2016] -> (first, last); raises FilterError."""
     try:
         if year not in (None, ""):
             y = int(year)
@@ -110,8 +110,13 @@ def parse_years(year: Any = None, years: Any = None) -> tuple[int, int] | None:
         if years in (None, "", []):
             return None
         if isinstance(years, str):
-            parts = [p for p in years.replace("–", "-").split("-") if p.strip()]
+            text = years.replace("–", "-").strip()
+            parts = [p for p in text.split("-") if p.strip()]
             first, last = int(parts[0]), int(parts[-1])
+            if text.endswith("-"):  # '2014-': 2014 onwards
+                last = 9999
+            elif text.startswith("-"):  # '-2016': up to 2016
+                first = 0
         else:
             first, last = int(years[0]), int(years[-1])
     except (TypeError, ValueError, IndexError) as exc:

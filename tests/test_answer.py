@@ -137,9 +137,10 @@ def test_a_topic_the_reports_never_discuss_abstains_with_the_closest_passages(se
 @pytest.mark.parametrize("question", [
     "警方如何处理失踪儿童？",
     "What is the capital of France?",
-    pytest.param("zzqx wvvy plorth", marks=pytest.mark.xfail(
-        strict=True, reason="known gap: gibberish reaches sentence cosine ~0.26 > MIN_SENTENCE_COSINE with short "
-                            "name lines of the letter, so it is answered; needs a stricter evidence rule")),
+    "zzqx wvvy plorth",
+    "Tell me about bananas",
+    "How do I bake sourdough bread?",
+    "ما هو معدل الجريمة في هيرتفوردشاير؟",
 ])
 def test_a_question_nothing_resembles_abstains(real_searcher, question: str) -> None:
     """The evidence thresholds are calibrated for the real encoder's similarities."""
