@@ -759,6 +759,10 @@ def markdown(summary: dict[str, Any], quick: bool) -> str:
                 lines.append(f"| {kind} | {r['build_s']:.1f} s | {r['p50_ms']:.2f} ms | {r['p95_ms']:.2f} ms | {recall} | "
                              f"{r['memory_mb']:,} MB |")
         lines.append("")
+        if f.get("machine"):
+            lines += [f"Measured apart (`--faiss-only`) on {f['machine']['date']}, load average "
+                      f"{f['machine']['load_average']} when it finished." + (f" Note: {f['flat_note']}." if f.get("flat_note")
+                                                                        else ""), ""]
     lines += ["**Targets**", "", "| target | measured | where | met |", "|---|---:|---|---|"]
     for name, value, where, met in targets(summary):
         lines.append(f"| {name} | {value} | {where} | {'yes' if met else 'no'} |")
