@@ -3,10 +3,11 @@
 Three backends compute the same model on the CPU:
 
 - ``onnx`` (the default when onnxruntime is installed): the bundled weights exported to ONNX
-  at first use and run by onnxruntime; the same vectors as PyTorch (cosine > 0.9999), about
-  2x faster on what indexing encodes, and no PyTorch import at query time.
-- ``onnx-int8``: the ONNX export with weights dynamically quantised to int8; about 4x faster
-  than PyTorch, vectors within cosine 0.98 of it (one development question fewer in the top 5).
+  at first use and run by onnxruntime; the same vectors as PyTorch (cosine > 0.9999), 1.6-2.6x
+  faster on what indexing encodes here, and no PyTorch import at query time.
+- ``onnx-int8``: the ONNX export with weights dynamically quantised to int8; 2.7-4.7x faster
+  than PyTorch, vectors within cosine 0.97 of it (two development questions fewer in the top 5,
+  so not the default; README, "Performance").
 - ``torch``: sentence-transformers on PyTorch, the reference and the fallback.
 
 ``INSPECTQA_BACKEND=onnx|onnx-int8|torch`` chooses one. Exports are cached in

@@ -168,7 +168,7 @@ def backends_compatible(built: str | None, query: str) -> bool:
 
     ``torch`` and ``onnx`` both compute the model in float32 (cosine > 0.9999 between their
     vectors), so either may query the other's index; ``onnx-int8`` vectors differ by up to
-    0.02 in cosine, enough to reorder close passages, so int8 pairs only with int8.
+    0.03 in cosine, enough to reorder close passages, so int8 pairs only with int8.
     """
     from search.embed import FP32_BACKENDS
 
