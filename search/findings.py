@@ -851,11 +851,21 @@ def _read_old(old_folder: Path | None, sources: set[str], fingerprint: str) -> d
             links = [(r[0], json.loads(r[1])) for r in con.execute(
                 f"SELECT source, data FROM links WHERE method = 'explicit' AND source IN ({marks}) "
                 f"ORDER BY source, ordinal", list(done))]
+            semantic = [json.loads(r[0]) for r in con.execute(
+                f"SELECT data FROM links WHERE method = 'semantic' AND source IN ({marks}) ORDER BY ordinal",
+                list(done))]
+            old_sources = {r[0] for r in con.execute("SELECT source FROM reports")}
+        finally:
+            con.close()
+        con = sqlite3.connect(f"file:{old_folder / 'chunks.sqlite'}?mode=ro", uri=True)
+        try:
+            forces = dict(con.execute("SELECT source, force FROM reports").fetchall())
         finally:
             con.close()
         vectors = np.load(old_folder / FINDINGS_VECTORS, mmap_mode="r", allow_pickle=False)
         fids = [fid for fid, _, _ in findings]
-        return {"done": done, "grades": grades, "findings": findings, "links": links,
+        return {"done": done, "grades": grades, "findings": findings, "links": links, "semantic": semantic,
+                "removed_forces": {forces.get(source) for source in old_sources - sources},
                 "vectors": np.asarray(vectors[fids], dtype=np.float32) if fids else None}
     except (sqlite3.Error, OSError, ValueError, KeyError, TypeError):
         return None  # unreadable: extract again
@@ -864,7 +874,8 @@ def _read_old(old_folder: Path | None, sources: set[str], fingerprint: str) -> d
 def build_findings(folder: Path, old_folder: Path | None, reused: Iterable[str], embedder: Embedder,
                    progress: Callable[[str, int, int], None] | None = None) -> tuple[int, int]:
     """Extract grades and findings for the reports in the generation ``folder`` (copying those
-    of ``reused`` reports from ``old_folder``), recompute all trails, and write
+    of ``reused`` reports from ``old_folder``), recompute the trails of forces whose reports
+    changed (copying the others'), and write
     ``findings.sqlite`` and ``findings.npy`` there.
 
     Returns:
@@ -901,7 +912,14 @@ def build_findings(folder: Path, old_folder: Path | None, reused: Iterable[str],
         findings.extend(fresh)
         matrix = np.vstack(vectors) if vectors else np.zeros((0, embedder.dim), np.float32)
         sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
-        semantic = semantic_links(findings, matrix, corpus, sentence_vectors)
+        # Trails change only for forces with a report added, changed or removed; the others keep theirs.
+        if old:
+            affected = {r["force"] for r in todo} | old["removed_forces"]
+            semantic = [link for link in map(_link_from, old["semantic"]) if link.earlier.force not in affected]
+            redo = [n for n, f in enumerate(findings) if f.force in affected]
+            semantic += semantic_links([findings[n] for n in redo], matrix[redo], corpus, sentence_vectors)
+        else:
+            semantic = semantic_links(findings, matrix, corpus, sentence_vectors)
     finally:
         corpus.close()
     path = folder / FINDINGS_DB

@@ -301,6 +301,31 @@ def test_incremental_findings(tmp_path: Path, sample_reports: Path) -> None:
                for x in remaining for link in x.trail)
 
 
+def test_incremental_trails_match_a_full_rebuild(tmp_path: Path, sample_reports: Path) -> None:
+    """Trails are recomputed only for forces whose reports changed; the result must be what a
+    build from scratch gives."""
+    embedder = KeywordEmbedder()
+    index_dir = tmp_path / "index"
+    _build([sample_reports], index_dir, embedder)
+    (sample_reports / "peel2017.txt").write_text(PEEL_2017, encoding="utf-8")  # same force, later year
+    (sample_reports / "kent.txt").write_text(PEEL_2017.replace("Hertfordshire Constabulary", "Kent Police")
+                                             .replace("Hertfordshire", "Kent"), encoding="utf-8")
+    _build([sample_reports], index_dir, embedder)
+    (sample_reports / "kent.txt").unlink()  # another force's report goes: Hertfordshire's trails are copied
+    _build([sample_reports], index_dir, embedder)
+    incremental = Searcher.load(index_dir, embedder=embedder)
+    scratch_dir = tmp_path / "scratch"
+    build_index([sample_reports], scratch_dir, embedder=embedder, rebuild=True)
+    scratch = Searcher.load(scratch_dir, embedder=embedder)
+
+    def trails(searcher: Searcher) -> list[tuple]:
+        return sorted((x.finding.finding_id, link.later.source, link.later.start, link.status)
+                      for x in F.findings(searcher) for link in x.trail)
+
+    assert trails(incremental) == trails(scratch)
+    assert any(source == "peel2017.txt" for _fid, source, _start, _status in trails(incremental))
+
+
 def test_index_built_before_findings(tmp_path: Path, fake_index: Path) -> None:
     index_dir = tmp_path / "old-index"
     shutil.copytree(fake_index, index_dir)
