@@ -138,28 +138,29 @@ def _has_number(text: str, kind: str) -> bool:
         kind == "percent" and bool(_COUNT_RE.search(text)) and "\t" in text)
 
 
-def _overlap(query_idf: dict[str, float], text: str) -> float:
-    """IDF-weighted share of the question's terms that occur in ``text``."""
+def _overlaps(query_idf: dict[str, float], texts: list[str]) -> list[float]:
+    """For each text, the IDF-weighted share of the question's terms that occur in it."""
     total = sum(query_idf.values())
-    if not total:
-        return 0.0
-    tokens = set(tokenize([strip_markers(text)])[0])
-    return sum(w for t, w in query_idf.items() if t in tokens) / total
+    if not total or not texts:
+        return [0.0] * len(texts)
+    token_sets = [set(tokens) for tokens in tokenize([strip_markers(t) for t in texts])]  # one call for all
+    return [sum(w for t, w in query_idf.items() if t in tokens) / total for tokens in token_sets]
 
 
 def _candidates(searcher: Searcher, hits: tuple[Hit, ...], vector: np.ndarray, query_idf: dict[str, float]
                 ) -> list[_Candidate]:
     state = searcher._state
-    out: list[_Candidate] = []
+    found: list[tuple[Hit, int, int, float]] = []
     for hit in hits:
         spans = state.store.sentence_spans(hit.row)
         if not spans:
             continue
         ids = np.array([sid for sid, _, _ in spans])
         cosines = np.asarray(state.sentences[ids], dtype=np.float32) @ vector
-        for (_, start, end), cosine in zip(spans, cosines, strict=True):
-            out.append(_Candidate(hit, start, end, float(cosine), _overlap(query_idf, hit.text[start:end])))
-    return out
+        found.extend((hit, start, end, float(cosine)) for (_, start, end), cosine in zip(spans, cosines, strict=True))
+    overlaps = _overlaps(query_idf, [hit.text[start:end] for hit, start, end, _ in found])
+    return [_Candidate(hit, start, end, cosine, overlap)
+            for (hit, start, end, cosine), overlap in zip(found, overlaps, strict=True)]
 
 
 _ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|therefore|thus|so|in comparison|"
