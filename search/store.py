@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,34 +302,27 @@ class ChunkStore:
     # --- filters --------------------------------------------------------------------------
     def resolve(self, filters: Filters) -> Filters:
         """Canonical names for the filter values; raises FilterError for unknown ones."""
-        forces = []
-        for name in filters.forces:
-            canonical = canonical_force(name)
-            if canonical is None:
-                raise FilterError(f"unknown force {name!r}: use a police force name such as 'Hertfordshire "
-                                  "Constabulary' or an alias such as 'Herts'")
-            forces.append(canonical)
-        themes = []
-        for name in filters.themes:
-            theme = resolve_theme(name)
-            if theme is None:
-                raise FilterError(f"unknown theme {name!r}: choose one of {', '.join(THEMES)}")
-            themes.append(theme)
-        types = []
-        for name in filters.report_types:
-            rtype = resolve_report_type(name)
-            if rtype is None:
-                raise FilterError(f"unknown report type {name!r}: choose one of {', '.join(REPORT_TYPES)}")
-            types.append(rtype)
-        grades = []
-        for name in filters.judgments:
-            grade = _grade(name)
-            if grade is None:
-                raise FilterError(f"unknown judgment {name!r}: choose one of {', '.join(GRADES)}")
-            grades.append(grade)
-        return Filters(forces=tuple(dict.fromkeys(forces)), years=filters.years, themes=tuple(dict.fromkeys(themes)),
-                       report_types=tuple(dict.fromkeys(types)), judgments=tuple(dict.fromkeys(grades)),
-                       sources=filters.sources)
+
+        def each(names: tuple[str, ...], resolve: Callable[[str], str | None], what: str, hint: str
+                 ) -> tuple[str, ...]:
+            values = []
+            for name in names:
+                value = resolve(name)
+                if value is None:
+                    raise FilterError(f"unknown {what} {name!r}: {hint}")
+                values.append(value)
+            return tuple(dict.fromkeys(values))
+
+        return Filters(
+            forces=each(filters.forces, canonical_force, "force",
+                        "use a police force name such as 'Hertfordshire Constabulary' or an alias such as 'Herts'"),
+            years=filters.years,
+            themes=each(filters.themes, resolve_theme, "theme", f"choose one of {', '.join(THEMES)}"),
+            report_types=each(filters.report_types, resolve_report_type, "report type",
+                              f"choose one of {', '.join(REPORT_TYPES)}"),
+            judgments=each(filters.judgments, _grade, "judgment", f"choose one of {', '.join(GRADES)}"),
+            sources=filters.sources,
+        )
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         """Boolean mask of the rows that pass ``filters`` (already resolved); None when nothing filters."""
