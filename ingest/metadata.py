@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ingest.forces import canonical_force, find_forces
 from ingest.textutil import strip_markers
-from ingest.types import Section
+from ingest.types import GRADES, Section
 
 THEMES: dict[str, str] = {
     "preventing_crime": "Preventing crime and anti-social behaviour",
@@ -170,6 +170,14 @@ def resolve_theme(name: str) -> str | None:
             return theme
     matches = [t for t, label in THEMES.items() if t.replace("_", " ").startswith(key) or key in label.lower()]
     return matches[0] if len(matches) == 1 else None
+
+
+def canonical_grade(name: str | None) -> str | None:
+    """'good', 'Requires Improvement', 'require improvement' -> the grade as GRADES spells it; else None."""
+    if not name:
+        return None
+    key = " ".join(name.lower().split()).replace("require improvement", "requires improvement")
+    return next((g for g in GRADES if g.lower() == key), None)
 
 
 def resolve_report_type(name: str) -> str | None:

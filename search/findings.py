@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ingest.forces import canonical_force, find_forces
-from ingest.metadata import THEMES, resolve_theme, theme_scores
+from ingest.metadata import THEMES, canonical_grade, resolve_theme, theme_scores
 from ingest.textutil import normalise_for_match, sentence_spans, strip_markers
 from ingest.types import GRADES
 from search.index_io import IndexCorruptError, IndexError_
@@ -195,14 +195,6 @@ class FindingWithTrail:
 def comparable(a: Grade, b: Grade) -> bool:
     """Whether two grades are on the same scale and so directly comparable."""
     return a.scale == b.scale
-
-
-def grade_name(value: str | None) -> str | None:
-    """The canonical grade for 'good', 'Requires Improvement', 'requires improvement' ...; else None."""
-    if not value:
-        return None
-    key = " ".join(value.lower().split()).replace("require improvement", "requires improvement")
-    return next((g for g in GRADES if g.lower() == key), None)
 
 
 # --- text helpers ---------------------------------------------------------------------------
@@ -490,8 +482,8 @@ def report_scale(year: int | None, grades_used: Iterable[str]) -> str:
 
 def extract_grades(report: dict[str, Any], sections: Sequence[dict[str, Any]], corpus: _Corpus) -> list[Grade]:
     """The overall judgment and one grade per graded question, each with the best verbatim citation."""
-    graded = [s for s in sections if grade_name(s["judgment"])]
-    scale = report_scale(report["year"], (grade_name(s["judgment"]) or "" for s in graded))
+    graded = [s for s in sections if canonical_grade(s["judgment"])]
+    scale = report_scale(report["year"], (canonical_grade(s["judgment"]) or "" for s in graded))
     groups: dict[str | None, list[dict[str, Any]]] = {}
     for section in graded:
         question = _question_of(section)
@@ -502,7 +494,7 @@ def extract_grades(report: dict[str, Any], sections: Sequence[dict[str, Any]], c
         members = sorted(members, key=_citation_rank)
         chosen, span = members[0], None
         for section in members:
-            span = _grade_quote(section["text"], grade_name(section["judgment"]) or "")
+            span = _grade_quote(section["text"], canonical_grade(section["judgment"]) or "")
             if span:
                 chosen = section
                 break
@@ -511,7 +503,7 @@ def extract_grades(report: dict[str, Any], sections: Sequence[dict[str, Any]], c
             if not spans:
                 continue
             span = spans[0]
-        grade = grade_name(chosen["judgment"]) or ""
+        grade = canonical_grade(chosen["judgment"]) or ""
         question = _question_of(chosen)
         out.append(Grade(force=report["force"], year=report["year"], report_type=report["report_type"],
                          source=report["source"], title=report["title"], question=question,
@@ -1088,7 +1080,7 @@ def _asked_grades(question: str) -> list[str]:
     """Grades the question names as grades ('graded requires improvement on', 'rated good')."""
     names = []
     for match in _ASKED_GRADE_RE.finditer(question):
-        name = grade_name(match.group(1))
+        name = canonical_grade(match.group(1))
         if name is None:
             continue
         if name in ("Good", "Adequate", "Outstanding", "Inadequate"):
@@ -1363,4 +1355,4 @@ def format_findings(items: Sequence[FindingWithTrail]) -> str:
 __all__ = ["FINDING_KINDS", "STATUSES", "TRAIL_THRESHOLD", "Finding", "FindingWithTrail", "FindingsIndex",
            "FindingsUnavailableError", "Grade", "Passage", "TrailLink", "build_findings", "comparable",
            "extract_findings", "extract_grades", "findings", "format_findings", "format_grades", "grade_answer",
-           "grade_name", "grades", "is_critical", "is_grade_question", "status_of"]
+           "grades", "is_critical", "is_grade_question", "status_of"]

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ingest.forces import canonical_force
-from ingest.metadata import REPORT_TYPES, THEMES, resolve_report_type, resolve_theme
+from ingest.metadata import REPORT_TYPES, THEMES, canonical_grade, resolve_report_type, resolve_theme
 from ingest.types import GRADES, Chunk, Report
 
 SCHEMA = """
@@ -125,11 +125,6 @@ def parse_years(year: Any = None, years: Any = None) -> tuple[int, int] | None:
     if first > last:
         first, last = last, first
     return (first, last)
-
-
-def _grade(name: str) -> str | None:
-    key = " ".join(name.lower().split())
-    return next((g for g in GRADES if g.lower() == key), None)
 
 
 @dataclass
@@ -320,7 +315,7 @@ class ChunkStore:
             themes=each(filters.themes, resolve_theme, "theme", f"choose one of {', '.join(THEMES)}"),
             report_types=each(filters.report_types, resolve_report_type, "report type",
                               f"choose one of {', '.join(REPORT_TYPES)}"),
-            judgments=each(filters.judgments, _grade, "judgment", f"choose one of {', '.join(GRADES)}"),
+            judgments=each(filters.judgments, canonical_grade, "judgment", f"choose one of {', '.join(GRADES)}"),
             sources=filters.sources,
         )
 
