@@ -30,7 +30,7 @@ index: setup
 run: index
 	@echo "InspectQA is starting: open http://127.0.0.1:$(PORT) in your browser (Ctrl-C to stop)."
 	INSPECTQA_INDEX_DIR=$(INDEX_DIR) $(BIN)/streamlit run app.py --server.address 127.0.0.1 \
-		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false --client.toolbarMode minimal
 
 test: setup
 	$(BIN)/python -m pytest -q
