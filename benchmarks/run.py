@@ -468,7 +468,7 @@ def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_cor
     """An index of ``copies`` replicas of every report of ``src_dir``: new file names, forces and
     years (written to ``out_corpus`` so re-indexing can be measured), the same chunk texts,
     noisy copies of the vectors; FAISS and BM25 built over all rows by the product's own code."""
-    from search.dense import FaissIndex
+    from search.dense import FaissIndex, dequantize, quantize_unit
     from search.index_io import read_manifest
     from search.lexical import LexicalIndex, lexical_text
 
@@ -551,7 +551,7 @@ def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_cor
     sentences = np.load(src_gen / "sentences.npy")
     all_vectors = np.vstack([noisy(vectors, nrng) for _ in range(copies)])
     np.save(gen / "vectors.npy", all_vectors)
-    np.save(gen / "sentences.npy", np.vstack([noisy(sentences, nrng).astype(np.float16) for _ in range(copies)]))
+    np.save(gen / "sentences.npy", np.vstack([quantize_unit(noisy(dequantize(sentences), nrng)) for _ in range(copies)]))
     seconds, dense = timed(lambda: FaissIndex.build(all_vectors, manifest.get("index_type", "flat")))
     dense.save(gen / "dense.faiss")
     timings["faiss_build_s"] = round(seconds, 2)

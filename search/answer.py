@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ingest.textutil import normalise_for_match, strip_markers
+from search.dense import dequantize
 from search.lexical import tokenize
 from search.retriever import Hit, Searcher, SearchResult, clean_query
 from search.store import Filters
@@ -156,7 +157,7 @@ def _candidates(searcher: Searcher, hits: tuple[Hit, ...], vector: np.ndarray, q
         if not spans:
             continue
         ids = np.array([sid for sid, _, _ in spans])
-        cosines = np.asarray(state.sentences[ids], dtype=np.float32) @ vector
+        cosines = dequantize(state.sentences[ids]) @ vector
         found.extend((hit, start, end, float(cosine)) for (_, start, end), cosine in zip(spans, cosines, strict=True))
     overlaps = _overlaps(query_idf, [hit.text[start:end] for hit, start, end, _ in found])
     return [_Candidate(hit, start, end, cosine, overlap)

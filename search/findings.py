@@ -33,6 +33,7 @@ from ingest.forces import canonical_force, find_forces
 from ingest.metadata import THEMES, canonical_grade, resolve_theme, theme_scores
 from ingest.textutil import normalise_for_match, sentence_spans, strip_markers
 from ingest.types import GRADES
+from search.dense import dequantize
 from search.index_io import IndexCorruptError, IndexError_
 
 if TYPE_CHECKING:
@@ -673,7 +674,7 @@ def _force_units(corpus: _Corpus, reports: list[dict[str, Any]], sentence_vector
     by_source = {r["source"]: r for r in reports}
     sections = {s["section_id"]: s for s in corpus.sections(by_source)}
     rows = [r for r in corpus.sentence_rows(by_source) if sections[r[1]]["kind"] not in _SKIP_LATER_KINDS]
-    sent_vectors = np.asarray(sentence_vectors[[r[0] for r in rows]], dtype=np.float32) if rows else \
+    sent_vectors = dequantize(sentence_vectors[[r[0] for r in rows]]) if rows else \
         np.zeros((0, sentence_vectors.shape[1] if sentence_vectors.ndim == 2 else 1), np.float32)
     spans = [(r[1], r[2], r[3]) for r in rows]
     units: list[_Unit] = []

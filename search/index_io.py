@@ -34,13 +34,13 @@ import numpy as np
 from ingest.chunk import ChunkingParams, chunk_report, sentence_units
 from ingest.pipeline import discover, ingest_path
 from ingest.types import Chunk, IngestError, Report
-from search.dense import INDEX_TYPES, FaissIndex
+from search.dense import INDEX_TYPES, FaissIndex, dequantize, quantize_unit
 from search.embed import Embedder
 from search.expansion import QueryExpander, vocabulary
 from search.lexical import LexicalIndex, lexical_text
 from search.store import ChunkStore
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sentence vectors stored as int8
 MANIFEST = "manifest.json"
 DEFAULT_INDEX_DIR = Path("index")
 
@@ -430,10 +430,9 @@ def build_index(
                 old_vectors = np.load(old_dir / "vectors.npy", mmap_mode="r", allow_pickle=False)
                 vectors = np.vstack([np.asarray(old_vectors[reused_rows]), vectors_new])
                 old_sentences = np.load(old_dir / "sentences.npy", mmap_mode="r", allow_pickle=False)
-                sentence_vectors = np.vstack([np.asarray(old_sentences[reused_sids], dtype=np.float32),
-                                              sentence_vectors_new])
+                sentence_vectors = np.vstack([dequantize(old_sentences[reused_sids]), sentence_vectors_new])
             np.save(tmp_dir / "vectors.npy", vectors.astype(np.float32))
-            np.save(tmp_dir / "sentences.npy", sentence_vectors.astype(np.float16))
+            np.save(tmp_dir / "sentences.npy", quantize_unit(sentence_vectors))
             # Grades, findings and their trails (README "Findings across years").
             from search.findings import build_findings
 

@@ -59,7 +59,8 @@ class LexicalIndex:
     def load(cls, path: Path, size: int) -> LexicalIndex:
         import bm25s
 
-        retriever = bm25s.BM25.load(str(path), mmap=False, allow_pickle=False, show_progress=False)
+        # Memory-mapped: a query reads only the postings of its own terms.
+        retriever = bm25s.BM25.load(str(path), mmap=True, allow_pickle=False, show_progress=False)
         documents = int(retriever.scores.get("num_docs", -1))
         if documents != size and not (size == 0 and documents == 1):  # an empty corpus holds one placeholder
             raise ValueError(f"the lexical index holds {documents} documents but the store {size} chunks")

@@ -18,7 +18,7 @@ import numpy as np
 
 from ingest.chunk import ChunkingParams
 from ingest.forces import find_forces
-from search.dense import VectorIndex, open_vector_index
+from search.dense import VectorIndex, dequantize, open_vector_index
 from search.embed import Embedder, default_embedder
 from search.expansion import QueryExpander
 from search.fusion import reciprocal_rank_fusion, top_items
@@ -382,7 +382,7 @@ def best_sentence_scores(state: _IndexState, rows: np.ndarray, vector: np.ndarra
     # run, then 0, 1, 2... within the run.
     run_starts = np.cumsum(lengths) - lengths
     ids = np.repeat(starts - run_starts, lengths) + np.arange(int(lengths.sum()))
-    scores = np.asarray(state.sentences[ids], dtype=np.float32) @ vector
+    scores = dequantize(state.sentences[ids]) @ vector
     has = lengths > 0
     offsets = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
     out[has] = np.maximum.reduceat(scores, offsets)

@@ -15,7 +15,7 @@ import pytest
 from ingest.metadata import REPORT_TYPES, THEMES
 from ingest.types import GRADES
 from search import dense as dense_module
-from search.dense import FaissIndex
+from search.dense import FaissIndex, dequantize
 from search.index_io import generation_dir
 from search.retriever import best_sentence_scores
 from search.store import FilterError, Filters, parse_years
@@ -310,7 +310,7 @@ def test_lexical_search_with_a_mask_matches_brute_force(fake_searcher) -> None:
 def test_best_sentence_scores_match_brute_force(fake_searcher) -> None:
     state = fake_searcher._state
     folder = generation_dir(fake_searcher.index_dir, fake_searcher.manifest)
-    sentences = np.load(Path(folder) / "sentences.npy").astype(np.float32)
+    sentences = dequantize(np.load(Path(folder) / "sentences.npy"))
     query = fake_searcher.encode_query("missing children vulnerable victims")
     rows = np.arange(state.store.size)
     got = best_sentence_scores(state, rows, query)
