@@ -318,3 +318,19 @@ def test_best_sentence_scores_match_brute_force(fake_searcher) -> None:
         spans = state.store.sentence_spans(int(row))
         expected = max((float(sentences[sid] @ query) for sid, _, _ in spans), default=-1.0)
         assert got[row] == pytest.approx(expected, abs=1e-5)
+
+
+def test_int8_sentence_vectors_keep_cosines() -> None:
+    from search.dense import quantize_unit
+
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((500, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    stored = quantize_unit(vectors)
+    assert stored.dtype == np.int8 and stored.shape == vectors.shape
+    restored = dequantize(stored)
+    assert np.allclose(np.linalg.norm(restored, axis=1), 1.0, atol=1e-5)
+    assert (np.sum(restored * vectors, axis=1) > 0.999).all()
+    query = vectors[0]
+    assert np.abs(restored @ query - vectors @ query).max() < 0.01
+    assert np.array_equal(quantize_unit(dequantize(stored)), stored)  # re-storing copied rows changes nothing
