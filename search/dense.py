@@ -9,6 +9,7 @@ nothing else changes (README, "Scaling beyond one machine").
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Protocol
 
@@ -36,6 +37,59 @@ def dequantize(rows: np.ndarray) -> np.ndarray:
     if rows.ndim == 2 and len(rows):
         rows /= np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
     return rows
+
+
+class RowFile:
+    """Rows of a 2-D ``.npy`` file read on demand with ``os.pread`` (thread-safe).
+
+    Sentence vectors are read this way rather than memory-mapped: a query needs a few hundred
+    scattered rows, which come from the page cache without the process holding the file's
+    pages. Only plain numeric arrays are accepted, never pickled objects.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import os
+
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)  # checks the header and the file size
+        if mapped.ndim != 2 or mapped.dtype.kind not in "iuf" or not mapped.flags.c_contiguous:
+            raise ValueError(f"{path.name} is not a 2-D numeric array")
+        self.shape: tuple[int, int] = (int(mapped.shape[0]), int(mapped.shape[1]))
+        self.dtype = mapped.dtype
+        self._offset = int(mapped.offset)
+        self._row_bytes = self.shape[1] * self.dtype.itemsize
+        del mapped  # the process keeps no mapping of the file
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, ids: np.ndarray | list[int]) -> np.ndarray:
+        """The rows ``ids`` (in that order), read in one call per run of consecutive ids."""
+        import os
+
+        ids = np.asarray(ids, dtype=np.int64)
+        out = np.empty((len(ids), self.shape[1]), dtype=self.dtype)
+        if not len(ids):
+            return out
+        if ids.min() < 0 or ids.max() >= self.shape[0]:
+            raise IndexError("row id out of range")
+        breaks = np.flatnonzero(np.diff(ids) != 1) + 1
+        for start, stop in zip(np.r_[0, breaks], np.r_[breaks, len(ids)], strict=True):
+            first, count = int(ids[start]), int(stop - start)
+            data = os.pread(self._fd, count * self._row_bytes, self._offset + first * self._row_bytes)
+            out[start:stop] = np.frombuffer(data, dtype=self.dtype).reshape(count, self.shape[1])
+        return out
+
+    def close(self) -> None:
+        import os
+
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):  # interpreter shutdown
+            self.close()
 
 
 class VectorIndex(Protocol):

@@ -18,7 +18,7 @@ import numpy as np
 
 from ingest.chunk import ChunkingParams
 from ingest.forces import find_forces
-from search.dense import VectorIndex, dequantize, open_vector_index
+from search.dense import RowFile, VectorIndex, dequantize, open_vector_index
 from search.embed import Embedder, default_embedder
 from search.expansion import QueryExpander
 from search.fusion import reciprocal_rank_fusion, top_items
@@ -118,7 +118,7 @@ class _IndexState:
     store: ChunkStore
     dense: VectorIndex
     lexical: LexicalIndex
-    sentences: np.ndarray  # float16 sentence vectors, memory-mapped; chunk r owns store.sentence_ptr[r:r+2]
+    sentences: RowFile  # int8 sentence vectors, read on demand; chunk r owns store.sentence_ptr[r:r+2]
     common_masks: dict[tuple, np.ndarray] = field(default_factory=dict)
     findings: Any = None  # search.findings.FindingsIndex, loaded on first use
     expander: QueryExpander | None = None
@@ -143,7 +143,7 @@ def _load_state(index_dir: Path, embedder: Embedder, params: ChunkingParams) -> 
                                     f"{embedder.dim}: {rebuild}")
         dense = open_vector_index(folder / "dense.faiss", vectors, manifest["index_type"])
         lexical = LexicalIndex.load(folder / "lexical", store.size)
-        sentences = np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False)
+        sentences = RowFile(folder / "sentences.npy")
         if len(sentences) != int(store.sentence_ptr[-1]) or (len(sentences) and sentences.shape[1] != embedder.dim):
             raise IndexCorruptError(f"the sentence vectors in {index_dir} do not match the chunk store: {rebuild}")
         expander = QueryExpander.load(folder)
