@@ -334,3 +334,23 @@ def test_int8_sentence_vectors_keep_cosines() -> None:
     query = vectors[0]
     assert np.abs(restored @ query - vectors @ query).max() < 0.01
     assert np.array_equal(quantize_unit(dequantize(stored)), stored)  # re-storing copied rows changes nothing
+
+
+def test_row_file_reads_rows_in_the_order_asked(tmp_path: Path) -> None:
+    from search.dense import RowFile
+
+    rows = np.arange(40 * 6, dtype=np.int8).reshape(40, 6)
+    np.save(tmp_path / "rows.npy", rows)
+    table = RowFile(tmp_path / "rows.npy")
+    assert table.shape == (40, 6) and len(table) == 40
+    ids = [7, 8, 9, 0, 39, 3, 4]  # runs and single rows, out of order
+    assert np.array_equal(table[ids], rows[ids])
+    assert table[[]].shape == (0, 6)
+    with pytest.raises(IndexError):
+        table[[40]]
+    (tmp_path / "short.npy").write_bytes((tmp_path / "rows.npy").read_bytes()[:-5])
+    with pytest.raises(ValueError):
+        RowFile(tmp_path / "short.npy")
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError):
+        RowFile(tmp_path / "objects.npy")
