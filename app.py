@@ -428,13 +428,13 @@ def page_search(ctx: Context) -> None:
 
 
 def report_judgments(searcher: Searcher, source: str) -> list[tuple[str, str]]:
-    """(area, grade) stated in a report: 'Overall' for the overview, else the theme's label."""
-    found: dict[str, str] = {}
-    for section in searcher.store.sections(source):
-        if section["judgment"]:
-            area = "Overall" if section["kind"] == "overview" else THEMES.get(section["theme"], section["theme"])
-            found.setdefault(area, section["judgment"])
-    return list(found.items())
+    """(area, grade) stated in a report: 'Overall', else the graded question's theme label."""
+    try:
+        stated = grades(searcher)
+    except FindingsUnavailableError:
+        return []
+    return [("Overall" if g.question is None else THEMES.get(g.theme, g.theme), g.grade)
+            for g in stated if g.source == source]
 
 
 def page_compare(ctx: Context) -> None:
