@@ -26,7 +26,7 @@ _GRADE_SET = {g.lower() for g in GRADES}
 _FOOTNOTE_RE = re.compile(rf"^([{SUPERSCRIPT_DIGITS}]+)\s*(\S.*)$", re.S)
 _CAPTION_RE = re.compile(r"^(?:Figure|Table|Chart|Graph|Map)\s+\d+[A-Za-z]?\s*[:.–—-]\s*\S", re.I)
 _SOURCE_RE = re.compile(r"^(?:Source|Sources|Note|Notes)\s*:", re.I)
-_BULLET_RE = re.compile(r"^\s*(?:[-•–·▪●*]|\(?[a-z0-9]{1,3}[.)])\s+\S")
+LIST_ITEM_RE = re.compile(r"^\s*(?:[-•–·▪●*]|\(?[a-z0-9]{1,3}[.)])\s+\S")
 _TERMINAL = tuple(".?!:;)\"'’”") + tuple(SUPERSCRIPT_DIGITS) + ("}",)
 _TOC_LINE_RE = re.compile(r"^(?P<title>.+?)(?:\s*\.{2,}\s*|\s*\t\s*|\s+)(?P<page>\d{1,3})\s*$")
 _SHORT_CUT_WORDS = 16
@@ -102,7 +102,7 @@ def _classify(text: str) -> str:
         len(lines) == 1 and text.count("\t") >= 2
     ):
         return "table"
-    if _BULLET_RE.match(text):
+    if LIST_ITEM_RE.match(text):
         return "bullet"
     return "para"
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.clean import LIST_ITEM_RE
 from ingest.textutil import normalise_for_match, strip_markers
 from search.dense import dequantize
 from search.lexical import tokenize
@@ -166,7 +167,6 @@ def _candidates(searcher: Searcher, hits: tuple[Hit, ...], vector: np.ndarray, q
 
 _ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|therefore|thus|so|in comparison|"
                          r"by comparison|compared|in contrast|as a result|consequently)\b", re.I)
-_LIST_ITEM_RE = re.compile(r"^\s*(?:[-•–·▪●*]|\(?[a-z0-9]{1,3}[.)])\s+")
 _SENTENCE_END_RE = re.compile(r"[.?!:;][\"'’”)]?(?=\s|$)")
 
 
@@ -195,7 +195,7 @@ def _list_end(text: str, end: int, lead_in: str = "", limit: int = 8) -> int:
     limit = min([limit, *announced])
     for _ in range(limit):
         match = re.match(r"\s*\n([^\n]*)", text[end:])
-        if not match or not _LIST_ITEM_RE.match(match.group(1)):
+        if not match or not LIST_ITEM_RE.match(match.group(1)):
             break
         end += match.end()
         if match.group(1).rstrip().endswith((".", "?", "!")):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -246,12 +245,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _shown(text: object) -> str:
-    """One line of text for the terminal: control characters (escape sequences) become '?'."""
-    return _CONTROL_RE.sub("?", " ".join(str(text).split()))
+    """One line of text for the terminal: control and bidi characters (escape sequences) removed."""
+    from search.retriever import clean_query
+
+    return " ".join(clean_query(str(text)).split())
 
 
 def _format_hit(hit) -> str:
