@@ -10,17 +10,24 @@ RRF_K = 60
 
 
 def reciprocal_rank_fusion(
-    rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None, k: int = RRF_K
+    rankings: Sequence[Sequence[int]], weights: Sequence[float] | None = None, k: int = RRF_K,
+    scales: Sequence[Sequence[float] | None] | None = None,
 ) -> dict[int, float]:
-    """Fuse ranked id lists: score(id) = sum_i w_i / (k + rank_i(id)), ranks from 1.
+    """Fuse ranked id lists: score(id) = sum_i w_i * s_i(id) / (k + rank_i(id)), ranks from 1.
 
-    Ids missing from a list get nothing from it.
+    ``scales`` (optional, one per ranking, None for all ones) gives each ranked item its own
+    multiplier ``s_i``, in the ranking's order: how far that ranking's vote for the item is to be
+    trusted. Ids missing from a list get nothing from it.
     """
     weights = weights or [1.0] * len(rankings)
+    scales = scales or [None] * len(rankings)
     scores: dict[int, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
+    for ranking, weight, scale in zip(rankings, weights, scales, strict=True):
+        if scale is not None and len(scale) != len(ranking):
+            raise ValueError(f"a ranking of {len(ranking)} items has {len(scale)} scales")
         for rank, item in enumerate(ranking, start=1):
-            scores[int(item)] = scores.get(int(item), 0.0) + weight / (k + rank)
+            vote = weight if scale is None else weight * float(scale[rank - 1])
+            scores[int(item)] = scores.get(int(item), 0.0) + vote / (k + rank)
     return scores
 
 

@@ -88,6 +88,23 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return scores[top].astype(np.float32), top.astype(np.int64)
 
+    def coverage(self, query: str, rows: np.ndarray) -> np.ndarray:
+        """For each of ``rows``, the share of the query's indexed words it contains, each word
+        weighted by its idf: 1.0 when the chunk has every word, 0.0 when none. BM25 ranks even
+        when the best match shares one common word with the question; this says how much of the
+        question a match covers."""
+        rows = np.asarray(rows, dtype=np.int64)
+        tokens = list(dict.fromkeys(self.query_tokens(query)))
+        covered = np.zeros(len(rows), dtype=np.float64)
+        if not tokens or not len(rows):
+            return covered
+        weights = self.idf(tokens)
+        vocab, indptr, indices = self.retriever.vocab_dict, self.retriever.scores["indptr"], self.retriever.scores["indices"]
+        for token in tokens:
+            tid = vocab[token]
+            covered += weights[token] * np.isin(rows, indices[indptr[tid]:indptr[tid + 1]])
+        return covered / sum(weights.values())
+
     def idf(self, tokens: list[str]) -> dict[str, float]:
         """Inverse document frequency of query tokens, for weighting overlap."""
         vocab = self.retriever.vocab_dict

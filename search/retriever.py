@@ -40,6 +40,10 @@ DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 SENTENCE_WEIGHT = 1.5
 YEAR_WEIGHT = 0.5
+FULL_LEXICAL_COVERAGE = 0.5
+"""A lexical match casts a full vote when it holds this share of the question's words (by idf);
+below it, its vote shrinks in proportion, so a BM25 ranking led by chunks that share one common
+word with a plainly worded question does not outvote the semantic rankings."""
 
 
 class QueryError(ValueError):
@@ -311,12 +315,15 @@ class Searcher:
         by_sentence = candidates[np.argsort(-sentence_best, kind="stable")]
         rankings = [d_rows.tolist(), l_rows.tolist(), by_sentence.tolist()]
         weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, SENTENCE_WEIGHT]
+        lexical_trust = np.minimum(1.0, state.lexical.coverage(lexical_query, l_rows) / FULL_LEXICAL_COVERAGE)
+        scales = [None, lexical_trust, None]
         if preferred_years:
             in_year = candidates[np.isin(store.year[candidates], list(preferred_years))]
             dense_rank = {int(r): i for i, r in enumerate(d_rows)}
             rankings.append(sorted(in_year.tolist(), key=lambda r: dense_rank.get(r, len(dense_rank))))
             weights.append(YEAR_WEIGHT)
-        fused = top_items(reciprocal_rank_fusion(rankings, weights), k)
+            scales.append(None)
+        fused = top_items(reciprocal_rank_fusion(rankings, weights, scales=scales), k)
         dense_by_row = dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True))
         lexical_by_row = dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True))
         missing_dense = [row for row, _ in fused if row not in dense_by_row]

@@ -61,6 +61,27 @@ def test_rrf_needs_one_weight_per_ranking() -> None:
         reciprocal_rank_fusion([[1], [2]], weights=[1.0])
 
 
+def test_rrf_scales_shrink_each_item_s_vote() -> None:
+    scores = reciprocal_rank_fusion([[1, 2], [2, 1]], weights=[1.0, 2.0], scales=[None, [0.25, 1.0]])
+    assert scores[2] == pytest.approx(1 / 62 + 2 * 0.25 / 61)
+    assert scores[1] == pytest.approx(1 / 61 + 2 * 1.0 / 62)
+    # Unscaled, the second ranking (weight 2) puts 2 first; scaled down, 1 wins.
+    assert top_items(reciprocal_rank_fusion([[1, 2], [2, 1]], weights=[1.0, 2.0]), 1)[0][0] == 2
+    assert top_items(scores, 1)[0][0] == 1
+
+
+def test_rrf_scale_of_ones_changes_nothing_and_zero_removes_the_vote() -> None:
+    rankings = [[3, 1, 2], [2, 3]]
+    assert reciprocal_rank_fusion(rankings, scales=[[1.0, 1.0, 1.0], None]) == reciprocal_rank_fusion(rankings)
+    scores = reciprocal_rank_fusion(rankings, scales=[None, np.array([0.0, 0.0])])
+    assert scores == pytest.approx(reciprocal_rank_fusion([rankings[0]]))
+
+
+def test_rrf_needs_one_scale_per_ranked_item() -> None:
+    with pytest.raises(ValueError, match="3 items has 2 scales"):
+        reciprocal_rank_fusion([[1, 2, 3]], scales=[[1.0, 1.0]])
+
+
 def test_rrf_accepts_numpy_ids_and_returns_python_ints() -> None:
     scores = reciprocal_rank_fusion([np.array([4, 5], dtype=np.int64)])
     assert all(type(item) is int for item in scores)

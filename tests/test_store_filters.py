@@ -307,6 +307,46 @@ def test_lexical_search_with_a_mask_matches_brute_force(fake_searcher) -> None:
     assert list(scores) == sorted(scores, reverse=True)
 
 
+def test_lexical_coverage_weights_words_by_rarity() -> None:
+    from search.lexical import LexicalIndex
+
+    lexical = LexicalIndex.build([
+        "police officers attend burglary reports",      # police, burglary
+        "police officers patrol the town centre",       # police only
+        "burglary victims are visited by police staff",  # police, burglary
+        "schools and youth clubs",                      # neither
+        "police police police",                         # police only
+    ])
+    rows = np.arange(5)
+    covered = lexical.coverage("police burglary", rows)
+    tokens = lexical.query_tokens("police burglary")
+    idf = lexical.idf(tokens)
+    police, burglary = (idf[t] for t in tokens)
+    assert covered[0] == pytest.approx(1.0) and covered[2] == pytest.approx(1.0)
+    assert covered[3] == 0.0
+    assert covered[1] == pytest.approx(police / (police + burglary))
+    assert covered[4] == pytest.approx(covered[1])  # repeating a word does not cover more of the question
+    assert burglary > police and covered[1] < 0.5  # the rarer word carries more of the question
+    assert lexical.coverage("gardens and flowers", rows).tolist() == [0.0] * 5  # no indexed word
+    assert lexical.coverage("police burglary", np.array([], dtype=np.int64)).shape == (0,)
+
+
+def test_lexical_coverage_matches_brute_force(fake_searcher) -> None:
+    from search.lexical import lexical_text, tokenize
+
+    lexical = fake_searcher._state.lexical
+    records = fake_searcher.store.all_chunks()
+    words = [set(tokens) for tokens in tokenize([lexical_text(r["embed_text"]) for r in records])]
+    tokens = list(dict.fromkeys(lexical.query_tokens(QUERY)))
+    idf = lexical.idf(tokens)
+    rows = np.arange(len(records))[::-1]  # any order
+    got = lexical.coverage(QUERY, rows)
+    for row, value in zip(rows, got, strict=True):
+        expected = sum(w for t, w in idf.items() if t in words[row]) / sum(idf.values())
+        assert value == pytest.approx(expected)
+    assert got.max() > got.min()
+
+
 def test_best_sentence_scores_match_brute_force(fake_searcher) -> None:
     state = fake_searcher._state
     folder = generation_dir(fake_searcher.index_dir, fake_searcher.manifest)
