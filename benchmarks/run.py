@@ -575,7 +575,7 @@ def compare_backends(qs: list, work: Path) -> dict[str, Any]:
     """torch vs onnx vs onnx-int8: speed on what indexing the bundled reports embeds, and
     development-set retrieval quality of an index built with each."""
     from search.embed import make_embedder, onnx_available
-    from search.evaluate import evaluate_retrieval
+    from search.evaluate import evaluate_retrieval, searcher_run
     from search.index_io import build_index
     from search.retriever import Searcher
 
@@ -599,8 +599,7 @@ def compare_backends(qs: list, work: Path) -> dict[str, Any]:
         shutil.rmtree(index_dir, ignore_errors=True)
         build_index([REPORTS], index_dir, embedder=cache)
         searcher = Searcher.load(index_dir, embedder=encoder)
-        report = evaluate_retrieval(lambda q, _wf, s=searcher: [(h.source, h.text) for h in s.search(q.question, 10).hits],
-                                    qs, 10)
+        report = evaluate_retrieval(searcher_run(searcher), qs, 10)
         agreement = float(np.min(np.sum(vectors[name] * vectors["torch"], axis=1)))
         out[name] = {"chunks_per_s": round(len(chunk_texts) / best[name], 2),
                      "texts_per_s": round(len(texts) / best[name], 1),

@@ -368,7 +368,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from search.evaluate import answer_metrics, evaluate_retrieval, load_questions
+    from search.evaluate import answer_metrics, evaluate_retrieval, load_questions, searcher_run
 
     try:
         questions = load_questions(args.questions)
@@ -377,14 +377,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     searcher = _load_searcher(args.index_dir)
-
-    def run(q, with_filters: bool):
-        result = searcher.search(q.question, k=args.k, filters=q.filters if with_filters and q.filters else None,
-                                 use_understanding=not with_filters or not q.filters)
-        return [(h.source, h.text) for h in result.hits]
-
     report: dict[str, Any] = {"questions": len(questions), "k": args.k,
-                              "retrieval": evaluate_retrieval(run, questions, args.k)}
+                              "retrieval": evaluate_retrieval(searcher_run(searcher, args.k), questions, args.k)}
     if args.answers:
         from search.answer import answer
 

@@ -101,6 +101,20 @@ def retrieval_metrics(ranks: dict[str, int | None], questions: list[Question], k
     return {"overall": summarise(answerable), "by_kind": {kind: summarise(v) for kind, v in sorted(by_kind.items())}}
 
 
+def searcher_run(searcher: Any, k: int = 10) -> Callable[[Question, bool], list[tuple[str, str]]]:
+    """The ``search`` callable of ``evaluate_retrieval`` for a ``search.retriever.Searcher``:
+    without filters the question's own words are understood, as a user's would be; with them,
+    the question's filters are set explicitly."""
+
+    def run(question: Question, with_filters: bool) -> list[tuple[str, str]]:
+        explicit = with_filters and bool(question.filters)
+        result = searcher.search(question.question, k=k, filters=question.filters if explicit else None,
+                                 use_understanding=not explicit)
+        return [(h.source, h.text) for h in result.hits]
+
+    return run
+
+
 def evaluate_retrieval(
     search: Callable[[Question, bool], list[tuple[str, str]]], questions: list[Question], k: int = 10
 ) -> dict[str, Any]:
