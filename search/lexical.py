@@ -102,7 +102,12 @@ class LexicalIndex:
         vocab, indptr, indices = self.retriever.vocab_dict, self.retriever.scores["indptr"], self.retriever.scores["indices"]
         for token in tokens:
             tid = vocab[token]
-            covered += weights[token] * np.isin(rows, indices[indptr[tid]:indptr[tid + 1]])
+            # A term's postings are its documents in increasing order (bm25s sorts them by term,
+            # then document), so finding ``rows`` costs a binary search each, not a pass.
+            postings = indices[indptr[tid]:indptr[tid + 1]]
+            at = np.minimum(np.searchsorted(postings, rows), max(len(postings) - 1, 0))
+            if len(postings):
+                covered += weights[token] * (postings[at] == rows)
         return covered / sum(weights.values())
 
     def idf(self, tokens: list[str]) -> dict[str, float]:
