@@ -69,11 +69,15 @@ class LexicalIndex:
     def save(self, path: Path) -> None:
         self.retriever.save(str(path), allow_pickle=False, show_progress=False)
 
-    def query_tokens(self, query: str) -> list[str]:
+    def query_tokens(self, query: str | list[str]) -> list[str]:
+        """The indexed tokens of ``query``; a list is taken as tokens already made by this method
+        (so that one query is tokenized once for ``search`` and ``coverage``)."""
+        if isinstance(query, list):
+            return query
         tokens = tokenize([query])[0]
         return [t for t in tokens if t in self.vocabulary]
 
-    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def search(self, query: str | list[str], k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top ``k`` rows by BM25 with a positive score: (scores, row ids)."""
         tokens = self.query_tokens(query)
         if not tokens or self.size == 0:
@@ -88,7 +92,7 @@ class LexicalIndex:
         top = top[np.argsort(-scores[top], kind="stable")]
         return scores[top].astype(np.float32), top.astype(np.int64)
 
-    def coverage(self, query: str, rows: np.ndarray) -> np.ndarray:
+    def coverage(self, query: str | list[str], rows: np.ndarray) -> np.ndarray:
         """For each of ``rows``, the share of the query's indexed words it contains, each word
         weighted by its idf: 1.0 when the chunk has every word, 0.0 when none. BM25 ranks even
         when the best match shares one common word with the question; this says how much of the
@@ -105,8 +109,8 @@ class LexicalIndex:
             # A term's postings are its documents in increasing order (bm25s sorts them by term,
             # then document), so finding ``rows`` costs a binary search each, not a pass.
             postings = indices[indptr[tid]:indptr[tid + 1]]
-            at = np.minimum(np.searchsorted(postings, rows), max(len(postings) - 1, 0))
             if len(postings):
+                at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
                 covered += weights[token] * (postings[at] == rows)
         return covered / sum(weights.values())
 

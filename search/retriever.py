@@ -309,13 +309,14 @@ class Searcher:
         d_rows, d_scores = d_rows[0], d_scores[0]
         keep = d_rows >= 0
         d_rows, d_scores = d_rows[keep], d_scores[keep]
-        l_scores, l_rows = state.lexical.search(lexical_query, n_candidates, mask)
+        lexical_tokens = state.lexical.query_tokens(lexical_query)
+        l_scores, l_rows = state.lexical.search(lexical_tokens, n_candidates, mask)
         candidates = np.unique(np.concatenate([d_rows, l_rows]))
         sentence_best = best_sentence_scores(state, candidates, vector)
         by_sentence = candidates[np.argsort(-sentence_best, kind="stable")]
         rankings = [d_rows.tolist(), l_rows.tolist(), by_sentence.tolist()]
         weights = [DENSE_WEIGHT, LEXICAL_WEIGHT, SENTENCE_WEIGHT]
-        lexical_trust = np.minimum(1.0, state.lexical.coverage(lexical_query, l_rows) / FULL_LEXICAL_COVERAGE)
+        lexical_trust = np.minimum(1.0, state.lexical.coverage(lexical_tokens, l_rows) / FULL_LEXICAL_COVERAGE)
         scales = [None, lexical_trust, None]
         if preferred_years:
             in_year = candidates[np.isin(store.year[candidates], list(preferred_years))]

@@ -305,6 +305,9 @@ def test_lexical_search_with_a_mask_matches_brute_force(fake_searcher) -> None:
     kth = np.sort(eligible)[::-1][len(rows) - 1]
     assert scores.min() == pytest.approx(kth, rel=1e-5)
     assert list(scores) == sorted(scores, reverse=True)
+    # Tokens made once by query_tokens search the same as the question they came from.
+    again_scores, again_rows = lexical.search(tokens, 15, mask)
+    assert again_rows.tolist() == rows.tolist() and np.array_equal(again_scores, scores)
 
 
 def test_lexical_coverage_weights_words_by_rarity() -> None:
@@ -345,6 +348,7 @@ def test_lexical_coverage_matches_brute_force(fake_searcher) -> None:
         expected = sum(w for t, w in idf.items() if t in words[row]) / sum(idf.values())
         assert value == pytest.approx(expected)
     assert got.max() > got.min()
+    np.testing.assert_array_equal(lexical.coverage(lexical.query_tokens(QUERY), rows), got)
 
 
 def test_best_sentence_scores_match_brute_force(fake_searcher) -> None:
