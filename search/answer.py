@@ -403,7 +403,8 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     lexical = searcher._state.lexical
     # All the question's terms count, those the reports never use too (at the highest idf):
     # otherwise 'What is the capital of France?' covers its only known term, 'capital', fully.
-    query_idf = lexical.idf(tokenize([question])[0])
+    question_tokens = tokenize([question])[0]
+    query_idf = lexical.idf(question_tokens)
     candidates = _candidates(searcher, passages[:PASSAGES], result.vector, query_idf)
     _attach_headers(searcher, candidates)
     years_named = set(result.understood.get("years") or [])
@@ -411,7 +412,7 @@ def answer(searcher: Searcher, question: str, filters: Filters | dict | None = N
     chosen = _select(candidates, wants_number(question), cross_year, years_named)
     best_cosine = max((c.cosine for c in candidates), default=0.0)
     support = max((c.overlap for c in candidates), default=0.0)
-    foreign = len(result.foreign_words) / max(1, len(tokenize([question])[0]))
+    foreign = len(result.foreign_words) / max(1, len(question_tokens))
     weak = best_cosine < MIN_SENTENCE_COSINE and support < MIN_SUPPORT
     off_topic = foreign >= MAX_FOREIGN or (foreign >= FOREIGN_WITH_WEAK_EVIDENCE and best_cosine < WEAK_COSINE)
     if not chosen or weak or off_topic:
