@@ -364,7 +364,3 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     warnings = () if force else ("no single police force recognised in the text: force left empty",)
     return DocumentFacts(title=title, force=force, year=year, published=published,
                          report_type=_report_type(title, force, is_letter), warnings=warnings)
-
-
-def canonical_or_none(name: str | None) -> str | None:
-    return canonical_force(name) if name else None
