@@ -13,7 +13,7 @@ Three backends compute the same model on the CPU:
 ``INSPECTQA_BACKEND=onnx|onnx-int8|torch`` chooses one. Exports are cached in
 ``onnx_cache_dir()``. An index records the backend that built it; ``torch`` and ``onnx`` make
 interchangeable vectors, ``onnx-int8`` vectors are searched only with ``onnx-int8``
-(``search.index_io.backends_compatible``).
+(``search.index.layout.backends_compatible``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from search.errors import EmbedderError
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -48,10 +50,6 @@ BACKEND_ENV = "INSPECTQA_BACKEND"
 ONNX_CACHE_ENV = "INSPECTQA_ONNX_CACHE"
 ONNX_RECIPE = "v1"
 """Names the export and quantisation steps; change it when they change so old exports are not reused."""
-
-
-class EmbedderError(RuntimeError):
-    """The encoder cannot be loaded; the message says how to install it."""
 
 
 @runtime_checkable

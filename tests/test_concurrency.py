@@ -26,8 +26,10 @@ import numpy as np
 import pytest
 from conftest import REPORTS, ROOT, KeywordEmbedder
 
-from search.index_io import build_index, read_manifest
-from search.retriever import Searcher, SearchResult
+from search.index.build import build_index
+from search.index.layout import read_manifest
+from search.retrieve.result import SearchResult
+from search.retrieve.searcher import Searcher
 
 THREADS = 8
 QUERIES_PER_THREAD = 500
@@ -71,7 +73,7 @@ def _publisher(corpus: Path, index_dir: Path, real: bool) -> subprocess.Popen:
                    "--wait", "600"]
     else:
         script = ("import sys; sys.path.insert(0, 'tests'); from conftest import KeywordEmbedder; "
-                  "from search.index_io import build_index; "
+                  "from search.index.build import build_index; "
                   f"build_index([{str(corpus)!r}], {str(index_dir)!r}, embedder=KeywordEmbedder(), rebuild=True, "
                   "wait_seconds=600)")
         command = [sys.executable, "-c", script]
