@@ -380,6 +380,13 @@ def test_eval_with_a_bad_questions_file_is_a_usage_error(capsys, idx: str, tmp_p
     assert_one_line_error(err, "line 1")
 
 
+def test_eval_outside_a_checkout_says_how_to_run_it(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "eval.run", None)  # as when the package is installed without eval/
+    code, out, err = run(capsys, "eval", str(DEV_QUESTIONS))
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "python -m eval.run")
+
+
 # ---------------------------------------------------------------- real encoder (slow)
 
 
