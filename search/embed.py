@@ -7,7 +7,7 @@ Three backends compute the same model on the CPU:
   faster on what indexing encodes here, and no PyTorch import at query time.
 - ``onnx-int8``: the ONNX export with weights dynamically quantised to int8; 2.7-4.7x faster
   than PyTorch, vectors within cosine 0.97 of it (two development questions fewer in the top 5,
-  so not the default; README, "Performance").
+  so not the default; docs/performance.md).
 - ``torch``: sentence-transformers on PyTorch, the reference and the fallback.
 
 ``INSPECTQA_BACKEND=onnx|onnx-int8|torch`` chooses one. Exports are cached in

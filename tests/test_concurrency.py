@@ -6,7 +6,7 @@ it; one of the threads calls ``reload_if_changed()`` as it goes. No query may fa
 result must come wholly from one generation: its ``generation`` names a published generation
 and each hit's chunk id, row and text are that generation's. The two corpora differ in every
 report, so no chunk id is shared between the generations. Latency p50/p95 is printed (the
-README's "Reliability" section quotes it); nothing asserts on time.
+docs/reliability.md quotes it); nothing asserts on time.
 
 The refusal of a second concurrent ``inspectqa index`` is tested in test_reliability_index.py.
 """
