@@ -399,3 +399,31 @@ def test_row_file_reads_rows_in_the_order_asked(tmp_path: Path) -> None:
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         RowFile(tmp_path / "objects.npy")
+
+
+def test_replicated_store_holds_every_report_once_per_copy(fake_index: Path, tmp_path: Path) -> None:
+    """ChunkStore.replicate (the benchmarks' large indexes): renamed reports, suffixed ids, rows in order."""
+    from search.index.layout import CHUNKS_DB, generation_dir, read_manifest
+    from search.index.store import ChunkStore, Replica
+
+    source = generation_dir(fake_index, read_manifest(fake_index)) / CHUNKS_DB
+    original = ChunkStore.open(source)
+    reports = original.report_rows()
+    replicas = [Replica(source=r["source"], name=f"{n}_{r['source']}", force="Kent Police", year=2020 + n,
+                        content_hash=f"h{n}", path=f"/x/{n}", copy=n, title=f"copy {n}")
+                for n in range(2) for r in reports]
+    counts = ChunkStore.replicate(source, tmp_path / CHUNKS_DB, replicas, copies=2)
+    copy = ChunkStore.open(tmp_path / CHUNKS_DB)
+    assert counts["chunks"] == original.size and copy.size == 2 * original.size
+    assert len(copy.reports()) == 2 * len(reports) and copy.vocab["force"] == ["Kent Police"]
+    first, second = original.all_chunks(), copy.all_chunks()
+    assert [c["row"] for c in second] == list(range(2 * original.size))
+    for n in range(2):
+        block = second[n * original.size:(n + 1) * original.size]
+        assert [c["chunk_id"] for c in block] == [f"{c['chunk_id']}~{n}" for c in first]
+        assert [c["text"] for c in block] == [c["text"] for c in first]
+        assert {c["year"] for c in block} == {2020 + n}
+    assert int(copy.sentence_ptr[-1]) == 2 * int(original.sentence_ptr[-1])
+    row = original.size + 3  # a chunk of the second copy has the sentences of its original
+    assert [s[1:] for s in copy.sentence_spans(row)] == [s[1:] for s in original.sentence_spans(3)]
+    assert copy.section(f"{first[3]['section_id']}~1")["text"] == original.section(first[3]["section_id"])["text"]
