@@ -35,6 +35,8 @@ import numpy as np
 
 from search.errors import EmbedderError
 
+logger = logging.getLogger(__name__)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -176,6 +178,7 @@ def export_onnx(model_dir: Path, fingerprint: str, *, quantized: bool = False, c
     if target.exists():
         return target
     source = export_onnx(model_dir, fingerprint, cache_dir=cache_dir) if quantized else None
+    logger.info("exporting the encoder to ONNX (%s) into %s", variant, final)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{fingerprint}-{variant}-", dir=cache_dir))
@@ -206,7 +209,8 @@ def export_onnx(model_dir: Path, fingerprint: str, *, quantized: bool = False, c
                 raise
     except EmbedderError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # torch.onnx and onnxruntime fail in many ways; PyTorch remains as the fallback
+        logger.exception("exporting the encoder to ONNX (%s) failed", variant)
         raise EmbedderError(f"exporting the encoder to ONNX failed ({type(exc).__name__}: {exc}): set "
                             f"{BACKEND_ENV}=torch to use PyTorch instead") from exc
     finally:
