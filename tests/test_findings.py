@@ -451,3 +451,27 @@ def test_ask_routes_grade_questions(real_searcher: Searcher) -> None:
         reply.citations[0].start:reply.citations[0].end] == quote
     other = answer(real_searcher, "How many SOPOs did Hertfordshire issue?")
     assert other.mode != "grades"
+
+
+def test_stored_rows_hold_the_fields_only(fake_searcher: Searcher) -> None:
+    """findings.sqlite keeps each item's fields and its citations' locations, nothing derived
+    (Grade.level), so that indexes built by one version read in another."""
+    import sqlite3
+    from dataclasses import fields
+
+    from search.findings.model import Finding, TrailLink
+
+    path = Path(fake_searcher.findings_index().folder) / FINDINGS_DB
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = {table: [json.loads(r[0]) for r in con.execute(f"SELECT data FROM {table} LIMIT 3")]
+                for table in ("grades", "findings", "links")}
+    finally:
+        con.close()
+    location = set(Citation.location(fake_searcher.findings_index().grades[0].citation))
+    for table, model, cited in (("grades", Grade, ("citation",)), ("findings", Finding, ("citation",)),
+                                ("links", TrailLink, ("earlier", "later"))):
+        assert rows[table], table
+        for row in rows[table]:
+            assert set(row) == {f.name for f in fields(model)}, table
+            assert all(set(row[key]) == location for key in cited), table

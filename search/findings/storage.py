@@ -14,7 +14,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,10 @@ logger = logging.getLogger(__name__)
 
 
 def _dump(item: Grade | Finding | TrailLink) -> str:
-    return json.dumps(item.to_dict(), ensure_ascii=False)
+    """An item as stored: its fields only (no derived values such as ``Grade.level``), citations
+    as their location; the same JSON as before Passage and Citation became one type."""
+    data = item.to_dict()
+    return json.dumps({f.name: data[f.name] for f in fields(item)}, ensure_ascii=False)
 
 
 def _made_with(embedder: Embedder, trails: TrailSettings) -> dict[str, str]:
