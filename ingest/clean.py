@@ -3,8 +3,9 @@
 ``clean_document`` turns a ``RawDocument`` into ``Block`` values: paragraphs, table rows,
 captions and so on, with footnotes taken out of the flow and paragraphs that page or column
 breaks cut in two rejoined where that is safe. Nothing is dropped but page furniture (page
-numbers and running headers or footers of paginated documents, listed in
-``CleanDocument.furniture``): every other character of the input ends up in a block or a footnote.
+numbers and running headers or footers of paginated documents, and the site navigation of saved
+web pages, see ``ingest.furniture``; all listed in ``CleanDocument.furniture``): every other
+character of the input ends up in a block or a footnote.
 
 Paginated (PDF) text gets four more repairs, because the PDF reader only sees lines: page
 furniture is taken out, plain-digit footnote markers ('taken place.4 Together') become
@@ -19,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from ingest.furniture import is_date_label, is_furniture, strip_skip_link
 from ingest.textutil import FOOTNOTE_MARKER_RE, SUPERSCRIPT_DIGITS, collapse_spaces, superscript_to_int
 from ingest.types import GRADES, HeadingHint, PageSpan, RawDocument
 
@@ -454,6 +456,41 @@ def _split_run_in_questions(blocks: list[Block]) -> list[Block]:
     return out
 
 
+_EDGE_BLOCKS = 12
+"""Blocks this close to the start or end of a document are where site footers and headers sit."""
+
+
+def _drop_site_furniture(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
+    """Take out lines of site navigation and page furniture (see ``ingest.furniture``) and split a
+    date label ('Last updated 03/11/2016') or a lone grade line off the lines around it, so that a
+    heading, its date and its grade stay separate blocks. Every other line is kept as it was."""
+    kept: list[Block] = []
+    dropped: list[Block] = []
+    last = len(blocks) - 1
+    for i, block in enumerate(blocks):
+        if block.kind not in {"para", "bullet", "grade"}:
+            kept.append(block)
+            continue
+        edge = i < _EDGE_BLOCKS or i > last - _EDGE_BLOCKS
+        runs: list[list[str]] = [[]]
+        for line in block.text.split("\n"):
+            line = strip_skip_link(line) if i < _EDGE_BLOCKS else line
+            if is_furniture(line, edge=edge):
+                dropped.append(Block(line.strip(), "furniture", block.page))
+                continue
+            if is_date_label(line) or grade_of(line):
+                runs.extend([[line], []])
+            else:
+                runs[-1].append(line)
+        pieces = ["\n".join(run).strip() for run in runs if "\n".join(run).strip()]
+        if len(pieces) == 1 and pieces[0] == block.text:
+            kept.append(block)
+            continue
+        for n, text in enumerate(pieces):
+            kept.append(replace(block, text=text, kind=_classify(text), joined=block.joined and n == 0))
+    return kept, dropped
+
+
 def clean_document(raw: RawDocument, is_heading: Callable[[Block, list[str]], bool] | None = None) -> CleanDocument:
     """Split ``raw`` into blocks, take out the contents list and footnotes, rejoin cut paragraphs.
 
@@ -465,6 +502,8 @@ def clean_document(raw: RawDocument, is_heading: Callable[[Block, list[str]], bo
     if raw.pages:
         blocks, furniture = _drop_furniture(blocks)
         blocks = _split_run_in_questions(_rebuild_cell_tables(_link_plain_markers(blocks)))
+    blocks, site = _drop_site_furniture(blocks)
+    furniture += site
     blocks, toc = _take_toc(blocks)
     blocks, footnotes = _take_footnotes(blocks)
     structural = {
