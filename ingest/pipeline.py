@@ -64,7 +64,8 @@ def build_report(raw: RawDocument) -> Report:
     sections = _with_themes(found.sections, facts.report_type)
     meta = ReportMeta(
         source=raw.source, title=facts.title, force=facts.force, year=facts.year, published=facts.published,
-        report_type=facts.report_type, content_hash=raw.content_hash, format=raw.format,
+        report_type=facts.report_type, content_hash=raw.content_hash, format=raw.format, year_to=facts.year_to,
+        about_type=facts.about_type,
     )
     return Report(meta=meta, text=found.text, sections=sections, footnotes=found.footnotes, pages=found.pages,
                   warnings=raw.warnings + facts.warnings)
