@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from ingest.furniture import is_date_label, is_furniture, strip_skip_link
+from ingest.furniture import split_site_lines
 from ingest.textutil import FOOTNOTE_MARKER_RE, SUPERSCRIPT_DIGITS, collapse_spaces, superscript_to_int
 from ingest.types import GRADES, HeadingHint, PageSpan, RawDocument
 
@@ -456,38 +456,22 @@ def _split_run_in_questions(blocks: list[Block]) -> list[Block]:
     return out
 
 
-_EDGE_BLOCKS = 12
-"""Blocks this close to the start or end of a document are where site footers and headers sit."""
-
-
 def _drop_site_furniture(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
-    """Take out lines of site navigation and page furniture (see ``ingest.furniture``) and split a
-    date label ('Last updated 03/11/2016') or a lone grade line off the lines around it, so that a
-    heading, its date and its grade stay separate blocks. Every other line is kept as it was."""
+    """Take out lines of site navigation and page furniture and split date labels and lone grade
+    lines off the lines around them (``ingest.furniture.split_site_lines``)."""
     kept: list[Block] = []
     dropped: list[Block] = []
-    last = len(blocks) - 1
     for i, block in enumerate(blocks):
         if block.kind not in {"para", "bullet", "grade"}:
             kept.append(block)
             continue
-        edge = i < _EDGE_BLOCKS or i > last - _EDGE_BLOCKS
-        runs: list[list[str]] = [[]]
-        for line in block.text.split("\n"):
-            line = strip_skip_link(line) if i < _EDGE_BLOCKS else line
-            if is_furniture(line, edge=edge):
-                dropped.append(Block(line.strip(), "furniture", block.page))
-                continue
-            if is_date_label(line) or grade_of(line):
-                runs.extend([[line], []])
-            else:
-                runs[-1].append(line)
-        pieces = ["\n".join(run).strip() for run in runs if "\n".join(run).strip()]
-        if len(pieces) == 1 and pieces[0] == block.text:
+        pieces, removed = split_site_lines(block.text, i, len(blocks), separate=grade_of)
+        dropped += [Block(line, "furniture", block.page) for line in removed]
+        if pieces == [block.text]:
             kept.append(block)
             continue
-        for n, text in enumerate(pieces):
-            kept.append(replace(block, text=text, kind=_classify(text), joined=block.joined and n == 0))
+        kept += [replace(block, text=text, kind=_classify(text), joined=block.joined and n == 0)
+                 for n, text in enumerate(pieces)]
     return kept, dropped
 
 

@@ -17,6 +17,7 @@ see :func:`is_date_label`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ingest.dates import labelled_date
 
@@ -85,3 +86,35 @@ def strip_skip_link(line: str) -> str:
 def is_date_label(line: str) -> bool:
     """True for a line that only dates the page: 'Last updated 03/11/2016', 'Published on: 9 June 2023'."""
     return len(line.split()) <= 8 and labelled_date(line) is not None
+
+
+EDGE_BLOCKS = 12
+"""Paragraphs this close to the start or end of a document are where site headers and footers sit."""
+
+
+def split_site_lines(text: str, index: int, count: int, separate: Callable[[str], object] = lambda line: False
+                     ) -> tuple[list[str], list[str]]:
+    """One paragraph without its furniture lines, cut into pieces at date labels and at lines
+    ``separate`` picks out (lone grade lines), so that a heading, its date and its grade stay apart.
+
+    Args:
+        text: the paragraph, lines separated by newlines.
+        index: its position among the ``count`` paragraphs of the document (edges hold footers).
+        separate: a test for lines that must stand alone.
+
+    Returns:
+        (pieces kept, in order; furniture lines dropped). Every other line is kept as it was.
+    """
+    edge = index < EDGE_BLOCKS or index >= count - EDGE_BLOCKS
+    runs: list[list[str]] = [[]]
+    dropped: list[str] = []
+    for line in text.split("\n"):
+        line = strip_skip_link(line) if index < EDGE_BLOCKS else line
+        if is_furniture(line, edge=edge):
+            dropped.append(line.strip())
+        elif is_date_label(line) or separate(line):
+            runs += [[line], []]
+        else:
+            runs[-1].append(line)
+    pieces = ["\n".join(run).strip() for run in runs]
+    return [piece for piece in pieces if piece], dropped

@@ -8,7 +8,7 @@ import pytest
 
 from ingest.dates import Period, find_periods, format_period, labelled_date, parse_date, parse_period
 from ingest.forces import find_forces
-from ingest.furniture import is_date_label, is_furniture, strip_skip_link
+from ingest.furniture import is_date_label, is_furniture, split_site_lines, strip_skip_link
 from ingest.metadata import REPORT_TYPES, document_facts, resolve_report_type
 from ingest.pipeline import build_report
 from ingest.types import RawDocument, ReportMeta
@@ -210,3 +210,12 @@ def test_report_type_vocabulary_has_the_new_families() -> None:
     assert {"news_release", "panel_paper"} <= set(REPORT_TYPES)
     assert resolve_report_type("News release") == "news_release"
     assert resolve_report_type("police and crime panel paper") == "panel_paper"
+
+
+def test_split_site_lines_keeps_text_and_separates_date_and_grade() -> None:
+    text = "Skip to content Kent 2016\nRead more about Kent\nHow efficient is the force?\nLast updated 03/11/2016\nGood"
+    pieces, dropped = split_site_lines(text, 0, 30, separate=lambda line: line == "Good")
+    assert pieces == ["Kent 2016\nHow efficient is the force?", "Last updated 03/11/2016", "Good"]
+    assert dropped == ["Read more about Kent"]
+    middle, none = split_site_lines("Accessibility\nThe suites were accessible to disabled detainees.", 15, 40)
+    assert (middle, none) == (["Accessibility\nThe suites were accessible to disabled detainees."], [])
