@@ -185,3 +185,21 @@ def test_area_vocabulary_on_unseen_wordings() -> None:
 def test_extract_grades_on_a_built_report_is_what_the_pipeline_attached() -> None:
     report = report_of("The extent to which the force is legitimate at keeping people safe and reducing crime is good.")
     assert extract_grades(report) == report.grades and len(report.grades) == 1
+
+
+def test_a_pillar_page_with_earlier_years_and_a_question_grade() -> None:
+    text = ("How effectively does the force reduce crime and keep people safe?\n\nLast updated 14/06/2019\n\n"
+            "We found that Kent Police is good at reducing crime and keeping people safe. In 2017 we judged the "
+            "force as good at investigating crime. In 2016 we judged it to be outstanding at tackling serious and "
+            "organised crime.\n\nQuestions for Effectiveness\n\nHow effective is the force at preventing crime, "
+            "tackling anti-social behaviour and keeping people safe?\n\nRequires improvement\n\nAreas for "
+            "improvement\n\n- The force should evaluate its crime prevention work.")
+    assert grades_of(text, "Kent PEEL 2018/19") == {
+        ("effectiveness", 2018): GOOD, ("investigating_crime", 2017): GOOD, ("serious_organised_crime", 2016): OUT,
+        ("preventing_crime", 2018): RI}
+
+
+def test_a_pillar_not_graded_this_year() -> None:
+    report = report_of("The extent to which the force is efficient at keeping people safe and reducing crime is "
+                       "not graded.", "Essex 2017")
+    assert [(g.area_key, g.grade, g.status) for g in report.grades] == [("efficiency", None, "not_graded")]
