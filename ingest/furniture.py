@@ -7,8 +7,9 @@ report', 'Contact <name>', share and print links, and footer lines (accessibilit
 copyright, privacy). They are recognised here, one line at a time, so that they never become a
 report's title or a heading, and so that the cleaner can take them out of the text.
 
-Footer words that could also head a real section ('Accessibility', 'Cookies') only count as
-furniture at the edges of a document (``edge=True``).
+Footer words that could also head a real section ('Accessibility', 'Cookies'), and consultation
+banners that could also be news ('HMICFRS is consulting on ...'), only count as furniture at the
+edges of a document (``edge=True``).
 
 'Last updated 03/11/2016' is not furniture (it dates the page) but is never a heading or a title:
 see :func:`is_date_label`.
@@ -32,8 +33,6 @@ _ANYWHERE = re.compile(
     r"|(?:this (?:web)?site|we) uses? (?:some essential )?cookies\b.*|cookies on (?:the |this )?\S+.*"
     r"|(?:accept|reject) (?:all |additional |analytics )?cookies|(?:change )?(?:your )?cookie (?:settings|preferences|policy)"
     r"|hide (?:this )?message"
-    r"|(?:hmicfrs|hmic|hmi|the inspectorate|we) (?:is|are) (?:currently )?consulting on\b.*"
-    r"|please (?:give|send) us your views\b.*|have your say\b.*|take (?:part in )?our survey\b.*"
     r"|read more about\b.{0,80}|find out more about\b.{0,80}|find out why we publish\b.{0,80}"
     r"|(?:get|download|read|view|see) (?:the |our )?(?:full |free |latest |previous |national |force |accessible )?"
     r"(?:report|reports|pdf|press releases?|news releases?|document|summary|infographic|data|grades table)"
@@ -43,7 +42,7 @@ _ANYWHERE = re.compile(
     r"|os hoffech chi ddarllen\b.*"
     r"|share (?:this|on|via)\b.{0,40}|share|print (?:this )?(?:page|document|report)|email this page"
     r"|back to top|return to top|top of (?:the )?page"
-    r"|(?:publication types?|police forces?|fire (?:and|&) rescue services?|inspection types?|topics?)\s*:.{0,120}"
+    r"|(?:publication types?|police forces?|fire (?:and|&) rescue services?|inspection types?)\s*:.{0,120}"
     r"|url|inspection area|related (?:links|publications|content|pages)|on this page|in this section"
     r"|other pages in this section|rate this page|was this page (?:useful|helpful)\??.*"
     r")$",
@@ -51,13 +50,17 @@ _ANYWHERE = re.compile(
 )
 _CONTACT = re.compile(r"^contact (?:hmicfrs|hmic|us|the inspectorate|(?-i:[A-Z][\w'’.-]+)(?: (?-i:[A-Z][\w'’.-]+)){0,3})"
                       r"(?:\s*\((?:e-?mail address|email)\))?$", re.I)
+_NOT_A_PERSON = re.compile(r"\b(?:management|centre|center|unit|team|room|officers?|staff|point|details|strategy|"
+                           r"hub|desk|service|services|handling|triage)\b", re.I)  # 'Contact Management Centre' is a heading
 _BREADCRUMB = re.compile(r"^(?:you are here:?\s*)?home\s*(?:>|›|»|/|\|)\s*\S|^(?:[^>›»]{1,40}\s*[>›»]\s*){2,}[^>›»]{1,60}$",
                          re.I)
 _EDGE_ONLY = re.compile(
     r"^(?:accessibility(?: statement)?|cookies|privacy(?: notice| policy)?|terms (?:and|&) conditions|contact us|"
     r"sitemap|site map|freedom of information|complaints procedure|©?\s*crown copyright(?:\s+(?:19|20)\d\d)?|"
     r"all content is available under the open government licence.*|open government licence.*|"
-    r"(?:follow us|find us) on \w+.*|twitter|facebook|linkedin|youtube|instagram|rss)$",
+    r"(?:follow us|find us) on \w+.*|twitter|facebook|linkedin|youtube|instagram|rss|"
+    r"(?:hmicfrs|hmic|hmi|the inspectorate|we) (?:is|are) (?:currently )?consulting on\b.*|"
+    r"please (?:give|send) us your views\b.*|have your say\b.*|take (?:part in )?our survey\b.*)$",
     re.I,
 )
 _SKIP_PREFIX = re.compile(r"^skip to (?:the )?(?:main )?content\s+(?=\S)", re.I)
@@ -74,8 +77,8 @@ def is_furniture(line: str, *, edge: bool = False) -> bool:
     text = " ".join(line.strip().lstrip("-•*·").split())
     if not text or len(text.split()) > _MAX_WORDS:
         return False
-    return bool(_ANYWHERE.match(text) or _CONTACT.match(text) or _BREADCRUMB.match(text)
-                or (edge and _EDGE_ONLY.match(text)))
+    return bool(_ANYWHERE.match(text) or (_CONTACT.match(text) and not _NOT_A_PERSON.search(text))
+                or _BREADCRUMB.match(text) or (edge and _EDGE_ONLY.match(text)))
 
 
 def strip_skip_link(line: str) -> str:

@@ -372,7 +372,7 @@ def _period(title: str, lead: str | None, subject: str | None, lines: list[str],
     for place in (title, subject or ""):
         if found := parse_period(place):
             return found
-    peel = re.search(r"\bPEEL\b[^.\n]{0,40}?(?<![\d/#])((?:19|20)\d\d(?:\s*[/–-]\s*\d\d(?:\d\d)?)?)", lead or "")
+    peel = re.search(r"\bPEEL\b[^.\n]{0,120}?(?<![\d/#])((?:19|20)\d\d(?:\s*[/–-]\s*\d\d(?:\d\d)?)?)", lead or "")
     if peel and (found := parse_period(peel.group(1))):
         return found
     year = next((int(m.group("year")) for m in dates), None)

@@ -109,8 +109,6 @@ def test_with_nothing_better_the_published_year_is_the_year() -> None:
      "Download the full report", "Get the report", "Get the report : Evaluation of PEEL inspections",
      "Contact Zoë Billingham", "Contact HMICFRS", "Contact Wendy Williams (e-mail address)", "Share this page",
      "Print this document", "Home > PEEL assessments > PEEL 2016 > Kent",
-     "HMICFRS is consulting on its proposed inspection programmes",
-     "Please give us your views on these programmes by 5pm on Monday 19 February 2018.",
      "We use cookies to collect information about how you use this site.", "URL", "Inspection area",
      "View the five questions for effectiveness", "Os hoffech chi ddarllen hwn trwy’r Gymraeg (PDF document)",
      "Publication types: Press releases"],
@@ -122,7 +120,7 @@ def test_furniture_lines(line: str) -> None:
 @pytest.mark.parametrize(
     "line",
     ["Norfolk 2016", "Lancashire PEEL 2015", "How effective is the force at keeping people safe and reducing crime?",
-     "Contact management and call handling", "Read the report's recommendations carefully before acting on them, "
+     "Contact management and call handling", "Contact Management Centre", "Read the report's recommendations carefully before acting on them, "
      "because several of them depend on one another and on national work that is still going on across England.",
      "Accessibility", "Summary of findings", "Last updated 03/11/2016", "Notes to editors"],
 )
@@ -130,9 +128,10 @@ def test_not_furniture(line: str) -> None:
     assert not is_furniture(line)
 
 
-def test_footer_words_are_furniture_only_at_the_edges() -> None:
-    assert is_furniture("Accessibility", edge=True) and is_furniture("© Crown copyright", edge=True)
-    assert not is_furniture("Accessibility", edge=False)
+def test_footer_words_and_banners_are_furniture_only_at_the_edges() -> None:
+    for line in ("Accessibility", "© Crown copyright", "HMICFRS is consulting on its proposed inspection programmes",
+                 "Please give us your views on these programmes by 5pm on Monday 19 February 2018."):
+        assert is_furniture(line, edge=True) and not is_furniture(line, edge=False), line
 
 
 def test_skip_link_run_into_the_heading() -> None:
@@ -219,3 +218,10 @@ def test_split_site_lines_keeps_text_and_separates_date_and_grade() -> None:
     assert dropped == ["Read more about Kent"]
     middle, none = split_site_lines("Accessibility\nThe suites were accessible to disabled detainees.", 15, 40)
     assert (middle, none) == (["Accessibility\nThe suites were accessible to disabled detainees."], [])
+
+
+def test_period_of_the_peel_assessment_a_page_responds_to() -> None:
+    found = facts("Commissioner welcomes inspection\n\nThe Commissioner has responded to the inspectorate's PEEL "
+                  "(police effectiveness, efficiency and legitimacy) assessment of Suffolk Constabulary for 2023–25, "
+                  "published this week.\n\n" + BODY)
+    assert (found.force, found.year, found.year_to, found.report_type) == ("Suffolk Constabulary", 2023, 2025, "peel")
