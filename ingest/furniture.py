@@ -43,7 +43,7 @@ _ANYWHERE = re.compile(
     r"|share (?:this|on|via)\b.{0,40}|share|print (?:this )?(?:page|document|report)|email this page"
     r"|back to top|return to top|top of (?:the )?page"
     r"|(?:publication types?|police forces?|fire (?:and|&) rescue services?|inspection types?)\s*:.{0,120}"
-    r"|url|inspection area|related (?:links|publications|content|pages)|on this page|in this section"
+    r"|url(?:\s*:\s*\S+)?|inspection area|related (?:links|publications|content|pages)|on this page|in this section"
     r"|other pages in this section|rate this page|was this page (?:useful|helpful)\??.*"
     r")$",
     re.I,

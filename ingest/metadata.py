@@ -202,11 +202,12 @@ def _cover_title(lines: list[str]) -> str | None:
 
 
 def _page_heading(lines: list[str]) -> str | None:
-    """A web page's own heading as its first line: a force (or PEEL) and a period in a few words,
-    such as 'Norfolk 2016', 'Lancashire PEEL 2015' or 'Dyfed-Powys 2018/19'."""
-    if not lines:
+    """A web page's own heading as its first line (after the page's address, if saved with it): a
+    force (or PEEL) and a period in a few words, such as 'Norfolk 2016', 'Lancashire PEEL 2015' or
+    'Dyfed-Powys 2018/19'."""
+    line = next((line for line in lines[:3] if not re.match(r"^(?:https?://|www\.)\S+$", line)), None)
+    if line is None:
         return None
-    line = lines[0]
     if len(line.split()) > 8 or line.endswith((".", ":")) or _TITLE_START_RE.match(line) or DATE_RE.search(line):
         return None
     if not find_periods(line) or is_date_label(line):

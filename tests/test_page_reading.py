@@ -107,7 +107,7 @@ def test_with_nothing_better_the_published_year_is_the_year() -> None:
     "line",
     ["Skip to content", "Skip to main content", "English Cymraeg", "Read more about Kent 2016",
      "Download the full report", "Get the report", "Get the report : Evaluation of PEEL inspections",
-     "Contact Zoë Billingham", "Contact HMICFRS", "Contact Wendy Williams (e-mail address)", "Share this page",
+     "Contact Zoë Billingham", "Contact HMICFRS", "URL: https://www.example.org/peel-2016/kent/", "Contact Wendy Williams (e-mail address)", "Share this page",
      "Print this document", "Home > PEEL assessments > PEEL 2016 > Kent",
      "We use cookies to collect information about how you use this site.", "URL", "Inspection area",
      "View the five questions for effectiveness", "Os hoffech chi ddarllen hwn trwy’r Gymraeg (PDF document)",
@@ -225,3 +225,9 @@ def test_period_of_the_peel_assessment_a_page_responds_to() -> None:
                   "(police effectiveness, efficiency and legitimacy) assessment of Suffolk Constabulary for 2023–25, "
                   "published this week.\n\n" + BODY)
     assert (found.force, found.year, found.year_to, found.report_type) == ("Suffolk Constabulary", 2023, 2025, "peel")
+
+
+def test_a_page_saved_with_its_address_keeps_its_heading() -> None:
+    found = facts("URL\n\nhttps://www.justiceinspectorates.gov.uk/hmicfrs/peel-assessments/peel-2017/essex/\n\n"
+                  "Inspection area\n\nEssex 2017\n\nThis is HMICFRS' fourth PEEL assessment of Essex Police. " + BODY)
+    assert (found.title, found.force, found.year, found.report_type) == ("Essex 2017", "Essex Police", 2017, "peel")
