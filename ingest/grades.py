@@ -406,6 +406,8 @@ class _Reader:
         self.read_sentences()
         best: dict[tuple[str | None, str, int | None, int | None], _Found] = {}
         for found in self.found:
+            if found.force is None:  # a national report's 'most forces were good at ...' grades no force
+                continue
             slot = (found.force, found.key, *found.period)
             old = best.get(slot)
             if old is None or _rank(found) > _rank(old):

@@ -203,3 +203,13 @@ def test_a_pillar_not_graded_this_year() -> None:
     report = report_of("The extent to which the force is efficient at keeping people safe and reducing crime is "
                        "not graded.", "Essex 2017")
     assert [(g.area_key, g.grade, g.status) for g in report.grades] == [("efficiency", None, "not_graded")]
+
+
+def test_a_national_report_grades_no_force_unless_it_names_one() -> None:
+    text = ("We inspected all 43 police forces. Of these, 30 were judged good at preventing crime and 13 were "
+            "judged to require improvement at investigating crime. Durham Constabulary is outstanding at "
+            "preventing crime.")
+    report = report_of(text, "PEEL: Police effectiveness 2016 – A national overview")
+    assert report.meta.force is None
+    assert [(g.force, g.area_key, g.grade) for g in report.grades] == [
+        ("Durham Constabulary", "preventing_crime", OUT)]
