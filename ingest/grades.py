@@ -69,6 +69,9 @@ _PAST_RE = re.compile(r"\blast year(?:['’]s)?\b|\bprevious year\b|\ba year (?:
 _UNDATED_PAST_RE = re.compile(r"\b(?:previous(?:ly)?|last|earlier|prior) (?:inspection|assessment|report)s?\b"
                               r"|\bpreviously\b", re.I)
 _CURRENT_RE = re.compile(r"\bthis year\b|\bnow\b|\bthis (?:inspection|assessment|report|time)\b|\bsince\b", re.I)
+_AFTER_MARKER_RE = re.compile(  # 'good at investigating crime in 2016', '... in last year's inspection'
+    r"^(?:(?!\b(?:as|when|was|were|is|are|has|had|but|and)\b)[^,;])*?\b(?:in|during)\s+"
+    r"(?P<when>(?:(?:our|the|its|HMIC\w*['’]s)\s+)?(?:(?:19|20)\d\d(?:/\d\d)?|last year\b))", re.I)
 _SINCE_YEAR_RE = re.compile(r"\bsince\s+(?:our |the |its |HMIC\w*['’]s )?$", re.I)
 _COUNT_LEAD_RE = re.compile(r"\bin (?:the following|these|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten))"
                             r" (?:areas?|questions?)\b", re.I)
@@ -325,7 +328,7 @@ class _Reader:
                 strength = CONTEXTUAL
             if key is None:
                 continue
-            period = self._period(sentence, mark.start(), before, pred)
+            period = self._period(before, complement, pred)
             if period is None:
                 continue
             force = _subject_force(subject + (pred.group() if pred else "")) or lead_force
@@ -369,13 +372,17 @@ class _Reader:
             return area_key(complement) if complement.strip() else None
         return None
 
-    def _period(self, sentence: str, at: int, before: str, pred: re.Match[str] | None
+    def _period(self, before: str, complement: str, pred: re.Match[str] | None
                 ) -> tuple[int | None, int | None] | None:
-        """The period a grade is for: the nearest time marker before it in its sentence ('In 2016 we
-        found', 'last year, when'), else the report's. None for an earlier inspection left undated."""
+        """The period a grade is for: a time the grade's own complement gives ('good at X in 2016'),
+        else the nearest time marker before it in its sentence ('In 2016 we found', 'last year, when'),
+        else the report's. None for an earlier inspection left undated."""
         if pred and re.search(r"\bremain", pred.group(), re.I):
             return self.current
         markers: list[tuple[int, tuple[int | None, int | None] | str]] = []
+        after = _AFTER_MARKER_RE.match(complement)
+        if after:
+            before = "In " + after.group("when")  # read as if it came first
         for period, start, _ in find_periods(before):
             if _SINCE_YEAR_RE.search(before[:start]):
                 markers.append((start, "current"))

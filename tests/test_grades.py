@@ -213,3 +213,9 @@ def test_a_national_report_grades_no_force_unless_it_names_one() -> None:
     assert report.meta.force is None
     assert [(g.force, g.area_key, g.grade) for g in report.grades] == [
         ("Durham Constabulary", "preventing_crime", OUT)]
+
+
+def test_a_year_after_the_grade_in_its_complement() -> None:
+    text = ("The force was judged good at investigating crime in 2015. Kent Police is good at preventing crime, "
+            "as it was in 2015.")
+    assert grades_of(text) == {("investigating_crime", 2015): GOOD, ("preventing_crime", 2016): GOOD}
