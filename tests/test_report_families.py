@@ -32,6 +32,8 @@ EXPECTED_META: dict[str, tuple[str, str | None, tuple[int, int], str, str | None
     "peel2018_norfolk.txt": ("Norfolk 2018/19", "Norfolk Constabulary", (2018, 2019), "peel", None, "2019-05-02"),
     "hmi_observations_norfolk.txt": ("HMI's observations", "Norfolk Constabulary", (2019, 2019), "other", None,
                                      "2019-05-02"),
+    "peel2021_gmp.txt": ("PEEL 2021/22 – Police effectiveness, efficiency and legitimacy – An inspection of Greater "
+                         "Manchester Police", "Greater Manchester Police", (2021, 2022), "peel", None, "2022-03"),
     "peel2023_merseyside.txt": ("PEEL 2023–2025 – Police effectiveness, efficiency and legitimacy – An inspection of "
                                 "Merseyside Police", "Merseyside Police", (2023, 2025), "peel", None, None),
     "cdi_2020_gmp.txt": ("Greater Manchester Police – Crime Data Integrity inspection 2020", "Greater Manchester Police",
@@ -77,6 +79,8 @@ EXPECTED_GRADES: dict[str, dict[tuple[str, int, int], str | None]] = {
     "peel2018_norfolk.txt": {("effectiveness", 2018, 2019): GOOD, ("efficiency", 2018, 2019): OUT,
                              ("legitimacy", 2018, 2019): GOOD, ("investigating_crime", 2017, 2017): GOOD},
     "hmi_observations_norfolk.txt": {},
+    "peel2021_gmp.txt": {("responding_to_public", 2021, 2022): INADQ, ("investigating_crime", 2021, 2022): INADQ,
+                         ("workforce", 2021, 2022): INADQ},
     "peel2023_merseyside.txt": {("public_treatment", 2023, 2025): GOOD, ("preventing_crime", 2023, 2025): GOOD,
                                 ("workforce", 2023, 2025): GOOD, ("responding_to_public", 2023, 2025): ADQ,
                                 ("investigating_crime", 2023, 2025): ADQ, ("leadership_management", 2023, 2025): ADQ,
@@ -96,7 +100,7 @@ EXPECTED_GRADES: dict[str, dict[tuple[str, int, int], str | None]] = {
     "letter_2022_gmp_cause_of_concern.txt": {},  # a cause of concern is a finding, not a grade
 }
 
-EXPECTED_SCALE = {"peel2023_merseyside.txt": "five-grade", "release_2022_peel_gmp.txt": "five-grade",
+EXPECTED_SCALE = {"peel2023_merseyside.txt": "five-grade", "peel2021_gmp.txt": "five-grade", "release_2022_peel_gmp.txt": "five-grade",
                   "cdi_2020_gmp.txt": "crime-data-integrity"}
 
 
