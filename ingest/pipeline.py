@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest import readers
+from ingest.grades import extract_grades
 from ingest.metadata import classify_theme, document_facts
 from ingest.sections import find_sections
 from ingest.types import IngestError, RawDocument, Report, ReportMeta, Section
@@ -64,10 +65,12 @@ def build_report(raw: RawDocument) -> Report:
     sections = _with_themes(found.sections, facts.report_type)
     meta = ReportMeta(
         source=raw.source, title=facts.title, force=facts.force, year=facts.year, published=facts.published,
-        report_type=facts.report_type, content_hash=raw.content_hash, format=raw.format,
+        report_type=facts.report_type, content_hash=raw.content_hash, format=raw.format, year_to=facts.year_to,
+        about_type=facts.about_type,
     )
-    return Report(meta=meta, text=found.text, sections=sections, footnotes=found.footnotes, pages=found.pages,
-                  warnings=raw.warnings + facts.warnings)
+    report = Report(meta=meta, text=found.text, sections=sections, footnotes=found.footnotes, pages=found.pages,
+                    warnings=raw.warnings + facts.warnings)
+    return replace(report, grades=extract_grades(report))
 
 
 def ingest_path(path: str | Path) -> Report:
