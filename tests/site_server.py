@@ -30,7 +30,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from ingest.fetch_types import FetchSettings
+from ingest.httpclient import PoliteClient
 
 FIXTURE_SITE = Path(__file__).resolve().parent / "fixtures" / "site"
 LAST_MODIFIED = "Thu, 03 Nov 2016 09:30:00 GMT"
@@ -245,11 +249,8 @@ class FakeClock:
         self.now += seconds
 
 
-def make_client(site: SiteServer, **settings: object) -> tuple[object, FakeClock]:
+def make_client(site: SiteServer, **settings: Any) -> tuple[PoliteClient, FakeClock]:
     """A PoliteClient for ``site`` on a fake clock (no real waiting); no rate limit unless asked."""
-    from ingest.fetch_types import FetchSettings
-    from ingest.httpclient import PoliteClient
-
     clock = FakeClock()
-    values: dict[str, object] = {"site_url": site.url, "min_interval": 0.0, **settings}
-    return PoliteClient(FetchSettings(**values), clock=clock, sleep=clock.sleep), clock  # type: ignore[arg-type]
+    values: dict[str, Any] = {"site_url": site.url, "min_interval": 0.0, **settings}
+    return PoliteClient(FetchSettings(**values), clock=clock, sleep=clock.sleep), clock

@@ -19,9 +19,9 @@ from ingest.fetch_types import (
     TooLarge,
     UnsupportedType,
 )
-from ingest.httpclient import PoliteClient
 from ingest.readers import read_document
-from tests.site_server import FakeClock, Plan, serve_site
+from tests.site_server import Plan, serve_site
+from tests.site_server import make_client as client_for
 
 PDF = "/wp-content/uploads/peel-police-efficiency-2016-norfolk.pdf"
 PAGE = "/peel-assessments/peel-2016/norfolk/"
@@ -34,10 +34,6 @@ def site():
         yield server
 
 
-def client_for(site, **settings) -> tuple[PoliteClient, FakeClock]:
-    clock = FakeClock()
-    values = {"site_url": site.url, "min_interval": 0.0, **settings}
-    return PoliteClient(FetchSettings(**values), clock=clock, sleep=clock.sleep), clock
 
 
 def served(site, path: str) -> bytes:

@@ -26,6 +26,7 @@ from ingest.fetch_types import (
 )
 from ingest.httpclient import PoliteClient
 from tests.site_server import FakeClock, Plan, serve_site
+from tests.site_server import make_client as client_for
 
 PDF = "/wp-content/uploads/peel-police-efficiency-2016-norfolk.pdf"
 OTHER_PDFS = ("/wp-content/uploads/peel-police-legitimacy-2016-norfolk.pdf",
@@ -38,10 +39,6 @@ def site():
         yield server
 
 
-def client_for(site, **settings) -> tuple[PoliteClient, FakeClock]:
-    clock = FakeClock()
-    values = {"site_url": site.url, "min_interval": 0.0, **settings}
-    return PoliteClient(FetchSettings(**values), clock=clock, sleep=clock.sleep), clock
 
 
 def assert_one_line_with_advice(error: FetchError, url: str) -> None:
