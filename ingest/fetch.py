@@ -241,8 +241,9 @@ class _Part:
 def _request_headers(part: _Part, cached: Downloaded | None) -> dict[str, str]:
     """Range + If-Range to resume a part that has a strong validator; else conditional headers to
     revalidate a cached copy; else nothing."""
-    validator = part.meta.get("etag") or part.meta.get("last_modified")
-    if part.size and validator and not str(validator).startswith("W/"):
+    etag = part.meta.get("etag")
+    validator = etag if etag and not str(etag).startswith("W/") else part.meta.get("last_modified")  # strong only
+    if part.size and validator:
         return {"Range": f"bytes={part.size}-", "If-Range": validator}
     headers: dict[str, str] = {}
     if cached is not None:

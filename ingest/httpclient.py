@@ -136,7 +136,7 @@ class PoliteClient:
     """Sends GET requests the way a well-behaved crawler does.
 
     One client keeps, per host, the time of its last request (for the rate limit) and the parsed
-    robots.txt, so use one client for a whole batch. ``clock`` and ``sleep`` are injectable so a
+    robots.txt, so use one client for a whole batch (from one thread: it holds no locks). ``clock`` and ``sleep`` are injectable so a
     test can count waits without waiting; ``history`` records every request sent.
     """
 

@@ -311,7 +311,7 @@ class _Crawl:
             if target_kind not in ("pdf", "html_report") or target == final:
                 continue
             own = hint_from_url(target).merged(hint_from_words(text))
-            if own.report_type == "thematic" or (own.force is not None and own.force != page_hint.force):
+            if own.report_type == "thematic" or (own.force is not None and own.force != self.force):
                 self.skip(target, "a national report or another force's")
                 continue
             self.add(target, _clean_title(text) or heading, own.merged(page_hint), target_kind.replace(

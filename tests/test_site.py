@@ -206,3 +206,22 @@ def test_fetch_end_to_end_discover_download_read(site, tmp_path: Path) -> None:
         assert meta.year is not None and document.year is not None
         assert meta.report_type != "other", document.url
     assert len(list((tmp_path / "cache" / "objects").rglob("*.*"))) == 7
+
+
+def test_a_document_naming_the_force_on_a_page_that_does_not_is_kept(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    pages = {
+        "police-forces/index.html": '<a href="/police-forces/norfolk/">Norfolk Constabulary</a>',
+        "police-forces/norfolk/index.html": '<h1>Norfolk</h1><a href="/publications/joint-review-2017/">Joint review 2017</a>',
+        "publications/joint-review-2017/index.html": (
+            '<h1>Joint review of custody 2017</h1>'
+            '<a href="/uploads/review-a.pdf">Custody review 2017 – Norfolk Constabulary (PDF document)</a>'
+            '<a href="/uploads/review-b.pdf">Custody review 2017 – Suffolk Constabulary (PDF document)</a>'),
+    }
+    for name, body in pages.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(f"<!DOCTYPE html><html><body>{body}</body></html>", encoding="utf-8")
+    with serve_site(root) as bare:
+        discovery = discover_reports("Norfolk", client=client_for(bare))
+        assert found(discovery, bare) == {"/uploads/review-a.pdf": ("2017", "custody", "pdf")}
+        assert "/uploads/review-b.pdf" in {s.url.removeprefix(bare.url) for s in discovery.skipped}
