@@ -20,6 +20,8 @@ import http.client
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -177,6 +179,14 @@ def download(url: str, cache_dir: str | Path, settings: FetchSettings | None = N
     if cached is not None and not cfg.revalidate:
         client.report(Progress("cached", url, done=cached.size, total=cached.size))
         return cached
+    with cache.locked(key):  # another process fetching the same address waits, then finds it cached
+        return _fetch(url, key, cache, client)
+
+
+def _fetch(url: str, key: str, cache: _Cache, client: PoliteClient) -> Downloaded:
+    """The request loop of :func:`download`, under the address's lock."""
+    cfg = client.settings
+    cached = cache.lookup(key)
     drops = restarts = 0
     while True:
         part = cache.partial(key)
@@ -196,7 +206,11 @@ def download(url: str, cache_dir: str | Path, settings: FetchSettings | None = N
             if response.status not in (200, 203, 206):
                 raise HTTPStatusError(url, f"unexpected answer (HTTP {response.status}): try again later",
                                       response.status)
-            kind = _declared_format(response)
+            try:
+                kind = _declared_format(response)
+            except UnsupportedType:
+                cache.drop_partial(key)
+                raise
             offset = part.size if response.status == 206 else 0
             total = _total_size(response, offset)
             if total is not None and total > cfg.max_bytes:
@@ -376,6 +390,21 @@ class _Cache:
             except OSError as exc:
                 raise FetchError(str(root), f"cannot create the download cache ({exc.strerror}): choose a "
                                             "writable cache folder") from None
+
+    @contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        """Hold an exclusive lock on one address's entries (a no-op where file locks are unavailable)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        with open(self.parts / f"{key}.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def part_path(self, key: str) -> Path:
         return self.parts / f"{key}.part"

@@ -307,3 +307,16 @@ def test_the_url_record_says_what_was_fetched(site, tmp_path: Path) -> None:
     record = json.loads(record_file.read_text())
     assert record["url"] == got.url and record["content_hash"] == got.content_hash
     assert (tmp_path / record["object"]) == got.path
+
+
+def test_two_downloads_of_one_address_at_once_fetch_it_once(site, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    site.plan(PDF, Plan(delay=0.3))
+    clients = [client_for(site)[0] for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda c: download(site.url + PDF, tmp_path, client=c), clients))
+    assert sorted(r.from_cache for r in results) == [False, True]
+    assert len(cached_objects(tmp_path)) == 1 and partials(tmp_path) == []
+    gets = [seen.headers.get("if-none-match") for seen in site.requests if seen.path == PDF]
+    assert gets == [None, results[0].etag]
