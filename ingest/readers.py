@@ -2,6 +2,9 @@
 
 The format is sniffed from the bytes, never trusted from the extension. Every failure is an
 :class:`IngestError` whose one-line message says what went wrong and what to do about it.
+What one file may cost is bounded by :class:`~ingest.limits.ReadLimits`: its size before it is
+read, its pages and objects (PDF), its characters and the longest run without whitespace (before
+anything downstream tokenizes it); a file over a limit is a :class:`~ingest.limits.LimitExceeded`.
 Text conventions for every format: paragraphs are separated by a blank line, list items start
 with ``"- "``, table rows are tab-separated lines, footnote markers are Unicode superscripts.
 """
@@ -14,13 +17,15 @@ import io
 import logging
 import os
 import re
-import stat
 import zipfile
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ingest.files import read_regular_file
+from ingest.limits import LimitSettingError, ReadLimits, human_bytes
 from ingest.types import HeadingHint, IngestError, PageSpan, RawDocument
 
 __all__ = ["MAX_FILE_BYTES", "MIN_TEXT_CHARS", "read_document", "sniff_format"]
@@ -32,14 +37,15 @@ DEFAULT_MAX_FILE_MB = 50
 def _limit_from_env() -> int:
     """Bytes allowed by INSPECTQA_MAX_FILE_MB (a positive number of MB), else 50 MB."""
     try:
-        megabytes = float(os.environ.get("INSPECTQA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB))
-    except ValueError:
-        megabytes = DEFAULT_MAX_FILE_MB
-    return int((megabytes if megabytes > 0 else DEFAULT_MAX_FILE_MB) * _MB)
+        return ReadLimits.from_env({"INSPECTQA_MAX_FILE_MB": os.environ.get("INSPECTQA_MAX_FILE_MB", "")}
+                                   ).max_file_bytes
+    except LimitSettingError:
+        return DEFAULT_MAX_FILE_MB * _MB
 
 
 MAX_FILE_BYTES: int = _limit_from_env()
-"""Largest file :func:`read_document` reads: 50 MB unless INSPECTQA_MAX_FILE_MB says otherwise (read at import)."""
+"""Largest file the app accepts for upload: 50 MB unless INSPECTQA_MAX_FILE_MB says otherwise (read at
+import); :func:`read_document` reads the variable again for each file through :class:`ReadLimits`."""
 
 MIN_TEXT_CHARS = 20
 """Fewer non-space characters than this and a file is refused as too short to be a report."""
@@ -73,12 +79,17 @@ class _NotText(ValueError):
 
 
 class _Blocks:
-    """Paragraphs joined by blank lines, recording heading offsets as they are added."""
+    """Paragraphs joined by blank lines, recording heading offsets as they are added.
 
-    def __init__(self) -> None:
+    Stops with :class:`LimitExceeded` as soon as the text passes the character limit, so a huge
+    document is refused while it is being read rather than after.
+    """
+
+    def __init__(self, source: str = "", limits: ReadLimits | None = None) -> None:
         self.parts: list[str] = []
         self.length = 0
         self.headings: list[HeadingHint] = []
+        self.source, self.limits = source, limits
 
     def add(self, text: str, level: int | None = None) -> None:
         if not (text := text.strip()):
@@ -86,6 +97,8 @@ class _Blocks:
         self.length += 2 if self.parts else 0
         self.parts.append(text)
         self.length += len(text)
+        if self.limits and self.length > self.limits.max_report_chars:
+            raise _too_many_chars(self.source, self.limits, f"more than {self.length:,}")
         if level:
             self.headings.append(HeadingHint(self.length - len(text), self.length, level))
 
@@ -100,29 +113,37 @@ def _visible(text: str) -> int:
 # ---------------------------------------------------------------- public API
 
 
-def read_document(path: str | Path, *, max_bytes: int | None = None) -> RawDocument:
-    """Read one report file.
+def read_document(path: str | Path, *, max_bytes: int | None = None,
+                  limits: ReadLimits | None = None) -> RawDocument:
+    """Read one report file, within ``limits``.
 
     Args:
-        path: the file to read.
-        max_bytes: refuse larger files (default :data:`MAX_FILE_BYTES`); checked before reading.
+        path: the file to read; it must be a regular file (checked before it is opened).
+        max_bytes: refuse larger files; overrides ``limits.max_file_bytes``; checked before reading.
+        limits: what reading may cost (default :meth:`ReadLimits.from_env`). Time and memory
+            limits are applied by the caller's worker process, not here.
 
     Returns:
         The text (paragraphs separated by blank lines) with page spans for PDFs and heading
         hints from HTML headings, DOCX heading styles and PDF bookmarks.
 
     Raises:
-        IngestError: whatever stops the file being read; never any other exception.
+        IngestError: whatever stops the file being read (``LimitExceeded`` for a limit);
+            never any other exception.
     """
     path = Path(path)
     source = path.name or str(path)
-    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
-    data = _read_bytes(path, source, limit)
+    limits = ReadLimits.from_env() if limits is None else limits
+    if max_bytes is not None:
+        limits = replace(limits, max_file_bytes=max_bytes)
+    data = _read_bytes(path, source, limits.max_file_bytes)
     fmt = "unknown"
     try:
         fmt = sniff_format(data, source)
-        parsed = _READERS[fmt](data, source, limit)
+        parsed = _READERS[fmt](data, source, limits)
     except IngestError:
+        raise
+    except MemoryError:  # the worker's memory limit: not a damaged file
         raise
     except Exception as exc:  # a parser bug must reach the caller as an IngestError too
         raise IngestError(source, f"could not read this {fmt} file ({_brief(exc)}): re-export it, or convert it "
@@ -133,6 +154,7 @@ def read_document(path: str | Path, *, max_bytes: int | None = None) -> RawDocum
     if (visible := _visible(parsed.text)) < MIN_TEXT_CHARS:
         raise IngestError(source, f"too short to be a report ({visible} characters): check it is the full "
                                   "report and add it again")
+    _check_text(parsed.text, source, limits)
     # Control characters (terminal escapes, NULs) become spaces: offsets stay valid and nothing
     # shown later (CLI, app, exports) can carry an escape sequence out of a report.
     return RawDocument(source=source, path=str(path), format=fmt, text=_CONTROL.sub(" ", parsed.text),
@@ -175,35 +197,39 @@ def sniff_format(head: bytes, name: str = "") -> str:
 def _read_bytes(path: Path, source: str, limit: int) -> bytes:
     """The file's bytes, once it is known to be a regular, non-empty file within ``limit``."""
     try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise IngestError(source, "is a folder, not a file: pass the report files inside it one by one")
-        if not stat.S_ISREG(info.st_mode):
-            raise IngestError(source, "is not a regular file: copy the report to an ordinary file first")
-        if info.st_size > limit:
-            raise _too_big(source, info.st_size, limit)
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise IngestError(source, f"file not found at {str(path)!r}: check the path") from None
-    except PermissionError:
-        raise IngestError(source, "permission denied: make the file readable (e.g. chmod a+r)") from None
-    except (OSError, ValueError) as exc:
+        data = read_regular_file(path, source, max_bytes=limit)
+    except ValueError as exc:  # an embedded NUL in the path
         raise IngestError(source, f"cannot open the file ({_brief(exc)}): check the path") from None
-    if len(data) > limit:  # it grew after the stat
-        raise _too_big(source, len(data), limit)
     if not data.strip():
         raise IngestError(source, "empty file: nothing to ingest; re-download it or remove it")
     return data
 
 
-def _too_big(source: str, size: int, limit: int) -> IngestError:
-    return IngestError(source, f"file is {_human(size)}, over the {_human(limit)} limit: split it or raise "
-                               "INSPECTQA_MAX_FILE_MB")
+def _too_many_chars(source: str, limits: ReadLimits, found: str) -> IngestError:
+    return limits.exceeded(source, "max_report_chars", f"the text is {found} characters",
+                           "split the report into parts")
 
 
-def _human(size: int) -> str:
-    return f"{size / _MB:.1f} MB" if size >= _MB / 10 else f"{size:,} bytes"
+_RUNS: dict[int, re.Pattern[str]] = {}
+
+
+def _check_text(text: str, source: str, limits: ReadLimits) -> None:
+    """Refuse text over the character limit, or holding a run without whitespace over the run limit.
+
+    Runs like these (a megabyte of dots, encoded data pasted as text) are not prose, and a word-piece
+    tokenizer turns each of their characters into a token, so they are refused before any tokenizer
+    sees them. The search starts only where a run starts, so it is linear in the text's length.
+    """
+    if len(text) > limits.max_report_chars:
+        raise _too_many_chars(source, limits, f"{len(text):,}")
+    longest = limits.max_run_chars + 1
+    pattern = _RUNS.get(longest) or _RUNS.setdefault(longest, re.compile(rf"(?<!\S)\S{{{longest}}}"))
+    if run := pattern.search(text):
+        end = re.compile(r"\s").search(text, run.end())
+        length = (end.start() if end else len(text)) - run.start()
+        raise limits.exceeded(source, "max_run_chars", f"it holds {length:,} characters in a row without a space "
+                                                        f"(from character {run.start():,})",
+                              "remove that run (it is not prose: encoded data or a damaged export)")
 
 
 def _classify(head: bytes) -> tuple[str, str]:
@@ -284,7 +310,7 @@ def _brief(exc: BaseException) -> str:
 # ---------------------------------------------------------------- text
 
 
-def _read_text(data: bytes, source: str, limit: int) -> _Parsed:
+def _read_text(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
     try:
         text, warning = _decode(data)
     except _NotText as exc:
@@ -292,6 +318,8 @@ def _read_text(data: bytes, source: str, limit: int) -> _Parsed:
                                   "text and add it again") from None
     if not text.strip():
         raise IngestError(source, "empty file: nothing to ingest (only whitespace); re-download it or remove it")
+    if len(text) > limits.max_report_chars:
+        raise _too_many_chars(source, limits, f"{len(text):,}")
     return _Parsed(text.replace("\r\n", "\n").replace("\r", "\n"), warnings=(warning,) if warning else ())
 
 
@@ -311,7 +339,7 @@ _BLOCK_TAGS = frozenset({"address", "article", "aside", "blockquote", "body", "c
 _HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
 
 
-def _read_html(data: bytes, source: str, limit: int) -> _Parsed:
+def _read_html(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
     from bs4 import BeautifulSoup
 
     try:
@@ -332,7 +360,7 @@ def _read_html(data: bytes, source: str, limit: int) -> _Parsed:
     blocks = _Blocks()
     for root, strict in ((main, True), (main, False), (soup.body or soup, True), (soup.body or soup, False)):
         if root is not None:  # widen the net when the filters or <main> missed the content
-            blocks = _html_blocks(root, keep, strict)
+            blocks = _html_blocks(root, keep, strict, _Blocks(source, limits))
             if _visible("".join(blocks.parts)) >= MIN_TEXT_CHARS:
                 break
     return blocks.parsed(warning)
@@ -370,12 +398,12 @@ def _is_chrome(tag: Any, keep: dict[int, int], strict: bool) -> bool:
                                        or str(tag.get("role", "")).lower() in _CHROME_ROLES)
 
 
-def _html_blocks(root: Any, keep: dict[int, int], strict: bool) -> _Blocks:
-    """Walk the DOM in order with an explicit stack (no recursion limit), emitting text blocks."""
+def _html_blocks(root: Any, keep: dict[int, int], strict: bool, blocks: _Blocks) -> _Blocks:
+    """Walk the DOM in order with an explicit stack (no recursion limit), adding text to ``blocks``."""
     from bs4 import NavigableString, Tag
     from bs4.element import PreformattedString
 
-    blocks, buffer = _Blocks(), []
+    buffer: list[str] = []
     level: int | None = None
     prefix = ""
 
@@ -429,7 +457,7 @@ def _html_table(table: Any) -> str:
 # ---------------------------------------------------------------- DOCX
 
 
-def _read_docx(data: bytes, source: str, limit: int) -> _Parsed:
+def _read_docx(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
     import docx
     from docx.table import Table
 
@@ -438,16 +466,16 @@ def _read_docx(data: bytes, source: str, limit: int) -> _Parsed:
             members = archive.infolist()
             total = sum(member.file_size for member in members)
             ratio = max((m.file_size / max(m.compress_size, 1) for m in members if m.file_size > _MB), default=0)
-            if total > min(20 * limit, _ZIP_MAX_TOTAL) or ratio > _ZIP_MAX_RATIO:
-                raise IngestError(source, f"ZIP bomb suspected (unpacks to {_human(total)}, compression "
+            if total > min(20 * limits.max_file_bytes, _ZIP_MAX_TOTAL) or ratio > _ZIP_MAX_RATIO:
+                raise IngestError(source, f"ZIP bomb suspected (unpacks to {human_bytes(total)}, compression "
                                           f"ratio up to {ratio:.0f}x): do not open it; get a clean copy")
         document = docx.Document(io.BytesIO(data))
-        blocks, numbers = _Blocks(), {}
+        blocks, numbers, styles = _Blocks(source, limits), {}, {}
         for item in document.iter_inner_content():
             if isinstance(item, Table):
                 blocks.add("\n".join(row for row in map(_docx_row, item.rows) if row.strip()))
                 continue
-            style = (item.style.name if item.style is not None else "") or ""
+            style = _docx_style_name(item, styles)
             heading = re.fullmatch(r"Heading (\d)", style)
             level = 1 if style == "Title" else int(heading.group(1)) if heading else None
             text = _docx_paragraph_text(item, numbers)
@@ -455,10 +483,25 @@ def _read_docx(data: bytes, source: str, limit: int) -> _Parsed:
             blocks.add(" ".join(text.split()) if level else "- " + text.strip() if is_list else text, level)
     except IngestError:
         raise
+    except MemoryError:  # the worker's memory limit: not a damaged file
+        raise
     except Exception as exc:
         raise IngestError(source, f"damaged Word document ({_brief(exc)}): open it in Word and save it again, "
                                   "or export it as PDF") from exc
     return blocks.parsed()
+
+
+def _docx_style_name(paragraph: Any, names: dict[str | None, str]) -> str:
+    """The name of a paragraph's style, looked up once per style id and kept in ``names``.
+
+    python-docx finds a style by scanning every style in the document, so asking each paragraph
+    costs paragraphs x styles; a file with thousands of styles took many minutes that way.
+    """
+    style_id = paragraph._p.style  # the w:pStyle value, or None for the default paragraph style
+    if style_id not in names:
+        style = paragraph.style
+        names[style_id] = (style.name if style is not None else "") or ""
+    return names[style_id]
 
 
 def _docx_row(row: Any) -> str:
@@ -499,7 +542,7 @@ _FOOTNOTE_START = re.compile(r"^[⁰¹²³⁴⁵⁶⁷⁸⁹]")
 _KEEP_HYPHEN = frozenset({"anti", "non", "self", "well", "cross", "multi", "co"})
 
 
-def _read_pdf(data: bytes, source: str, limit: int) -> _Parsed:
+def _read_pdf(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
@@ -510,18 +553,31 @@ def _read_pdf(data: bytes, source: str, limit: int) -> _Parsed:
             reader = PdfReader(io.BytesIO(data), strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
                 raise IngestError(source, encrypted)
+            _check_pdf_structure(reader, source, limits)
             pages = list(reader.pages)
+            if len(pages) > limits.max_pdf_pages:  # in case the page tree walk was cut short by damage
+                raise _too_many_pages(source, limits, f"it has {len(pages):,} pages")
         except IngestError:
+            raise
+        except MemoryError:  # the worker's memory limit: not a damaged file
             raise
         except Exception as exc:
             if isinstance(exc, FileNotDecryptedError | DependencyError) or (reader and reader.is_encrypted):
                 raise IngestError(source, f"{encrypted} ({_brief(exc)})") from exc
             raise IngestError(source, f"damaged PDF ({_brief(exc)}): re-download or re-export it") from exc
         outline = _outline_entries(reader)
-        blocks, spans, empty = _Blocks(), [], []
+        blocks, spans, empty = _Blocks(source, limits), [], []
+        first_use: dict[tuple[int, int], int] = {}  # page object -> the page number it was first read as
+        repeats: list[int] = []
         for number, page in enumerate(pages, start=1):
+            ref = page.indirect_reference
+            if ref is not None and first_use.setdefault((ref.idnum, ref.generation), number) != number:
+                repeats.append(number)  # the page tree lists this page object again: read it once
+                continue
             try:
                 raw = page.extract_text() or ""
+            except MemoryError:  # the worker's memory limit: not a damaged file
+                raise
             except Exception as exc:
                 log.append(f"page {number}: {_brief(exc)}")
                 raw = ""
@@ -534,7 +590,7 @@ def _read_pdf(data: bytes, source: str, limit: int) -> _Parsed:
             else:
                 empty.append(number)
         text = "\n\n".join(blocks.parts)
-        if _visible(text) < MIN_TEXT_CHARS * max(len(pages), 1):
+        if _visible(text) < MIN_TEXT_CHARS * max(len(pages) - len(repeats), 1):
             if log:  # pypdf had to skip broken parts, so damage is likelier than a scan
                 raise IngestError(source, f"damaged PDF ({log[0]}): re-download or re-export it (if it is a "
                                           "scan, run OCR first, e.g. ocrmypdf)")
@@ -543,9 +599,57 @@ def _read_pdf(data: bytes, source: str, limit: int) -> _Parsed:
     if empty:
         listed = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
         warnings.append(f"no text on page(s) {listed}: they may be images; OCR them if they matter")
+    if repeats:
+        warnings.append(f"the page list repeats {len(repeats):,} page(s) (from page {repeats[0]}): each was read "
+                        "once; check the PDF is the full report")
     if log:
         warnings.append(f"PDF has problems ({log[0]}; {len(log)} message(s)): check the text is complete")
     return _Parsed(text, tuple(spans), _outline_headings(outline, text, spans), tuple(warnings))
+
+
+def _too_many_pages(source: str, limits: ReadLimits, found: str) -> IngestError:
+    return limits.exceeded(source, "max_pdf_pages", found, "split the PDF into parts")
+
+
+def _check_pdf_structure(reader: Any, source: str, limits: ReadLimits) -> None:
+    """Refuse a PDF with more objects, or more page references, than the limits allow.
+
+    Runs before pypdf builds its page list. The page tree is walked without reading any page:
+    each node is visited once (a tree that loops back on itself ends), and the walk stops at the
+    first page reference over the limit, so a file listing one page 99,999 times fails at once.
+    A tree too damaged to walk is left to pypdf, whose page count is checked after it.
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    objects = sum(len(table) for table in reader.xref.values()) + len(reader.xref_objStm)
+    if objects > limits.max_pdf_objects:
+        raise limits.exceeded(source, "max_pdf_objects", f"it has {objects:,} objects",
+                              "re-export it (e.g. print it to a new PDF)")
+    try:
+        stack: list[Any] = [reader.trailer["/Root"].get_object()["/Pages"]]
+    except Exception:
+        return
+    nodes: set[Any] = set()
+    references = 0
+    while stack:
+        item = stack.pop()
+        try:
+            node = item.get_object() if isinstance(item, IndirectObject) else item
+            kids = node.get("/Kids") if isinstance(node, DictionaryObject) else None
+            kids = kids.get_object() if isinstance(kids, IndirectObject) else kids
+        except Exception:
+            return
+        if not isinstance(node, DictionaryObject):
+            continue
+        if node.get("/Type") == "/Page" or not isinstance(kids, ArrayObject):
+            references += 1
+            if references > limits.max_pdf_pages:
+                raise _too_many_pages(source, limits, f"its page tree lists at least {references:,} pages")
+            continue
+        key = (item.idnum, item.generation) if isinstance(item, IndirectObject) else id(node)
+        if key not in nodes:
+            nodes.add(key)
+            stack.extend(reversed(kids))
 
 
 @contextmanager
