@@ -14,19 +14,19 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
-import logging
 import os
 import re
 import zipfile
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
+from ingest.blocks import MIN_TEXT_CHARS, Blocks, Parsed, brief, too_many_chars, visible_chars
 from ingest.files import read_regular_file
 from ingest.limits import LimitSettingError, ReadLimits, human_bytes
-from ingest.types import HeadingHint, IngestError, PageSpan, RawDocument
+from ingest.read_pdf import read_pdf
+from ingest.types import IngestError, RawDocument
 
 __all__ = ["MAX_FILE_BYTES", "MIN_TEXT_CHARS", "read_document", "sniff_format"]
 
@@ -47,9 +47,6 @@ MAX_FILE_BYTES: int = _limit_from_env()
 """Largest file the app accepts for upload: 50 MB unless INSPECTQA_MAX_FILE_MB says otherwise (read at
 import); :func:`read_document` reads the variable again for each file through :class:`ReadLimits`."""
 
-MIN_TEXT_CHARS = 20
-"""Fewer non-space characters than this and a file is refused as too short to be a report."""
-
 _SNIFF_BYTES = 8192
 _ZIP_MAX_TOTAL, _ZIP_MAX_RATIO = 500 * _MB, 200
 _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -67,47 +64,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-class _Parsed(NamedTuple):
-    text: str
-    pages: tuple[PageSpan, ...] = ()
-    headings: tuple[HeadingHint, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-
 class _NotText(ValueError):
     """The bytes do not decode to text."""
-
-
-class _Blocks:
-    """Paragraphs joined by blank lines, recording heading offsets as they are added.
-
-    Stops with :class:`LimitExceeded` as soon as the text passes the character limit, so a huge
-    document is refused while it is being read rather than after.
-    """
-
-    def __init__(self, source: str = "", limits: ReadLimits | None = None) -> None:
-        self.parts: list[str] = []
-        self.length = 0
-        self.headings: list[HeadingHint] = []
-        self.source, self.limits = source, limits
-
-    def add(self, text: str, level: int | None = None) -> None:
-        if not (text := text.strip()):
-            return
-        self.length += 2 if self.parts else 0
-        self.parts.append(text)
-        self.length += len(text)
-        if self.limits and self.length > self.limits.max_report_chars:
-            raise _too_many_chars(self.source, self.limits, f"more than {self.length:,}")
-        if level:
-            self.headings.append(HeadingHint(self.length - len(text), self.length, level))
-
-    def parsed(self, *warnings: str | None) -> _Parsed:
-        return _Parsed("\n\n".join(self.parts), (), tuple(self.headings), tuple(w for w in warnings if w))
-
-
-def _visible(text: str) -> int:
-    return len("".join(text.split()))
 
 
 # ---------------------------------------------------------------- public API
@@ -146,12 +104,12 @@ def read_document(path: str | Path, *, max_bytes: int | None = None,
     except MemoryError:  # the worker's memory limit: not a damaged file
         raise
     except Exception as exc:  # a parser bug must reach the caller as an IngestError too
-        raise IngestError(source, f"could not read this {fmt} file ({_brief(exc)}): re-export it, or convert it "
+        raise IngestError(source, f"could not read this {fmt} file ({brief(exc)}): re-export it, or convert it "
                                   "to PDF or plain text, and add it again") from exc
     if not parsed.text.strip():
         raise IngestError(source, f"no text found in this {fmt} file: check it is the full report, not a "
                                   "cover page or an image")
-    if (visible := _visible(parsed.text)) < MIN_TEXT_CHARS:
+    if (visible := visible_chars(parsed.text)) < MIN_TEXT_CHARS:
         raise IngestError(source, f"too short to be a report ({visible} characters): check it is the full "
                                   "report and add it again")
     _check_text(parsed.text, source, limits)
@@ -199,15 +157,10 @@ def _read_bytes(path: Path, source: str, limit: int) -> bytes:
     try:
         data = read_regular_file(path, source, max_bytes=limit)
     except ValueError as exc:  # an embedded NUL in the path
-        raise IngestError(source, f"cannot open the file ({_brief(exc)}): check the path") from None
+        raise IngestError(source, f"cannot open the file ({brief(exc)}): check the path") from None
     if not data.strip():
         raise IngestError(source, "empty file: nothing to ingest; re-download it or remove it")
     return data
-
-
-def _too_many_chars(source: str, limits: ReadLimits, found: str) -> IngestError:
-    return limits.exceeded(source, "max_report_chars", f"the text is {found} characters",
-                           "split the report into parts")
 
 
 _RUNS: dict[int, re.Pattern[str]] = {}
@@ -221,7 +174,7 @@ def _check_text(text: str, source: str, limits: ReadLimits) -> None:
     sees them. The search starts only where a run starts, so it is linear in the text's length.
     """
     if len(text) > limits.max_report_chars:
-        raise _too_many_chars(source, limits, f"{len(text):,}")
+        raise too_many_chars(source, limits, f"{len(text):,}")
     longest = limits.max_run_chars + 1
     pattern = _RUNS.get(longest) or _RUNS.setdefault(longest, re.compile(rf"(?<!\S)\S{{{longest}}}"))
     if run := pattern.search(text):
@@ -301,16 +254,10 @@ def _bomless_utf16(data: bytes) -> str | None:
     return None
 
 
-def _brief(exc: BaseException) -> str:
-    """An exception as a short single line for an error message."""
-    detail = " ".join(str(exc).split())[:160]
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
 # ---------------------------------------------------------------- text
 
 
-def _read_text(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
+def _read_text(data: bytes, source: str, limits: ReadLimits) -> Parsed:
     try:
         text, warning = _decode(data)
     except _NotText as exc:
@@ -319,8 +266,8 @@ def _read_text(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
     if not text.strip():
         raise IngestError(source, "empty file: nothing to ingest (only whitespace); re-download it or remove it")
     if len(text) > limits.max_report_chars:
-        raise _too_many_chars(source, limits, f"{len(text):,}")
-    return _Parsed(text.replace("\r\n", "\n").replace("\r", "\n"), warnings=(warning,) if warning else ())
+        raise too_many_chars(source, limits, f"{len(text):,}")
+    return Parsed(text.replace("\r\n", "\n").replace("\r", "\n"), warnings=(warning,) if warning else ())
 
 
 # ---------------------------------------------------------------- HTML
@@ -339,7 +286,7 @@ _BLOCK_TAGS = frozenset({"address", "article", "aside", "blockquote", "body", "c
 _HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
 
 
-def _read_html(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
+def _read_html(data: bytes, source: str, limits: ReadLimits) -> Parsed:
     from bs4 import BeautifulSoup
 
     try:
@@ -357,11 +304,11 @@ def _read_html(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
     articles = soup.find_all("article", limit=2)
     main = soup.find("main") or soup.find(attrs={"role": "main"}) or (articles[0] if len(articles) == 1 else None)
     keep = _heading_ancestors(soup)
-    blocks = _Blocks()
+    blocks = Blocks()
     for root, strict in ((main, True), (main, False), (soup.body or soup, True), (soup.body or soup, False)):
         if root is not None:  # widen the net when the filters or <main> missed the content
-            blocks = _html_blocks(root, keep, strict, _Blocks(source, limits))
-            if _visible("".join(blocks.parts)) >= MIN_TEXT_CHARS:
+            blocks = _html_blocks(root, keep, strict, Blocks(source, limits))
+            if visible_chars("".join(blocks.parts)) >= MIN_TEXT_CHARS:
                 break
     return blocks.parsed(warning)
 
@@ -398,7 +345,7 @@ def _is_chrome(tag: Any, keep: dict[int, int], strict: bool) -> bool:
                                        or str(tag.get("role", "")).lower() in _CHROME_ROLES)
 
 
-def _html_blocks(root: Any, keep: dict[int, int], strict: bool, blocks: _Blocks) -> _Blocks:
+def _html_blocks(root: Any, keep: dict[int, int], strict: bool, blocks: Blocks) -> Blocks:
     """Walk the DOM in order with an explicit stack (no recursion limit), adding text to ``blocks``."""
     from bs4 import NavigableString, Tag
     from bs4.element import PreformattedString
@@ -457,7 +404,7 @@ def _html_table(table: Any) -> str:
 # ---------------------------------------------------------------- DOCX
 
 
-def _read_docx(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
+def _read_docx(data: bytes, source: str, limits: ReadLimits) -> Parsed:
     import docx
     from docx.table import Table
 
@@ -470,7 +417,7 @@ def _read_docx(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
                 raise IngestError(source, f"ZIP bomb suspected (unpacks to {human_bytes(total)}, compression "
                                           f"ratio up to {ratio:.0f}x): do not open it; get a clean copy")
         document = docx.Document(io.BytesIO(data))
-        blocks, numbers, styles = _Blocks(source, limits), {}, {}
+        blocks, numbers, styles = Blocks(source, limits), {}, {}
         for item in document.iter_inner_content():
             if isinstance(item, Table):
                 blocks.add("\n".join(row for row in map(_docx_row, item.rows) if row.strip()))
@@ -486,7 +433,7 @@ def _read_docx(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
     except MemoryError:  # the worker's memory limit: not a damaged file
         raise
     except Exception as exc:
-        raise IngestError(source, f"damaged Word document ({_brief(exc)}): open it in Word and save it again, "
+        raise IngestError(source, f"damaged Word document ({brief(exc)}): open it in Word and save it again, "
                                   "or export it as PDF") from exc
     return blocks.parsed()
 
@@ -533,222 +480,6 @@ def _docx_paragraph_text(paragraph: Any, numbers: dict[str, int]) -> str:
     return "".join(parts)
 
 
-# ---------------------------------------------------------------- PDF
-
-_SENTENCE_END = re.compile(r"[.?!:][\"'’”)\]]*$")
-_BULLET_GLYPH = re.compile(r"^[•●▪■◦·\x7f\uf0b7\uf0a7]\s*")  # pypdf reads reportlab's bullet as \x7f
-_BULLET = re.compile(r"^(?:[*-]|–|\d{1,2}[.)]\s|\([a-z0-9]{1,3}\)\s)")
-_FOOTNOTE_START = re.compile(r"^[⁰¹²³⁴⁵⁶⁷⁸⁹]")
-_KEEP_HYPHEN = frozenset({"anti", "non", "self", "well", "cross", "multi", "co"})
-
-
-def _read_pdf(data: bytes, source: str, limits: ReadLimits) -> _Parsed:
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError
-
-    encrypted = "encrypted PDF: remove the password (e.g. qpdf --decrypt in.pdf out.pdf) and add it again"
-    with _pypdf_log() as log:
-        reader = None
-        try:
-            reader = PdfReader(io.BytesIO(data), strict=False)
-            if reader.is_encrypted and not reader.decrypt(""):
-                raise IngestError(source, encrypted)
-            _check_pdf_structure(reader, source, limits)
-            pages = list(reader.pages)
-            if len(pages) > limits.max_pdf_pages:  # in case the page tree walk was cut short by damage
-                raise _too_many_pages(source, limits, f"it has {len(pages):,} pages")
-        except IngestError:
-            raise
-        except MemoryError:  # the worker's memory limit: not a damaged file
-            raise
-        except Exception as exc:
-            if isinstance(exc, FileNotDecryptedError | DependencyError) or (reader and reader.is_encrypted):
-                raise IngestError(source, f"{encrypted} ({_brief(exc)})") from exc
-            raise IngestError(source, f"damaged PDF ({_brief(exc)}): re-download or re-export it") from exc
-        outline = _outline_entries(reader)
-        blocks, spans, empty = _Blocks(source, limits), [], []
-        first_use: dict[tuple[int, int], int] = {}  # page object -> the page number it was first read as
-        repeats: list[int] = []
-        for number, page in enumerate(pages, start=1):
-            ref = page.indirect_reference
-            if ref is not None and first_use.setdefault((ref.idnum, ref.generation), number) != number:
-                repeats.append(number)  # the page tree lists this page object again: read it once
-                continue
-            try:
-                raw = page.extract_text() or ""
-            except MemoryError:  # the worker's memory limit: not a damaged file
-                raise
-            except Exception as exc:
-                log.append(f"page {number}: {_brief(exc)}")
-                raw = ""
-            start, count = blocks.length + (2 if blocks.parts else 0), len(blocks.parts)
-            titles = {title.lower() for page_number, _, title in outline if page_number == number}
-            for paragraph in _rebuild_paragraphs(raw, titles):
-                blocks.add(paragraph)
-            if len(blocks.parts) > count:
-                spans.append(PageSpan(start, blocks.length, number))
-            else:
-                empty.append(number)
-        text = "\n\n".join(blocks.parts)
-        if _visible(text) < MIN_TEXT_CHARS * max(len(pages) - len(repeats), 1):
-            if log:  # pypdf had to skip broken parts, so damage is likelier than a scan
-                raise IngestError(source, f"damaged PDF ({log[0]}): re-download or re-export it (if it is a "
-                                          "scan, run OCR first, e.g. ocrmypdf)")
-            raise IngestError(source, "no text layer: run OCR first (e.g. ocrmypdf) and add the OCR'd PDF")
-    warnings = []
-    if empty:
-        listed = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
-        warnings.append(f"no text on page(s) {listed}: they may be images; OCR them if they matter")
-    if repeats:
-        warnings.append(f"the page list repeats {len(repeats):,} page(s) (from page {repeats[0]}): each was read "
-                        "once; check the PDF is the full report")
-    if log:
-        warnings.append(f"PDF has problems ({log[0]}; {len(log)} message(s)): check the text is complete")
-    return _Parsed(text, tuple(spans), _outline_headings(outline, text, spans), tuple(warnings))
-
-
-def _too_many_pages(source: str, limits: ReadLimits, found: str) -> IngestError:
-    return limits.exceeded(source, "max_pdf_pages", found, "split the PDF into parts")
-
-
-def _check_pdf_structure(reader: Any, source: str, limits: ReadLimits) -> None:
-    """Refuse a PDF with more objects, or more page references, than the limits allow.
-
-    Runs before pypdf builds its page list. The page tree is walked without reading any page:
-    each node is visited once (a tree that loops back on itself ends), and the walk stops at the
-    first page reference over the limit, so a file listing one page 99,999 times fails at once.
-    A tree too damaged to walk is left to pypdf, whose page count is checked after it.
-    """
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-
-    objects = sum(len(table) for table in reader.xref.values()) + len(reader.xref_objStm)
-    if objects > limits.max_pdf_objects:
-        raise limits.exceeded(source, "max_pdf_objects", f"it has {objects:,} objects",
-                              "re-export it (e.g. print it to a new PDF)")
-    try:
-        stack: list[Any] = [reader.trailer["/Root"].get_object()["/Pages"]]
-    except Exception:
-        return
-    nodes: set[Any] = set()
-    references = 0
-    while stack:
-        item = stack.pop()
-        try:
-            node = item.get_object() if isinstance(item, IndirectObject) else item
-            kids = node.get("/Kids") if isinstance(node, DictionaryObject) else None
-            kids = kids.get_object() if isinstance(kids, IndirectObject) else kids
-        except Exception:
-            return
-        if not isinstance(node, DictionaryObject):
-            continue
-        if node.get("/Type") == "/Page" or not isinstance(kids, ArrayObject):
-            references += 1
-            if references > limits.max_pdf_pages:
-                raise _too_many_pages(source, limits, f"its page tree lists at least {references:,} pages")
-            continue
-        key = (item.idnum, item.generation) if isinstance(item, IndirectObject) else id(node)
-        if key not in nodes:
-            nodes.add(key)
-            stack.extend(reversed(kids))
-
-
-@contextmanager
-def _pypdf_log() -> Iterator[list[str]]:
-    """Collect pypdf's logged warnings (repairs of damaged files) instead of printing them."""
-    messages: list[str] = []
-
-    class _Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if len(messages) < 100:
-                messages.append(" ".join(record.getMessage().split())[:160])
-
-    handler, logger = _Collect(logging.WARNING), logging.getLogger("pypdf")
-    logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
-
-
-def _rebuild_paragraphs(page_text: str, titles: Collection[str] = ()) -> list[str]:
-    """Join pypdf's lines (no blank lines between paragraphs) back into paragraphs.
-
-    A line break ends a paragraph before a bullet or footnote line, around a heading-like line
-    (short, capitalised, unpunctuated, or a bookmark title in ``titles``), and after a line that ends
-    a sentence well short of the page's usual line length when the next line starts a new sentence.
-    """
-    lines = [_BULLET_GLYPH.sub("- ", " ".join(line.split())) for line in page_text.splitlines()]
-    lengths = sorted(len(line) for line in lines if line)
-    typical = max(lengths[int(0.9 * (len(lengths) - 1))], 20) if lengths else 20
-
-    def capital(line: str) -> bool:  # anything but a lowercase continuation: 'The', '2015', '©', '- item'
-        return bool(line) and not line[0].islower()
-
-    def heading(i: int) -> bool:
-        line, after = lines[i], lines[i + 1] if i + 1 < len(lines) else ""
-        return line.lower() in titles or (len(line) < 0.6 * typical and capital(line) and (not after or capital(after))
-                                          and not _SENTENCE_END.search(line) and not line.endswith((",", ";", "-")))
-
-    def starts_paragraph(i: int) -> bool:
-        line, previous = lines[i], lines[i - 1]
-        ends = bool(_SENTENCE_END.search(previous))
-        return bool(_BULLET.match(line) or _FOOTNOTE_START.match(line) or heading(i - 1)
-                    or (heading(i) and (ends or len(previous) < 0.6 * typical))
-                    or (ends and capital(line) and len(previous) < 0.75 * typical))
-
-    paragraphs, current = [], ""
-    for i, line in enumerate(lines):
-        if current and line and not starts_paragraph(i):
-            current = _join_lines(current, line)
-            continue
-        paragraphs.append(current)
-        current = line
-    paragraphs.append(current)
-    return [paragraph for paragraph in paragraphs if paragraph]
-
-
-def _join_lines(current: str, line: str) -> str:
-    """Join a wrapped line, undoing end-of-line hyphenation ('investi-' + 'gation')."""
-    match = re.search(r"(?:^|\s)([^\W_]+)-$", current)
-    if not match or not line[:1].isalnum():
-        return f"{current} {line}"
-    word = match.group(1)
-    if line[:1].islower() and re.fullmatch(r"[A-Za-z]*[a-z]", word) and word.lower() not in _KEEP_HYPHEN:
-        return current[:-1] + line
-    return current + line  # a real hyphen ('COVID-19', 'anti-social'): keep it, no space
-
-
-def _outline_entries(reader: Any) -> list[tuple[int, int, str]]:
-    """(1-based page, level, title) for each PDF bookmark; empty when there are none or they are broken."""
-    entries: list[tuple[int, int, str]] = []
-    try:
-        stack: list[tuple[Any, int]] = [(item, 1) for item in reversed(reader.outline or [])]
-        while stack and len(entries) < 5000:
-            item, level = stack.pop()
-            if isinstance(item, list):  # the children of the entry before it
-                stack.extend((child, level + 1) for child in reversed(item))
-            elif title := " ".join(str(item.title or "").split()):
-                entries.append((reader.get_destination_page_number(item) + 1, level, title))
-    except Exception:
-        return entries
-    return entries
-
-
-def _outline_headings(outline: list[tuple[int, int, str]], text: str,
-                      spans: list[PageSpan]) -> tuple[HeadingHint, ...]:
-    """Heading hints for the bookmarks whose title is found on their page (best effort)."""
-    by_page = {span.page: span for span in spans}
-    hints: dict[int, HeadingHint] = {}
-    for page, level, title in outline:
-        if span := by_page.get(page):
-            pattern = r"\s+".join(map(re.escape, title.split()))
-            found = (re.compile(rf"(?m)^{pattern}", re.I).search(text, span.start, span.end)
-                     or re.compile(pattern, re.I).search(text, span.start, span.end))
-            if found and found.start() not in hints:
-                hints[found.start()] = HeadingHint(found.start(), found.end(), level)
-    return tuple(sorted(hints.values(), key=lambda hint: hint.start))
-
-
-_READERS: dict[str, Callable[[bytes, str, int], _Parsed]] = {
-    "pdf": _read_pdf, "html": _read_html, "docx": _read_docx, "text": _read_text,
+_READERS: dict[str, Callable[[bytes, str, ReadLimits], Parsed]] = {
+    "pdf": read_pdf, "html": _read_html, "docx": _read_docx, "text": _read_text,
 }
