@@ -90,6 +90,14 @@ def _failure(exc: BaseException) -> list[str]:
     return [type(exc).__name__, " ".join(str(exc).split())[:300]]
 
 
+def _set_address_space(limits: tuple[int, int]) -> None:
+    """Set RLIMIT_AS where the system supports it (Linux does; elsewhere memory is not bounded)."""
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, limits)
+
+
 def _serve(conn: Any) -> None:
     """The child's loop: receive (function, args, memory limit), answer in JSON, repeat."""
     import resource
@@ -113,7 +121,7 @@ def _serve(conn: Any) -> None:
             return
         func, args, memory_bytes = request
         ceilings = [limit for limit in (memory_bytes, *outside) if limit and limit != resource.RLIM_INFINITY]
-        resource.setrlimit(resource.RLIMIT_AS, (min(ceilings, default=resource.RLIM_INFINITY), outside[1]))
+        _set_address_space((min(ceilings, default=resource.RLIM_INFINITY), outside[1]))
         status, value = "ok", None
         try:
             value = func(*args)
@@ -122,7 +130,7 @@ def _serve(conn: Any) -> None:
         except BaseException as exc:  # reported to the caller; the child keeps serving
             status, value = "raised", _failure(exc)
         finally:
-            resource.setrlimit(resource.RLIMIT_AS, outside)
+            _set_address_space(outside)
         try:
             _answer(conn, status, value)
         except MemoryError:
