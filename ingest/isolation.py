@@ -10,8 +10,9 @@ The child is a fresh interpreter (``sys.executable``, never a fork: safe when th
 threads, as a server or a loaded encoder does, and it never re-runs the caller's main script),
 talks over a socket pair, serves calls one after another so the start-up cost is paid once, and is
 replaced after any call that kills it, runs out of memory or times out. It ends by itself when the
-caller goes away (its end of the socket closes). The memory limit is the
-child's address space (``RLIMIT_AS``), so it includes the interpreter and libraries loaded into it.
+caller goes away: at once when idle (its socket closes), and through a CPU-time limit of twice the
+wall time when busy. The memory limit is the child's address space (``RLIMIT_AS``), so it includes
+the interpreter and libraries loaded into it.
 This module knows nothing about reports: it runs any module-level function whose result
 :mod:`ingest.transport` can carry.
 """
@@ -90,12 +91,24 @@ def _failure(exc: BaseException) -> list[str]:
     return [type(exc).__name__, " ".join(str(exc).split())[:300]]
 
 
-def _set_address_space(limits: tuple[int, int]) -> None:
-    """Set RLIMIT_AS where the system supports it (Linux does; elsewhere memory is not bounded)."""
+def _set_limit(which: int, limits: tuple[int, int]) -> None:
+    """setrlimit where the system supports it (RLIMIT_AS is not enforced everywhere Linux is not)."""
     import resource
 
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_AS, limits)
+        resource.setrlimit(which, limits)
+
+
+def _cpu_backstop(seconds: float, outside: tuple[int, int]) -> tuple[int, int]:
+    """A CPU-time limit well past the call's wall time: it ends the call only if the caller, who
+    enforces the wall time, has gone away meanwhile."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    budget = int(usage.ru_utime + usage.ru_stime + 2 * seconds + 10)
+    if outside[1] != resource.RLIM_INFINITY:
+        budget = min(budget, outside[1])
+    return budget, outside[1]
 
 
 def _serve(conn: Any) -> None:
@@ -108,6 +121,7 @@ def _serve(conn: Any) -> None:
     os.dup2(devnull, 1)  # native libraries' messages must not reach the caller's terminal
     os.dup2(devnull, 2)
     outside = resource.getrlimit(resource.RLIMIT_AS)  # a limit set from outside stays in force
+    cpu_outside = resource.getrlimit(resource.RLIMIT_CPU)
     _answer(conn, "ready")
     while True:
         try:
@@ -119,9 +133,10 @@ def _serve(conn: Any) -> None:
             continue
         if request is None:
             return
-        func, args, memory_bytes = request
+        func, args, memory_bytes, seconds = request
         ceilings = [limit for limit in (memory_bytes, *outside) if limit and limit != resource.RLIM_INFINITY]
-        _set_address_space((min(ceilings, default=resource.RLIM_INFINITY), outside[1]))
+        _set_limit(resource.RLIMIT_AS, (min(ceilings, default=resource.RLIM_INFINITY), outside[1]))
+        _set_limit(resource.RLIMIT_CPU, _cpu_backstop(seconds, cpu_outside))
         status, value = "ok", None
         try:
             value = func(*args)
@@ -130,7 +145,8 @@ def _serve(conn: Any) -> None:
         except BaseException as exc:  # reported to the caller; the child keeps serving
             status, value = "raised", _failure(exc)
         finally:
-            _set_address_space(outside)
+            _set_limit(resource.RLIMIT_AS, outside)
+            _set_limit(resource.RLIMIT_CPU, cpu_outside)
         try:
             _answer(conn, status, value)
         except MemoryError:
@@ -172,7 +188,7 @@ class BoundedWorker:
         with self._lock:
             self._ensure_started()
             try:
-                self._conn.send((func, args, memory_bytes))
+                self._conn.send((func, args, memory_bytes, seconds))
                 ready = self._conn.poll(seconds)
             except (BrokenPipeError, EOFError, OSError):
                 ready = True  # the child is gone; recv below says how
