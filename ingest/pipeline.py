@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ingest import readers
+from ingest import isolation, readers
+from ingest.blocks import brief
 from ingest.discovery import REPORT_SUFFIXES, Discovery, find_report_files
 from ingest.limits import LimitExceeded, ReadLimits
 from ingest.metadata import classify_theme, document_facts
@@ -95,7 +96,7 @@ def _structure(raw: RawDocument) -> Report:
     except (IngestError, MemoryError):
         raise
     except Exception as exc:  # a structuring bug must not take the whole batch down
-        raise IngestError(raw.source, f"could not be structured ({_brief(exc)}); please report this file") from exc
+        raise IngestError(raw.source, f"could not be structured ({brief(exc)}); please report this file") from exc
 
 
 def _chunk(report: Report, chunking: ChunkingParams) -> tuple[Chunk, ...]:
@@ -106,13 +107,8 @@ def _chunk(report: Report, chunking: ChunkingParams) -> tuple[Chunk, ...]:
     except MemoryError:
         raise
     except Exception as exc:
-        raise IngestError(report.meta.source, f"could not be cut into chunks ({_brief(exc)}); please report this "
+        raise IngestError(report.meta.source, f"could not be cut into chunks ({brief(exc)}); please report this "
                                               "file") from exc
-
-
-def _brief(exc: BaseException) -> str:
-    detail = " ".join(str(exc).split())[:160]
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 def _read_bounded(path: Path, limits: ReadLimits, chunking: ChunkingParams | None,
@@ -122,8 +118,6 @@ def _read_bounded(path: Path, limits: ReadLimits, chunking: ChunkingParams | Non
     Raises:
         IngestError: the file cannot be read as a report, or went over a limit (``LimitExceeded``).
     """
-    from ingest import isolation
-
     source = path.name or str(path)
     if not isolate:
         outcome = _read_one(str(path), limits, chunking)
