@@ -59,9 +59,9 @@ def _os_problem(source: str, path: Path, exc: OSError) -> IngestError:
                 target = display_name(os.readlink(path))
             except OSError:
                 target = "?"
-            return IngestError(source, f"is a symbolic link to {target!r}, which does not exist: fix or delete "
+            return IngestError(source, f"is a symbolic link to '{target}', which does not exist: fix or delete "
                                        "the link")
-        return IngestError(source, f"file not found at {display_name(path)!r}: check the path")
+        return IngestError(source, f"file not found at '{display_name(path)}': check the path")
     if exc.errno in (errno.EACCES, errno.EPERM):
         return IngestError(source, "permission denied: make the file readable (e.g. chmod a+r) and its folders "
                                    "searchable (chmod a+x), or leave it out")

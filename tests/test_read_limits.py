@@ -232,3 +232,14 @@ def test_reports_and_chunks_travel_as_checked_json() -> None:
         from_data(Report, data)
     with pytest.raises(TransportError, match="not JSON"):
         loads(Report, b"\x80\x04\x95")  # a pickle is refused, never loaded
+
+
+def test_names_in_file_errors_are_escaped_once(tmp_path: Path) -> None:
+    missing = tmp_path / "gone\x1b[2J.txt"
+    with pytest.raises(IngestError) as caught:
+        read_regular_file(missing, max_bytes=100)
+    assert "gone\\x1b[2J.txt" in str(caught.value) and "\\\\x1b" not in str(caught.value)
+    link = tmp_path / "link.txt"
+    link.symlink_to("target\n.txt")
+    message = str(regular_file_problem(link))
+    assert "'target\\n.txt', which does not exist" in message and "\n" not in message
