@@ -1,6 +1,7 @@
 # InspectQA: the two commands a newcomer needs.
 #   make run   set up .venv, build the index from reports/ if missing, start the app
 #   make test  set up .venv (and Chromium for the browser test) and run the whole test suite
+#   make peers set up the Haystack peer's own venv (benchmarks/peers/.venv); make peers-compare scores it
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -11,7 +12,7 @@ CHROMIUM := /usr/bin/chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test setup browser index lint bench clean
+.PHONY: run test setup browser index lint bench clean peers peers-compare
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -54,6 +55,22 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py --quick
+
+# The Haystack peer lives in its own virtual environment, never in the product's (docs/peers.md).
+PEERS_VENV := benchmarks/peers/.venv
+
+$(PEERS_VENV)/.installed: benchmarks/peers/requirements.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed (set PYTHON=/path/to/python3.11)"; exit 1; }
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEERS_VENV)/bin/pip install --quiet torch==2.13.0
+	$(PEERS_VENV)/bin/pip install --quiet -r benchmarks/peers/requirements.txt
+	@touch $@
+
+peers: $(PEERS_VENV)/.installed
+
+peers-compare: setup peers
+	$(BIN)/python benchmarks/peers/compare.py
 
 clean:
 	rm -rf $(INDEX_DIR)/gen-* $(INDEX_DIR)/manifest.json $(INDEX_DIR)/.lock .pytest_cache

@@ -3,8 +3,9 @@
 ``clean_document`` turns a ``RawDocument`` into ``Block`` values: paragraphs, table rows,
 captions and so on, with footnotes taken out of the flow and paragraphs that page or column
 breaks cut in two rejoined where that is safe. Nothing is dropped but page furniture (page
-numbers and running headers or footers of paginated documents, listed in
-``CleanDocument.furniture``): every other character of the input ends up in a block or a footnote.
+numbers and running headers or footers of paginated documents, and the site navigation of saved
+web pages, see ``ingest.furniture``; all listed in ``CleanDocument.furniture``): every other
+character of the input ends up in a block or a footnote.
 
 Paginated (PDF) text gets four more repairs, because the PDF reader only sees lines: page
 furniture is taken out, plain-digit footnote markers ('taken place.4 Together') become
@@ -19,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from ingest.furniture import split_site_lines
 from ingest.textutil import FOOTNOTE_MARKER_RE, SUPERSCRIPT_DIGITS, collapse_spaces, superscript_to_int
 from ingest.types import GRADES, HeadingHint, PageSpan, RawDocument
 
@@ -454,6 +456,25 @@ def _split_run_in_questions(blocks: list[Block]) -> list[Block]:
     return out
 
 
+def _drop_site_furniture(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
+    """Take out lines of site navigation and page furniture and split date labels and lone grade
+    lines off the lines around them (``ingest.furniture.split_site_lines``)."""
+    kept: list[Block] = []
+    dropped: list[Block] = []
+    for i, block in enumerate(blocks):
+        if block.kind not in {"para", "bullet", "grade"}:
+            kept.append(block)
+            continue
+        pieces, removed = split_site_lines(block.text, i, len(blocks), separate=grade_of)
+        dropped += [Block(line, "furniture", block.page) for line in removed]
+        if pieces == [block.text]:
+            kept.append(block)
+            continue
+        kept += [replace(block, text=text, kind=_classify(text), joined=block.joined and n == 0)
+                 for n, text in enumerate(pieces)]
+    return kept, dropped
+
+
 def clean_document(raw: RawDocument, is_heading: Callable[[Block, list[str]], bool] | None = None) -> CleanDocument:
     """Split ``raw`` into blocks, take out the contents list and footnotes, rejoin cut paragraphs.
 
@@ -465,6 +486,8 @@ def clean_document(raw: RawDocument, is_heading: Callable[[Block, list[str]], bo
     if raw.pages:
         blocks, furniture = _drop_furniture(blocks)
         blocks = _split_run_in_questions(_rebuild_cell_tables(_link_plain_markers(blocks)))
+    blocks, site = _drop_site_furniture(blocks)
+    furniture += site
     blocks, toc = _take_toc(blocks)
     blocks, footnotes = _take_footnotes(blocks)
     structural = {

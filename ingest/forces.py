@@ -4,7 +4,9 @@ The list lives in ``ingest/data/forces.json``: one canonical name per force (as 
 it today) plus the aliases people and reports use. This module adds the variants that need no
 listing: case, possessives (``Kent Police's``), curly apostrophes, line breaks inside a name,
 ``&`` for ``and``, any dash or a space for a hyphen, and swapping or adding a ``Police`` /
-``Constabulary`` suffix (``Hertfordshire Police`` is Hertfordshire Constabulary).
+``Constabulary`` suffix (``Hertfordshire Police`` is Hertfordshire Constabulary). The Welsh
+forces' Welsh names (``Heddlu Gwent``, ``Heddlu Gogledd Cymru``) are aliases; ``Heddlu`` counts
+as a full force name like ``Police``.
 
 Ambiguous names are deliberately not aliases: ``London``, ``Yorkshire``, ``Wales``, ``Scotland``.
 A few phrases that contain an alias but name something else (``New South Wales``,
@@ -43,7 +45,7 @@ _COMMON_WORDS: frozenset[str] = frozenset({"Met", "Jersey", "Staffs", "Wilts"})
 _SUFFIXES: tuple[str, ...] = ("police service", "police force", "constabulary", "police", "service", "force")
 """Suffixes (normalised) that may be swapped or dropped when looking a name up."""
 
-_FULL_WORDS = re.compile(r"\b(?:police|constabulary|service|agency|enforcement)\b", re.IGNORECASE)
+_FULL_WORDS = re.compile(r"\b(?:police|constabulary|service|agency|enforcement|heddlu)\b", re.IGNORECASE)
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
 _SEP = rf"(?:\s*[{_DASHES}]\s*|\s+)"
 _REGEX_SUFFIX = rf"(?:{_SEP}(?:police(?:{_SEP}(?:service|force))?|constabulary))?"

@@ -1,6 +1,10 @@
-"""Report and section metadata read from the text itself: force, year, type, title, theme.
+"""Report metadata read from the text itself: title, force, inspection period, publication date, type.
 
-File names are never consulted: the same report under any name gets the same metadata.
+File names are never consulted: the same report under any name gets the same metadata. What is
+read, from where and in which order is described in docs/ingest-metadata.md.
+
+The theme vocabulary lives in ``ingest.themes``; its names are re-exported here for callers that
+import them from this module.
 """
 
 from __future__ import annotations
@@ -9,85 +13,24 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from ingest.dates import (
+    DATE_RE,
+    MONTH_RE,
+    Period,
+    find_periods,
+    iso_from_match,
+    labelled_date,
+    parse_period,
+    year_of,
+)
 from ingest.forces import canonical_force, find_forces
+from ingest.furniture import is_date_label, is_furniture, strip_skip_link
 from ingest.textutil import strip_markers
+from ingest.themes import THEMES, classify_theme, resolve_theme, theme_scores
 from ingest.types import GRADES, Section
 
-THEMES: dict[str, str] = {
-    "preventing_crime": "Preventing crime and anti-social behaviour",
-    "investigating_crime": "Investigating crime and managing offenders",
-    "vulnerability": "Protecting vulnerable people and supporting victims",
-    "serious_organised_crime": "Serious and organised crime and national threats",
-    "responding_to_public": "Attending incidents and responding to the public",
-    "efficiency": "Use of resources and efficiency",
-    "legitimacy": "Legitimacy, fairness and ethics",
-    "crime_recording": "Crime recording and data integrity",
-    "custody": "Custody",
-    "leadership_workforce": "Leadership and workforce",
-    "general": "General and overall findings",
-}
-"""The controlled theme vocabulary: id -> label."""
-
-# Words and phrases that mark a theme, with weights; matched on lower-cased text.
-_THEME_TERMS: dict[str, dict[str, float]] = {
-    "preventing_crime": {
-        "prevent": 2, "prevention": 2, "anti-social behaviour": 2, "neighbourhood": 1.5, "problem-solving": 2,
-        "problem solving": 2, "community safety": 1.5, "reduce crime": 1, "reducing crime": 1, "pcso": 1,
-        "safer neighbourhood": 2, "crime reduction": 2, "early intervention": 1,
-    },
-    "investigating_crime": {
-        "investigat": 2, "offender": 1.5, "re-offending": 2, "reoffending": 2, "outcome": 1, "charge": 1,
-        "forensic": 1.5, "digital evidence": 2, "suspect": 1.5, "bail": 1.5, "integrated offender management": 2,
-        "justice": 1, "case file": 1, "detective": 1.5, "prosecut": 1, "sex offender": 1.5, "mappa": 2,
-        "managing offenders": 3,
-    },
-    "vulnerability": {
-        "vulnerab": 2.5, "safeguard": 2, "domestic abuse": 2.5, "missing": 2, "child sexual exploitation": 2.5,
-        "victim": 1, "mental health": 2, "exploitation": 1.5, "stalking": 1.5, "harassment": 1,
-        "modern slavery": 2, "protecting": 1, "repeat victim": 1.5, "absent": 1,
-    },
-    "serious_organised_crime": {
-        "organised crime": 3, "serious and organised": 3, "ocg": 2.5, "national threat": 2.5,
-        "strategic policing requirement": 3, "terroris": 2, "cyber": 1.5, "rocu": 2, "regional organised": 2,
-        "firearms": 1.5, "counter-terror": 2, "county lines": 2, "disrupt": 1,
-    },
-    "responding_to_public": {
-        "attend": 2, "call handling": 3, "calls for service": 2.5, "control room": 2.5, "999": 2, "101": 1.5,
-        "respond to the public": 3, "responding to the public": 3, "response time": 2, "emergency": 1.5,
-        "incident": 1, "thrive": 1.5, "grading": 1,
-    },
-    "efficiency": {
-        "efficien": 2.5, "demand": 2, "resource": 1.5, "budget": 2.5, "savings": 2.5, "cost": 2, "financial": 2,
-        "spending": 2, "value for money": 3, "freeing up time": 3, "technology": 1, "austerity": 2,
-        "collaboration": 1, "workforce plan": 1.5, "mobile": 1,
-        "understand demand": 3, "planning for the future": 3, "plan for the future": 3, "future demand": 2,
-        "strategic planning": 2.5, "organisational management": 2, "force management": 2,
-    },
-    "legitimacy": {
-        "legitima": 3, "fairness": 2.5, "respect": 1.5, "ethical": 2.5, "ethics": 2.5, "stop and search": 3,
-        "use of force": 3, "complaint": 2, "corruption": 2.5, "integrity": 1.5, "professional standards": 2,
-        "taser": 2, "public confidence": 1.5, "equality": 1.5, "diversity": 1.5, "discrimination": 2,
-        "police powers": 3, "public treatment": 3, "treatment of the public": 3, "treating the public": 3,
-    },
-    "crime_recording": {
-        "crime recording": 3, "crime-recording": 3, "crime data": 3, "data integrity": 3, "recorded crime": 1,
-        "home office counting rules": 3, "hocr": 3, "national crime recording standard": 3, "ncrs": 3,
-        "under-record": 3, "audit": 1, "recording data": 3, "data about crime": 3,
-    },
-    "custody": {
-        "custody": 3, "detainee": 3, "cell": 1.5, "strip search": 2.5, "pace": 1, "appropriate adult": 2.5,
-        "custody suite": 3, "detention": 2.5, "healthcare": 1,
-    },
-    "leadership_workforce": {
-        "leadership": 3, "leader": 2, "workforce": 2, "wellbeing": 2.5, "well-being": 2.5, "training": 1,
-        "culture": 1.5, "recruit": 2, "promotion": 2, "staff survey": 2, "chief officer": 1, "talent": 2,
-        "supervisor": 1, "morale": 2, "workplace": 2.5,
-    },
-}
-_THEME_PATTERNS = {
-    theme: [(term, re.compile(r"(?<![\w-])" + re.escape(term)), weight) for term, weight in terms.items()]
-    for theme, terms in _THEME_TERMS.items()
-}
+__all__ = ["REPORT_TYPES", "THEMES", "DocumentFacts", "canonical_grade", "classify_theme", "document_facts",
+           "resolve_report_type", "resolve_theme", "theme_scores"]
 
 REPORT_TYPES: dict[str, str] = {
     "peel": "PEEL assessment (effectiveness, efficiency and legitimacy)",
@@ -101,19 +44,20 @@ REPORT_TYPES: dict[str, str] = {
     "custody": "Custody inspection",
     "thematic": "Thematic (national) inspection",
     "letter": "Inspection letter",
+    "news_release": "News release",
+    "panel_paper": "Police and crime panel paper",
     "other": "Other",
 }
-"""Report types: id -> label."""
+"""Report types: id -> label.
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], start=1)}
-_MONTH_RE = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+A report's *family* is its type with its period: 'peel' covers the PEEL force summary pages of
+2014-2017, the integrated PEEL 2018/19 reports and the PEEL 2021/22 and 2023-25 reports, told apart
+by ``ReportMeta.year``..``year_to``; 'crime_inspection' the 2014 crime (PEEL interim) inspections.
+A news release or panel paper carries the type of the report it discusses in ``about_type``.
+"""
+
 _DAY_RE = r"\d{1,2}(?:st|nd|rd|th)?"
-_DATE_RE = re.compile(  # '3 September 2014', 'February 2016', and ranges '12–23 March 2018', '28 Feb – 9 March 2018'
-    rf"(?<![\w])(?P<range>{_DAY_RE}(?:\s+{_MONTH_RE}(?:\s+(?:19|20)\d\d)?)?\s*(?:[–—-]|to)\s*)?"
-    rf"(?:(?P<day>{_DAY_RE})\s+)?(?P<month>{_MONTH_RE})\s+(?P<year>(?:19|20)\d\d)\b", re.I)
-_YEAR_RE = re.compile(r"(?<![\d/£$,.])((?:19|20)\d\d)(?:\s*[/–-]\s*(\d\d(?:\d\d)?))?(?![\d,%])")
+_MONTH_RE = MONTH_RE
 _COPYRIGHT_RE = re.compile(r"^(?:©|\(c\)|crown copyright)\s*(?:[A-Za-z&' ]+\s)?((?:19|20)\d\d)", re.I)
 _STOP_RE = re.compile(  # lines (or the rest of a merged cover line) that end a title
     r"(?:^|(?<=\s))(?:©|\(c\)\s|ISBN\b|www\.|https?://|Contents$|Table of contents|Published\b|Publication date|"
@@ -135,43 +79,6 @@ _NATIONAL_FORCE_COUNT = 8
 """A report naming this many different forces (and none in its title) is about policing nationally."""
 
 
-def theme_scores(text: str) -> Counter[str]:
-    """Weighted theme term counts in ``text``."""
-    low = text.lower()
-    scores: Counter[str] = Counter()
-    for theme, patterns in _THEME_PATTERNS.items():
-        for term, pattern, weight in patterns:
-            hits = len(pattern.findall(low)) if term in low else 0  # the substring test skips most terms fast
-            if hits:
-                scores[theme] += weight * min(hits, 5)
-    return scores
-
-
-def classify_theme(heading: str, body: str = "") -> str:
-    """The theme of a section from its heading (weighted ×4) and its text."""
-    scores = theme_scores(heading)
-    for theme in scores:
-        scores[theme] *= 4
-    if body:
-        scores.update(theme_scores(body[:6000]))
-    if not scores:
-        return "general"
-    best, score = scores.most_common(1)[0]
-    return best if score >= 2 else "general"
-
-
-def resolve_theme(name: str) -> str | None:
-    """Theme id for an id, a label, or an unambiguous prefix of either ('vulnerab' -> 'vulnerability')."""
-    key = " ".join(name.lower().replace("_", " ").split())
-    if not key:
-        return None
-    for theme, label in THEMES.items():
-        if key in (theme.replace("_", " "), label.lower()):
-            return theme
-    matches = [t for t, label in THEMES.items() if t.replace("_", " ").startswith(key) or key in label.lower()]
-    return matches[0] if len(matches) == 1 else None
-
-
 def canonical_grade(name: str | None) -> str | None:
     """'good', 'Requires Improvement', 'require improvement' -> the grade as GRADES spells it; else None."""
     if not name:
@@ -190,6 +97,24 @@ def resolve_report_type(name: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
+
+_RELEASE_NUMBER_RE = re.compile(r"^#\s?\d{1,4}/((?:19|20)\d\d)\s+")
+_RELEASE_RE = re.compile(r"^(?:(?:news|press|media) release\b|for immediate release\b)", re.I)
+_NOTES_TO_EDITORS_RE = re.compile(r"^notes? (?:to|for) editors:?$", re.I | re.M)
+_PANEL_RE = re.compile(r"\b(?:police(?:,)? (?:fire (?:and|&) )?(?:and )?crime|police, crime and victims['’]?) panel\b", re.I)
+_PAPER_RE = re.compile(r"\bagenda item\b|\bpurpose of (?:the|this) (?:report|paper)\b|\breport (?:of|by|from) the\b|"
+                       r"\brecommendations?\s*:|\bthat the panel\b|\bfor (?:information|noting|decision)\b|"
+                       r"\bdate of meeting\b", re.I)
+_SUBJECT_LINE_RE = re.compile(r"\b(?:PEEL|HMICFRS|HMIC|inspection|inspectorate)\b", re.I)
+_EXPLICIT_FORCE_RE = re.compile(  # phrases that say which force a text is about
+    r"\b(?:an? )?(?:inspection|assessment|review|report) (?:of|into|on) (?:the )?(?=\S)|"
+    r"\bcustody (?:suites )?in (?=[A-Z])|\bpolice custody in (?=[A-Z])|\bthe force in (?=[A-Z])|"
+    r"\bassessment of (?=[A-Z])", re.I)
+_LEAD_PEEL_RE = re.compile(r"\bPEEL\b", re.I)
+_LEAD_CHARS = 2500
+"""The first paragraphs, where a page or release says which force, period and report it is about."""
+
+
 @dataclass(frozen=True)
 class DocumentFacts:
     title: str
@@ -198,6 +123,8 @@ class DocumentFacts:
     published: str | None
     report_type: str
     warnings: tuple[str, ...] = ()
+    year_to: int | None = None
+    about_type: str | None = None
 
 
 def _clean_line(line: str) -> str:
@@ -207,8 +134,15 @@ def _clean_line(line: str) -> str:
 
 
 def _front_lines(text: str, limit: int = 40) -> list[str]:
-    """The cover and front matter: the first ``limit`` lines, up to a 'Contents' line when there is one."""
-    lines = [line for line in map(_clean_line, text[:20000].split("\n")) if line][:limit]
+    """The cover and front matter: the first ``limit`` lines that are not site furniture, up to a
+    'Contents' line when there is one."""
+    lines = []
+    for n, raw in enumerate(text[:20000].split("\n")):
+        line = _clean_line(strip_skip_link(raw) if n < 20 else raw)
+        if line and not is_furniture(line, edge=len(lines) < 12):
+            lines.append(line)
+        if len(lines) >= limit:
+            break
     contents = next((i for i, line in enumerate(lines) if line.lower() in {"contents", "table of contents"}), 0)
     return lines[:contents] if contents >= 2 else lines
 
@@ -219,13 +153,7 @@ def _is_sentence(line: str) -> bool:
 
 def _dates(lines: list[str]) -> list[re.Match[str]]:
     """Dates printed on cover or letter lines (not inside sentences), in order."""
-    return [m for line in lines if not _is_sentence(line) for m in _DATE_RE.finditer(line)]
-
-
-def _iso(match: re.Match[str]) -> str:
-    month = _MONTHS[match.group("month").lower()]
-    day = re.match(r"\d+", match.group("day") or "")
-    return f"{match.group('year')}-{month:02d}" + (f"-{int(day.group()):02d}" if day else "")
+    return [m for line in lines if not _is_sentence(line) for m in DATE_RE.finditer(line)]
 
 
 def _is_force_line(line: str) -> bool:
@@ -246,7 +174,7 @@ def _tidy_title(title: str) -> str:
     stop = _STOP_RE.search(title, 1)
     title = (title[:stop.start()] if stop else title).strip()
     title = re.sub(r"(?<=[\w)])\s+(?=An inspection of\b)", " – ", title)
-    title = re.sub(r"^(PEEL\s+(?:19|20)\d\d\s*[/–-]\s*\d\d)\s+(?=Police\b)", r"\1 – ", title)
+    title = re.sub(r"^(PEEL\s+(?:19|20)\d\d\s*[/–-]\s*\d\d(?:\d\d)?)\s+(?=Police\b)", r"\1 – ", title)
     for mention in find_forces(title)[::-1]:  # 'Crime inspection 2014 Kent Police' -> '... 2014 – Kent Police'
         before, after = title[:mention.start].rstrip(), title[mention.end:]
         if mention.start == 0 and re.match(r"\s+[A-Z]", after):
@@ -273,6 +201,20 @@ def _cover_title(lines: list[str]) -> str | None:
     return None
 
 
+def _page_heading(lines: list[str]) -> str | None:
+    """A web page's own heading as its first line (after the page's address, if saved with it): a
+    force (or PEEL) and a period in a few words, such as 'Norfolk 2016', 'Lancashire PEEL 2015' or
+    'Dyfed-Powys 2018/19'."""
+    line = next((line for line in lines[:3] if not re.match(r"^(?:https?://|www\.)\S+$", line)), None)
+    if line is None:
+        return None
+    if len(line.split()) > 8 or line.endswith((".", ":")) or _TITLE_START_RE.match(line) or DATE_RE.search(line):
+        return None
+    if not find_periods(line) or is_date_label(line):
+        return None
+    return line if find_forces(line) or re.search(r"\bPEEL\b", line) else None
+
+
 def _letter_subject(lines: list[str], dear: int) -> str | None:
     """The subject line printed after 'Dear ...' (and a wrapped second line), if there is one."""
     parts: list[str] = []
@@ -285,6 +227,18 @@ def _letter_subject(lines: list[str], dear: int) -> str | None:
     return _tidy_title(_join_title(parts)) if parts else None
 
 
+def _panel_title(lines: list[str]) -> str | None:
+    """The item a panel paper is about: the first short line naming an inspection or PEEL report
+    that is not the panel's or the commissioner's own heading."""
+    for line in lines[:25]:
+        if _SUBJECT_LINE_RE.search(line) and not _PANEL_RE.search(line) and not _is_sentence(line) \
+                and len(line.split()) <= 40 and not line.endswith(".") and not is_date_label(line):
+            title = re.sub(r"^(?:agenda item|item|subject|title|report title)\s*[\d.]*\s*[:–-]?\s*", "", line,
+                           flags=re.I)
+            return " ".join(title.split()).strip(" –—-:,'‘’\"")
+    return None
+
+
 def _fallback_title(lines: list[str], sections: tuple[Section, ...]) -> str:
     for section in sections:
         if section.kind not in {"front_matter", "contents"}:
@@ -292,7 +246,8 @@ def _fallback_title(lines: list[str], sections: tuple[Section, ...]) -> str:
                 return section.heading
             break
     for line in lines[:10]:
-        if 2 <= len(line.split()) <= 25 and not _STOP_RE.match(line) and not _is_sentence(line):
+        if 2 <= len(line.split()) <= 25 and not _STOP_RE.match(line) and not _is_sentence(line) \
+                and not is_date_label(line):
             return _tidy_title(line)
     return lines[0] if lines else "Untitled report"
 
@@ -303,13 +258,47 @@ def _mentions(text: str) -> Counter[str]:
     return Counter(m.force for m in found if m.full_name) or Counter(m.force for m in found)
 
 
-def _force(text: str, title: str, address: list[str], front: list[str]) -> str | None:
-    """The force a report is about: the one its title names, else the addressee of a letter, else the one
-    its cover names, else the one named far more often than any other; None for reports on many forces."""
+def _explicit_force(text: str) -> str | None:
+    """The force a phrase names as the subject: 'An inspection of Kent Police', 'police custody in
+    Gwent', 'the force in Essex', 'PEEL assessment of Norfolk Constabulary'."""
+    for phrase in _EXPLICIT_FORCE_RE.finditer(text):
+        found = find_forces(text[phrase.end():phrase.end() + 60])
+        if found and found[0].start == 0:
+            return found[0].force
+    return None
+
+
+def _lead_force(lead: str) -> str | None:
+    """The force the first paragraphs of a page or release are about: the only force they name by
+    its full name ('Norfolk Constabulary keeps ...') or by a name only a force has ('the Met', 'MPS'),
+    or 'the Merseyside force'."""
+    full = {m.force for m in find_forces(lead)  # a full name, or a name only a force has ('the Met', 'GMP')
+            if m.full_name or m.matched.isupper() or m.matched.lower().startswith("the ")}
+    if len(full) == 1:
+        return full.pop()
+    if not full:
+        local = re.search(r"\bthe ([A-Z][\w&' -]{2,40}?) (?:force|constabulary)\b", lead)
+        return canonical_force(local.group(1)) if local else None
+    return None
+
+
+def _force(text: str, title: str, address: list[str], front: list[str], lead: str) -> str | None:
+    """The force a report is about.
+
+    In order: the force a subject phrase names in the title, cover or first paragraphs ('An
+    inspection of ...', 'Police custody in ...'); the one its title names; the addressee of a letter;
+    the one its cover names; the only one its first paragraphs name by full name; else the one named
+    far more often than any other. None for reports on many forces.
+    """
+    for place in (title, "\n".join(front), lead):
+        if explicit := _explicit_force(place):
+            return explicit
     for candidates in ([title], address, front):
         for line in candidates:
             if found := find_forces(line):
                 return ([m for m in found if m.full_name] or found)[0].force
+    if not _NATIONAL_RE.search(lead) and (leading := _lead_force(lead)):
+        return leading
     counts = _mentions(text)
     if not counts or len(counts) >= _NATIONAL_FORCE_COUNT or _NATIONAL_RE.search(text[:8000]):
         return None
@@ -317,10 +306,8 @@ def _force(text: str, title: str, address: list[str], front: list[str]) -> str |
     return best if n >= 3 and n >= 2 * (rest[0][1] if rest else 0) else None
 
 
-def _report_type(title: str, force: str | None, is_letter: bool) -> str:
+def _type_from_title(title: str, force: str | None) -> str:
     t = title.lower()
-    if is_letter:
-        return "letter"
     if "custody" in t:
         return "custody"
     if re.search(r"crime[- ]data integrity|crime[- ]recording|data integrity", t):
@@ -340,27 +327,106 @@ def _report_type(title: str, force: str | None, is_letter: bool) -> str:
     return "other"
 
 
-def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
-    """Title, force, year, publication date and report type of a report, read from its text.
+def _report_type(title: str, force: str | None, lead: str) -> str:
+    """The type a title names; a force page whose first paragraphs speak of its PEEL assessment is 'peel'."""
+    found = _type_from_title(title, force)
+    if found == "other" and force and _LEAD_PEEL_RE.search(lead):
+        return "peel"
+    return found
 
-    Year: the inspection year its title names ('PEEL: Police effectiveness 2015' is 2015 though
-    published in 2016; 'PEEL 2018/19' is 2018), else the year of the letter's date, else of the first
-    date on the cover (a custody report's inspection dates), else of its copyright line.
+
+def _about_type(candidates: list[str], force: str | None) -> str | None:
+    """The type of the report a news release or panel paper discusses, from its headline and lines."""
+    for line in candidates:
+        found = _type_from_title(line, force)
+        if found not in {"other", "thematic"}:
+            return found
+    return "thematic" if force is None else None
+
+
+def _lead(text: str, skip: int = 0) -> str:
+    """The first paragraphs after the title lines, with site furniture left out."""
+    body = [line for line in text[skip:skip + _LEAD_CHARS * 2].split("\n") if line.strip()
+            and not is_furniture(line) and not is_date_label(line)]
+    return "\n".join(body)[:_LEAD_CHARS]
+
+
+def _published(lines: list[str], letter_dates: list[re.Match[str]] | None) -> str | None:
+    """The publication date: a labelled 'Published' date, else a letter's date, else the latest
+    'Last updated' date, else the first single date on the cover."""
+    labelled = [found for line in lines if (found := labelled_date(line))]
+    stated = next((d.iso for d in labelled if not d.is_update), None)
+    updated = max((d.iso for d in labelled if d.is_update), default=None)
+    covers = [iso_from_match(m) for m in (letter_dates if letter_dates is not None else _dates(lines))
+              if not m.group("range")]
+    if letter_dates is not None:
+        return stated or next(iter(covers), None) or updated
+    return stated or updated or next(iter(covers), None)
+
+
+def _period(title: str, lead: str | None, subject: str | None, lines: list[str], dates: list[re.Match[str]],
+            published: str | None, release_year: int | None) -> Period | None:
+    """The inspection period: the one the title names ('PEEL 2018/19'); else the one a subject line
+    or a PEEL mention in the first paragraphs names; else the year of the first date on the cover
+    (a custody report's inspection dates); else the copyright year, a release number's year or
+    the publication year."""
+    for place in (title, subject or ""):
+        if found := parse_period(place):
+            return found
+    peel = re.search(r"\bPEEL\b[^.\n]{0,120}?(?<![\d/#])((?:19|20)\d\d(?:\s*[/–-]\s*\d\d(?:\d\d)?)?)", lead or "")
+    if peel and (found := parse_period(peel.group(1))):
+        return found
+    year = next((int(m.group("year")) for m in dates), None)
+    year = year or next((int(m.group(1)) for line in lines if (m := _COPYRIGHT_RE.match(line))), None)
+    year = year or release_year or year_of(published)
+    return Period(year, year) if year else None
+
+
+def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
+    """Title, force, inspection period, publication date and report type of a report, read from its text.
+
+    Period: the inspection period its title names ('PEEL: Police effectiveness 2015' is 2015 though
+    published in 2016; 'PEEL 2018/19' is 2018–2019), else the period of the report a release or panel
+    paper discusses, else of a PEEL mention in the first paragraphs, else the year of the letter's
+    date, of the first date on the cover (a custody report's inspection dates), of its copyright line,
+    or of its publication. 'Last updated' and 'Published' dates give the publication date only.
     """
     lines = _front_lines(text)
     dear = next((i for i, line in enumerate(lines[:30]) if _DEAR_RE.match(line)), None)
     is_letter = dear is not None and bool(_CLOSING_RE.search(text, text.find(lines[dear])))
+    release = next((m for line in lines[:3] if (m := _RELEASE_NUMBER_RE.match(line))), None)
+    is_release = not is_letter and (release is not None or any(_RELEASE_RE.match(line) for line in lines[:4])
+                                    or bool(_NOTES_TO_EDITORS_RE.search(text)))
+    is_panel = not is_letter and not is_release and bool(_PANEL_RE.search(text[:4000])) \
+        and bool(_PAPER_RE.search(text[:4000]))
     address = lines[:dear] if is_letter else []
     cover = lines if not is_letter else lines[dear + 1:]
-    title = (_letter_subject(lines, dear) if is_letter else _cover_title(cover)) or ""
-    force = _force(text, title, address, [line for line in cover[:15] if len(line.split()) <= 12 and line[-1:] != "."])
+    subject = _panel_title(lines) if is_panel else None
+    if is_letter:
+        title = _letter_subject(lines, dear) or ""
+    elif is_release:
+        headline = next((line for line in lines if not _RELEASE_RE.match(line)), "")
+        title = _RELEASE_NUMBER_RE.sub("", headline)
+    else:
+        title = subject or _page_heading(lines) or _cover_title(cover) or ""
+    found_at = text.find(lines[0]) if lines and not is_letter else -1
+    lead = _lead(text, found_at + len(lines[0]) if found_at >= 0 else 0)
+    front = [line for line in cover[:15] if len(line.split()) <= 12 and line[-1:] != "."]
+    force = _force(text, title, address, front, lead)
     if not title:
         title = f"Letter to {force}" if is_letter and force else _fallback_title(lines, sections)
     dates = _dates(address if is_letter else lines)
-    published = next((_iso(m) for m in dates if not m.group("range")), None)
-    year = next((int(m.group(1)) for m in _YEAR_RE.finditer(title)), None)
-    year = year or next((int(m.group("year")) for m in dates), None)
-    year = year or next((int(m.group(1)) for line in lines if (m := _COPYRIGHT_RE.match(line))), None)
+    published = _published(lines, dates if is_letter else None)
+    release_year = int(release.group(1)) if release else None
+    period = _period(title, None if is_letter else lead, subject, lines, dates, published, release_year)
+    if is_letter:
+        report_type, about = "letter", None
+    elif is_release or is_panel:
+        report_type = "news_release" if is_release else "panel_paper"
+        about = _about_type([title, *(line for line in lines[1:25] if _SUBJECT_LINE_RE.search(line))], force)
+    else:
+        report_type, about = _report_type(title, force, lead), None
     warnings = () if force else ("no single police force recognised in the text: force left empty",)
-    return DocumentFacts(title=title, force=force, year=year, published=published,
-                         report_type=_report_type(title, force, is_letter), warnings=warnings)
+    return DocumentFacts(title=title, force=force, year=period.year_from if period else None, published=published,
+                         report_type=report_type, warnings=warnings, year_to=period.year_to if period else None,
+                         about_type=about)

@@ -2,6 +2,9 @@
 
 The format is sniffed from the bytes, never trusted from the extension. Every failure is an
 :class:`IngestError` whose one-line message says what went wrong and what to do about it.
+What one file may cost is bounded by :class:`~ingest.limits.ReadLimits`: its size before it is
+read, its pages and objects (PDF), its characters and the longest run without whitespace (before
+anything downstream tokenizes it); a file over a limit is a :class:`~ingest.limits.LimitExceeded`.
 Text conventions for every format: paragraphs are separated by a blank line, list items start
 with ``"- "``, table rows are tab-separated lines, footnote markers are Unicode superscripts.
 """
@@ -11,17 +14,19 @@ from __future__ import annotations
 import codecs
 import hashlib
 import io
-import logging
 import os
 import re
-import stat
 import zipfile
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from ingest.types import HeadingHint, IngestError, PageSpan, RawDocument
+from ingest.blocks import MIN_TEXT_CHARS, Blocks, Parsed, brief, too_many_chars, visible_chars
+from ingest.files import read_regular_file
+from ingest.limits import LimitSettingError, ReadLimits, human_bytes
+from ingest.read_pdf import read_pdf
+from ingest.types import IngestError, RawDocument
 
 __all__ = ["MAX_FILE_BYTES", "MIN_TEXT_CHARS", "read_document", "sniff_format"]
 
@@ -32,17 +37,15 @@ DEFAULT_MAX_FILE_MB = 50
 def _limit_from_env() -> int:
     """Bytes allowed by INSPECTQA_MAX_FILE_MB (a positive number of MB), else 50 MB."""
     try:
-        megabytes = float(os.environ.get("INSPECTQA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB))
-    except ValueError:
-        megabytes = DEFAULT_MAX_FILE_MB
-    return int((megabytes if megabytes > 0 else DEFAULT_MAX_FILE_MB) * _MB)
+        return ReadLimits.from_env({"INSPECTQA_MAX_FILE_MB": os.environ.get("INSPECTQA_MAX_FILE_MB", "")}
+                                   ).max_file_bytes
+    except LimitSettingError:
+        return DEFAULT_MAX_FILE_MB * _MB
 
 
 MAX_FILE_BYTES: int = _limit_from_env()
-"""Largest file :func:`read_document` reads: 50 MB unless INSPECTQA_MAX_FILE_MB says otherwise (read at import)."""
-
-MIN_TEXT_CHARS = 20
-"""Fewer non-space characters than this and a file is refused as too short to be a report."""
+"""Largest file the app accepts for upload: 50 MB unless INSPECTQA_MAX_FILE_MB says otherwise (read at
+import); :func:`read_document` reads the variable again for each file through :class:`ReadLimits`."""
 
 _SNIFF_BYTES = 8192
 _ZIP_MAX_TOTAL, _ZIP_MAX_RATIO = 500 * _MB, 200
@@ -61,78 +64,55 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
-class _Parsed(NamedTuple):
-    text: str
-    pages: tuple[PageSpan, ...] = ()
-    headings: tuple[HeadingHint, ...] = ()
-    warnings: tuple[str, ...] = ()
-
-
 class _NotText(ValueError):
     """The bytes do not decode to text."""
-
-
-class _Blocks:
-    """Paragraphs joined by blank lines, recording heading offsets as they are added."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.length = 0
-        self.headings: list[HeadingHint] = []
-
-    def add(self, text: str, level: int | None = None) -> None:
-        if not (text := text.strip()):
-            return
-        self.length += 2 if self.parts else 0
-        self.parts.append(text)
-        self.length += len(text)
-        if level:
-            self.headings.append(HeadingHint(self.length - len(text), self.length, level))
-
-    def parsed(self, *warnings: str | None) -> _Parsed:
-        return _Parsed("\n\n".join(self.parts), (), tuple(self.headings), tuple(w for w in warnings if w))
-
-
-def _visible(text: str) -> int:
-    return len("".join(text.split()))
 
 
 # ---------------------------------------------------------------- public API
 
 
-def read_document(path: str | Path, *, max_bytes: int | None = None) -> RawDocument:
-    """Read one report file.
+def read_document(path: str | Path, *, max_bytes: int | None = None,
+                  limits: ReadLimits | None = None) -> RawDocument:
+    """Read one report file, within ``limits``.
 
     Args:
-        path: the file to read.
-        max_bytes: refuse larger files (default :data:`MAX_FILE_BYTES`); checked before reading.
+        path: the file to read; it must be a regular file (checked before it is opened).
+        max_bytes: refuse larger files; overrides ``limits.max_file_bytes``; checked before reading.
+        limits: what reading may cost (default :meth:`ReadLimits.from_env`). Time and memory
+            limits are applied by the caller's worker process, not here.
 
     Returns:
         The text (paragraphs separated by blank lines) with page spans for PDFs and heading
         hints from HTML headings, DOCX heading styles and PDF bookmarks.
 
     Raises:
-        IngestError: whatever stops the file being read; never any other exception.
+        IngestError: whatever stops the file being read (``LimitExceeded`` for a limit);
+            never any other exception.
     """
     path = Path(path)
     source = path.name or str(path)
-    limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
-    data = _read_bytes(path, source, limit)
+    limits = ReadLimits.from_env() if limits is None else limits
+    if max_bytes is not None:
+        limits = replace(limits, max_file_bytes=max_bytes)
+    data = _read_bytes(path, source, limits.max_file_bytes)
     fmt = "unknown"
     try:
         fmt = sniff_format(data, source)
-        parsed = _READERS[fmt](data, source, limit)
+        parsed = _READERS[fmt](data, source, limits)
     except IngestError:
         raise
+    except MemoryError:  # the worker's memory limit: not a damaged file
+        raise
     except Exception as exc:  # a parser bug must reach the caller as an IngestError too
-        raise IngestError(source, f"could not read this {fmt} file ({_brief(exc)}): re-export it, or convert it "
+        raise IngestError(source, f"could not read this {fmt} file ({brief(exc)}): re-export it, or convert it "
                                   "to PDF or plain text, and add it again") from exc
     if not parsed.text.strip():
         raise IngestError(source, f"no text found in this {fmt} file: check it is the full report, not a "
                                   "cover page or an image")
-    if (visible := _visible(parsed.text)) < MIN_TEXT_CHARS:
+    if (visible := visible_chars(parsed.text)) < MIN_TEXT_CHARS:
         raise IngestError(source, f"too short to be a report ({visible} characters): check it is the full "
                                   "report and add it again")
+    _check_text(parsed.text, source, limits)
     # Control characters (terminal escapes, NULs) become spaces: offsets stay valid and nothing
     # shown later (CLI, app, exports) can carry an escape sequence out of a report.
     return RawDocument(source=source, path=str(path), format=fmt, text=_CONTROL.sub(" ", parsed.text),
@@ -175,35 +155,34 @@ def sniff_format(head: bytes, name: str = "") -> str:
 def _read_bytes(path: Path, source: str, limit: int) -> bytes:
     """The file's bytes, once it is known to be a regular, non-empty file within ``limit``."""
     try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise IngestError(source, "is a folder, not a file: pass the report files inside it one by one")
-        if not stat.S_ISREG(info.st_mode):
-            raise IngestError(source, "is not a regular file: copy the report to an ordinary file first")
-        if info.st_size > limit:
-            raise _too_big(source, info.st_size, limit)
-        with open(path, "rb") as handle:
-            data = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise IngestError(source, f"file not found at {str(path)!r}: check the path") from None
-    except PermissionError:
-        raise IngestError(source, "permission denied: make the file readable (e.g. chmod a+r)") from None
-    except (OSError, ValueError) as exc:
-        raise IngestError(source, f"cannot open the file ({_brief(exc)}): check the path") from None
-    if len(data) > limit:  # it grew after the stat
-        raise _too_big(source, len(data), limit)
+        data = read_regular_file(path, source, max_bytes=limit)
+    except ValueError as exc:  # an embedded NUL in the path
+        raise IngestError(source, f"cannot open the file ({brief(exc)}): check the path") from None
     if not data.strip():
         raise IngestError(source, "empty file: nothing to ingest; re-download it or remove it")
     return data
 
 
-def _too_big(source: str, size: int, limit: int) -> IngestError:
-    return IngestError(source, f"file is {_human(size)}, over the {_human(limit)} limit: split it or raise "
-                               "INSPECTQA_MAX_FILE_MB")
+_RUNS: dict[int, re.Pattern[str]] = {}
 
 
-def _human(size: int) -> str:
-    return f"{size / _MB:.1f} MB" if size >= _MB / 10 else f"{size:,} bytes"
+def _check_text(text: str, source: str, limits: ReadLimits) -> None:
+    """Refuse text over the character limit, or holding a run without whitespace over the run limit.
+
+    Runs like these (a megabyte of dots, encoded data pasted as text) are not prose, and a word-piece
+    tokenizer turns each of their characters into a token, so they are refused before any tokenizer
+    sees them. The search starts only where a run starts, so it is linear in the text's length.
+    """
+    if len(text) > limits.max_report_chars:
+        raise too_many_chars(source, limits, f"{len(text):,}")
+    longest = limits.max_run_chars + 1
+    pattern = _RUNS.get(longest) or _RUNS.setdefault(longest, re.compile(rf"(?<!\S)\S{{{longest}}}"))
+    if run := pattern.search(text):
+        end = re.compile(r"\s").search(text, run.end())
+        length = (end.start() if end else len(text)) - run.start()
+        raise limits.exceeded(source, "max_run_chars", f"it holds {length:,} characters in a row without a space "
+                                                        f"(from character {run.start():,})",
+                              "remove that run (it is not prose: encoded data or a damaged export)")
 
 
 def _classify(head: bytes) -> tuple[str, str]:
@@ -275,16 +254,10 @@ def _bomless_utf16(data: bytes) -> str | None:
     return None
 
 
-def _brief(exc: BaseException) -> str:
-    """An exception as a short single line for an error message."""
-    detail = " ".join(str(exc).split())[:160]
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
 # ---------------------------------------------------------------- text
 
 
-def _read_text(data: bytes, source: str, limit: int) -> _Parsed:
+def _read_text(data: bytes, source: str, limits: ReadLimits) -> Parsed:
     try:
         text, warning = _decode(data)
     except _NotText as exc:
@@ -292,7 +265,9 @@ def _read_text(data: bytes, source: str, limit: int) -> _Parsed:
                                   "text and add it again") from None
     if not text.strip():
         raise IngestError(source, "empty file: nothing to ingest (only whitespace); re-download it or remove it")
-    return _Parsed(text.replace("\r\n", "\n").replace("\r", "\n"), warnings=(warning,) if warning else ())
+    if len(text) > limits.max_report_chars:
+        raise too_many_chars(source, limits, f"{len(text):,}")
+    return Parsed(text.replace("\r\n", "\n").replace("\r", "\n"), warnings=(warning,) if warning else ())
 
 
 # ---------------------------------------------------------------- HTML
@@ -311,7 +286,7 @@ _BLOCK_TAGS = frozenset({"address", "article", "aside", "blockquote", "body", "c
 _HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4}
 
 
-def _read_html(data: bytes, source: str, limit: int) -> _Parsed:
+def _read_html(data: bytes, source: str, limits: ReadLimits) -> Parsed:
     from bs4 import BeautifulSoup
 
     try:
@@ -329,11 +304,11 @@ def _read_html(data: bytes, source: str, limit: int) -> _Parsed:
     articles = soup.find_all("article", limit=2)
     main = soup.find("main") or soup.find(attrs={"role": "main"}) or (articles[0] if len(articles) == 1 else None)
     keep = _heading_ancestors(soup)
-    blocks = _Blocks()
+    blocks = Blocks()
     for root, strict in ((main, True), (main, False), (soup.body or soup, True), (soup.body or soup, False)):
         if root is not None:  # widen the net when the filters or <main> missed the content
-            blocks = _html_blocks(root, keep, strict)
-            if _visible("".join(blocks.parts)) >= MIN_TEXT_CHARS:
+            blocks = _html_blocks(root, keep, strict, Blocks(source, limits))
+            if visible_chars("".join(blocks.parts)) >= MIN_TEXT_CHARS:
                 break
     return blocks.parsed(warning)
 
@@ -370,12 +345,12 @@ def _is_chrome(tag: Any, keep: dict[int, int], strict: bool) -> bool:
                                        or str(tag.get("role", "")).lower() in _CHROME_ROLES)
 
 
-def _html_blocks(root: Any, keep: dict[int, int], strict: bool) -> _Blocks:
-    """Walk the DOM in order with an explicit stack (no recursion limit), emitting text blocks."""
+def _html_blocks(root: Any, keep: dict[int, int], strict: bool, blocks: Blocks) -> Blocks:
+    """Walk the DOM in order with an explicit stack (no recursion limit), adding text to ``blocks``."""
     from bs4 import NavigableString, Tag
     from bs4.element import PreformattedString
 
-    blocks, buffer = _Blocks(), []
+    buffer: list[str] = []
     level: int | None = None
     prefix = ""
 
@@ -429,7 +404,7 @@ def _html_table(table: Any) -> str:
 # ---------------------------------------------------------------- DOCX
 
 
-def _read_docx(data: bytes, source: str, limit: int) -> _Parsed:
+def _read_docx(data: bytes, source: str, limits: ReadLimits) -> Parsed:
     import docx
     from docx.table import Table
 
@@ -438,16 +413,16 @@ def _read_docx(data: bytes, source: str, limit: int) -> _Parsed:
             members = archive.infolist()
             total = sum(member.file_size for member in members)
             ratio = max((m.file_size / max(m.compress_size, 1) for m in members if m.file_size > _MB), default=0)
-            if total > min(20 * limit, _ZIP_MAX_TOTAL) or ratio > _ZIP_MAX_RATIO:
-                raise IngestError(source, f"ZIP bomb suspected (unpacks to {_human(total)}, compression "
+            if total > min(20 * limits.max_file_bytes, _ZIP_MAX_TOTAL) or ratio > _ZIP_MAX_RATIO:
+                raise IngestError(source, f"ZIP bomb suspected (unpacks to {human_bytes(total)}, compression "
                                           f"ratio up to {ratio:.0f}x): do not open it; get a clean copy")
         document = docx.Document(io.BytesIO(data))
-        blocks, numbers = _Blocks(), {}
+        blocks, numbers, styles = Blocks(source, limits), {}, {}
         for item in document.iter_inner_content():
             if isinstance(item, Table):
                 blocks.add("\n".join(row for row in map(_docx_row, item.rows) if row.strip()))
                 continue
-            style = (item.style.name if item.style is not None else "") or ""
+            style = _docx_style_name(item, styles)
             heading = re.fullmatch(r"Heading (\d)", style)
             level = 1 if style == "Title" else int(heading.group(1)) if heading else None
             text = _docx_paragraph_text(item, numbers)
@@ -455,10 +430,25 @@ def _read_docx(data: bytes, source: str, limit: int) -> _Parsed:
             blocks.add(" ".join(text.split()) if level else "- " + text.strip() if is_list else text, level)
     except IngestError:
         raise
+    except MemoryError:  # the worker's memory limit: not a damaged file
+        raise
     except Exception as exc:
-        raise IngestError(source, f"damaged Word document ({_brief(exc)}): open it in Word and save it again, "
+        raise IngestError(source, f"damaged Word document ({brief(exc)}): open it in Word and save it again, "
                                   "or export it as PDF") from exc
     return blocks.parsed()
+
+
+def _docx_style_name(paragraph: Any, names: dict[str | None, str]) -> str:
+    """The name of a paragraph's style, looked up once per style id and kept in ``names``.
+
+    python-docx finds a style by scanning every style in the document, so asking each paragraph
+    costs paragraphs x styles; a file with thousands of styles took many minutes that way.
+    """
+    style_id = paragraph._p.style  # the w:pStyle value, or None for the default paragraph style
+    if style_id not in names:
+        style = paragraph.style
+        names[style_id] = (style.name if style is not None else "") or ""
+    return names[style_id]
 
 
 def _docx_row(row: Any) -> str:
@@ -490,161 +480,6 @@ def _docx_paragraph_text(paragraph: Any, numbers: dict[str, int]) -> str:
     return "".join(parts)
 
 
-# ---------------------------------------------------------------- PDF
-
-_SENTENCE_END = re.compile(r"[.?!:][\"'’”)\]]*$")
-_BULLET_GLYPH = re.compile(r"^[•●▪■◦·\x7f\uf0b7\uf0a7]\s*")  # pypdf reads reportlab's bullet as \x7f
-_BULLET = re.compile(r"^(?:[*-]|–|\d{1,2}[.)]\s|\([a-z0-9]{1,3}\)\s)")
-_FOOTNOTE_START = re.compile(r"^[⁰¹²³⁴⁵⁶⁷⁸⁹]")
-_KEEP_HYPHEN = frozenset({"anti", "non", "self", "well", "cross", "multi", "co"})
-
-
-def _read_pdf(data: bytes, source: str, limit: int) -> _Parsed:
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError
-
-    encrypted = "encrypted PDF: remove the password (e.g. qpdf --decrypt in.pdf out.pdf) and add it again"
-    with _pypdf_log() as log:
-        reader = None
-        try:
-            reader = PdfReader(io.BytesIO(data), strict=False)
-            if reader.is_encrypted and not reader.decrypt(""):
-                raise IngestError(source, encrypted)
-            pages = list(reader.pages)
-        except IngestError:
-            raise
-        except Exception as exc:
-            if isinstance(exc, FileNotDecryptedError | DependencyError) or (reader and reader.is_encrypted):
-                raise IngestError(source, f"{encrypted} ({_brief(exc)})") from exc
-            raise IngestError(source, f"damaged PDF ({_brief(exc)}): re-download or re-export it") from exc
-        outline = _outline_entries(reader)
-        blocks, spans, empty = _Blocks(), [], []
-        for number, page in enumerate(pages, start=1):
-            try:
-                raw = page.extract_text() or ""
-            except Exception as exc:
-                log.append(f"page {number}: {_brief(exc)}")
-                raw = ""
-            start, count = blocks.length + (2 if blocks.parts else 0), len(blocks.parts)
-            titles = {title.lower() for page_number, _, title in outline if page_number == number}
-            for paragraph in _rebuild_paragraphs(raw, titles):
-                blocks.add(paragraph)
-            if len(blocks.parts) > count:
-                spans.append(PageSpan(start, blocks.length, number))
-            else:
-                empty.append(number)
-        text = "\n\n".join(blocks.parts)
-        if _visible(text) < MIN_TEXT_CHARS * max(len(pages), 1):
-            if log:  # pypdf had to skip broken parts, so damage is likelier than a scan
-                raise IngestError(source, f"damaged PDF ({log[0]}): re-download or re-export it (if it is a "
-                                          "scan, run OCR first, e.g. ocrmypdf)")
-            raise IngestError(source, "no text layer: run OCR first (e.g. ocrmypdf) and add the OCR'd PDF")
-    warnings = []
-    if empty:
-        listed = ", ".join(map(str, empty[:10])) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
-        warnings.append(f"no text on page(s) {listed}: they may be images; OCR them if they matter")
-    if log:
-        warnings.append(f"PDF has problems ({log[0]}; {len(log)} message(s)): check the text is complete")
-    return _Parsed(text, tuple(spans), _outline_headings(outline, text, spans), tuple(warnings))
-
-
-@contextmanager
-def _pypdf_log() -> Iterator[list[str]]:
-    """Collect pypdf's logged warnings (repairs of damaged files) instead of printing them."""
-    messages: list[str] = []
-
-    class _Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if len(messages) < 100:
-                messages.append(" ".join(record.getMessage().split())[:160])
-
-    handler, logger = _Collect(logging.WARNING), logging.getLogger("pypdf")
-    logger.addHandler(handler)
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
-
-
-def _rebuild_paragraphs(page_text: str, titles: Collection[str] = ()) -> list[str]:
-    """Join pypdf's lines (no blank lines between paragraphs) back into paragraphs.
-
-    A line break ends a paragraph before a bullet or footnote line, around a heading-like line
-    (short, capitalised, unpunctuated, or a bookmark title in ``titles``), and after a line that ends
-    a sentence well short of the page's usual line length when the next line starts a new sentence.
-    """
-    lines = [_BULLET_GLYPH.sub("- ", " ".join(line.split())) for line in page_text.splitlines()]
-    lengths = sorted(len(line) for line in lines if line)
-    typical = max(lengths[int(0.9 * (len(lengths) - 1))], 20) if lengths else 20
-
-    def capital(line: str) -> bool:  # anything but a lowercase continuation: 'The', '2015', '©', '- item'
-        return bool(line) and not line[0].islower()
-
-    def heading(i: int) -> bool:
-        line, after = lines[i], lines[i + 1] if i + 1 < len(lines) else ""
-        return line.lower() in titles or (len(line) < 0.6 * typical and capital(line) and (not after or capital(after))
-                                          and not _SENTENCE_END.search(line) and not line.endswith((",", ";", "-")))
-
-    def starts_paragraph(i: int) -> bool:
-        line, previous = lines[i], lines[i - 1]
-        ends = bool(_SENTENCE_END.search(previous))
-        return bool(_BULLET.match(line) or _FOOTNOTE_START.match(line) or heading(i - 1)
-                    or (heading(i) and (ends or len(previous) < 0.6 * typical))
-                    or (ends and capital(line) and len(previous) < 0.75 * typical))
-
-    paragraphs, current = [], ""
-    for i, line in enumerate(lines):
-        if current and line and not starts_paragraph(i):
-            current = _join_lines(current, line)
-            continue
-        paragraphs.append(current)
-        current = line
-    paragraphs.append(current)
-    return [paragraph for paragraph in paragraphs if paragraph]
-
-
-def _join_lines(current: str, line: str) -> str:
-    """Join a wrapped line, undoing end-of-line hyphenation ('investi-' + 'gation')."""
-    match = re.search(r"(?:^|\s)([^\W_]+)-$", current)
-    if not match or not line[:1].isalnum():
-        return f"{current} {line}"
-    word = match.group(1)
-    if line[:1].islower() and re.fullmatch(r"[A-Za-z]*[a-z]", word) and word.lower() not in _KEEP_HYPHEN:
-        return current[:-1] + line
-    return current + line  # a real hyphen ('COVID-19', 'anti-social'): keep it, no space
-
-
-def _outline_entries(reader: Any) -> list[tuple[int, int, str]]:
-    """(1-based page, level, title) for each PDF bookmark; empty when there are none or they are broken."""
-    entries: list[tuple[int, int, str]] = []
-    try:
-        stack: list[tuple[Any, int]] = [(item, 1) for item in reversed(reader.outline or [])]
-        while stack and len(entries) < 5000:
-            item, level = stack.pop()
-            if isinstance(item, list):  # the children of the entry before it
-                stack.extend((child, level + 1) for child in reversed(item))
-            elif title := " ".join(str(item.title or "").split()):
-                entries.append((reader.get_destination_page_number(item) + 1, level, title))
-    except Exception:
-        return entries
-    return entries
-
-
-def _outline_headings(outline: list[tuple[int, int, str]], text: str,
-                      spans: list[PageSpan]) -> tuple[HeadingHint, ...]:
-    """Heading hints for the bookmarks whose title is found on their page (best effort)."""
-    by_page = {span.page: span for span in spans}
-    hints: dict[int, HeadingHint] = {}
-    for page, level, title in outline:
-        if span := by_page.get(page):
-            pattern = r"\s+".join(map(re.escape, title.split()))
-            found = (re.compile(rf"(?m)^{pattern}", re.I).search(text, span.start, span.end)
-                     or re.compile(pattern, re.I).search(text, span.start, span.end))
-            if found and found.start() not in hints:
-                hints[found.start()] = HeadingHint(found.start(), found.end(), level)
-    return tuple(sorted(hints.values(), key=lambda hint: hint.start))
-
-
-_READERS: dict[str, Callable[[bytes, str, int], _Parsed]] = {
-    "pdf": _read_pdf, "html": _read_html, "docx": _read_docx, "text": _read_text,
+_READERS: dict[str, Callable[[bytes, str, ReadLimits], Parsed]] = {
+    "pdf": read_pdf, "html": _read_html, "docx": _read_docx, "text": _read_text,
 }

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from ingest.clean import Block, CleanDocument, clean_document, grade_of
+from ingest.furniture import is_date_label, is_furniture
 from ingest.textutil import FOOTNOTE_MARKER_RE, marker_numbers
 from ingest.types import Figure, Footnote, PageSpan, RawDocument, Section
 
@@ -66,7 +67,8 @@ _CLOSING_RE = re.compile(r"^(?:yours (?:sincerely|faithfully)|kind regards|dear\
 _DATE_LINE_RE = re.compile(
     r"^(?:\d{1,2}(?:st|nd|rd|th)?\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}$", re.I
 )
-_NOT_HEADING_RE = re.compile(r"^(?:©|isbn|www\.|https?://|page \d|source\b|copied to)", re.I)
+_NOT_HEADING_RE = re.compile(r"^(?:©|isbn|www\.|https?://|page \d|source\b|copied to|(?:to be|not yet|not) graded$|ungraded$)",
+                             re.I)
 
 
 def _norm(text: str) -> str:
@@ -99,6 +101,8 @@ def heading_kind(block: Block, toc: set[str], next_block: Block | None = None) -
     text = block.text.strip()
     norm = _norm(text)
     if not norm or norm in _LABELS or _NOT_HEADING_RE.match(norm) or _CLOSING_RE.match(norm) or _DATE_LINE_RE.match(norm):
+        return None
+    if is_date_label(text) or is_furniture(text):  # 'Last updated 03/11/2016', 'Read more about Kent'
         return None
     if next_block is not None and next_block.joined:
         return None  # the line is the first half of a paragraph cut by a page break
@@ -156,7 +160,7 @@ def _stated_grade(blocks: list[Block], index: int, kinds: dict[int, str], senten
             return grade
         if sentences and blocks[k].kind == "para" and (match := _GRADE_SENTENCE_RE.match(blocks[k].text)):
             return grade_of(match.group(1) or match.group(2))
-        if _norm(blocks[k].text) not in _LABELS:
+        if _norm(blocks[k].text) not in _LABELS and not is_date_label(blocks[k].text):
             return None
     return None
 

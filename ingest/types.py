@@ -111,16 +111,63 @@ class Section:
 
 @dataclass(frozen=True)
 class ReportMeta:
-    """What a report is, all read from its text (never from its file name)."""
+    """What a report is, all read from its text (never from its file name).
+
+    ``year``..``year_to`` is the inspection period, both years included: 'PEEL 2016' is 2016..2016,
+    'PEEL 2021/22' 2021..2022, 'PEEL 2023–25' 2023..2025. ``year`` stays the first year of the period
+    (what older code and indexes read); ``year_to`` is None only when ``year`` is.
+    """
 
     source: str
     title: str
     force: str | None
-    year: int | None
+    year: int | None = field(metadata={"doc": "first year of the inspection period"})
     published: str | None = field(default=None, metadata={"doc": "ISO date, 'YYYY-MM' or 'YYYY-MM-DD'"})
     report_type: str = "other"
     content_hash: str = ""
     format: str = "text"
+    year_to: int | None = field(default=None, metadata={"doc": "last year of the inspection period (inclusive)"})
+    about_type: str | None = field(
+        default=None, metadata={"doc": "for a news release or panel paper: the type of the report it is about"})
+
+    def __post_init__(self) -> None:
+        if self.year is not None and (self.year_to is None or self.year_to < self.year):
+            object.__setattr__(self, "year_to", self.year)  # a single year unless a longer period is stated
+
+    @property
+    def period(self) -> str:
+        """The period as reports write it: '2016', '2021/22', '2023–25' ('' when unknown)."""
+        from ingest.dates import format_period
+
+        return format_period(self.year, self.year_to)
+
+
+GRADE_SCALES: tuple[str, ...] = ("four-grade", "five-grade", "crime-data-integrity")
+"""PEEL graded on four levels to 2020 and on five from 2021/22; crime data integrity inspections
+(2014-2020) gave their own graded judgments (outstanding to inadequate) on crime recording."""
+
+
+@dataclass(frozen=True)
+class GradeStatement:
+    """One graded judgment a report states: an area's (pillar, question, PEEL area or overall) grade
+    for one period, with the sentence that states it.
+
+    ``text[start:end]`` of the report is the citation. An area the text says is not graded for the
+    period ('not yet graded', 'To be graded', 'is not graded') has ``grade`` None and ``status``
+    'not_graded', so that a page saved before a pillar was published is not read as missing it.
+    """
+
+    area: str = field(metadata={"doc": "the area as the text states it, e.g. 'Investigating crime'"})
+    area_key: str = field(metadata={"doc": "canonical key, e.g. 'effectiveness', 'investigating_crime', 'overall'"})
+    grade: str | None = field(metadata={"doc": "one of GRADES; None when not yet graded"})
+    scale: str = field(metadata={"doc": "one of GRADE_SCALES"})
+    year_from: int | None = field(metadata={"doc": "first year of the period the grade is for"})
+    year_to: int | None
+    start: int = field(metadata={"doc": "offset in Report.text of the sentence stating the grade"})
+    end: int
+    force: str | None = field(default=None, metadata={"doc": "the force graded (the report's unless the text names another)"})
+    status: str = field(default="graded", metadata={"doc": "graded | not_graded"})
+    pillar: str | None = field(default=None, metadata={"doc": "effectiveness | efficiency | legitimacy | leadership, if any"})
 
 
 @dataclass(frozen=True)
@@ -131,6 +178,8 @@ class Report:
     footnotes: tuple[Footnote, ...] = ()
     pages: tuple[PageSpan, ...] = ()
     warnings: tuple[str, ...] = ()
+    grades: tuple[GradeStatement, ...] = field(
+        default=(), metadata={"doc": "graded judgments stated in the text, one per area and period"})
 
     def page_at(self, offset: int) -> int | None:
         """Printed page of the character at ``offset`` in ``text`` (None when not paginated)."""

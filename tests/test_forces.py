@@ -35,7 +35,7 @@ PLACE_CASES = [
     for force in all_forces()
     for alias in force.aliases
     if force.kind == "territorial"
-    and not re.search(r"police|constabulary|service|yard|\bthe\b|&", alias, re.IGNORECASE)
+    and not re.search(r"police|constabulary|heddlu|service|yard|\bthe\b|&", alias, re.IGNORECASE)
     and not re.search(r"[A-Z]{2}", alias)
 ]
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest import readers
+from ingest.read_pdf import rebuild_paragraphs
 from ingest.readers import read_document, sniff_format
 from ingest.types import IngestError, RawDocument
 
@@ -188,7 +189,7 @@ def test_rebuild_paragraphs_joins_hyphenation_and_splits_bullets() -> None:
             "19 aware. Good.\n"
             "• It keeps victims informed\n"
             "1. It supervises cases")
-    assert readers._rebuild_paragraphs(page) == [
+    assert rebuild_paragraphs(page) == [
         "Summary of findings",
         "The force has made good progress in how it carries out investigation of crime, and its work on "
         "anti-social behaviour is COVID-19 aware. Good.",

@@ -321,8 +321,10 @@ def test_long_word_without_spaces(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_ten_megabyte_single_line(tmp_path: Path) -> None:
-    """Within the 50 MB limit, a 10 MB file with no line break is read, structured and chunked."""
+def test_ten_megabyte_single_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the character limit raised over its 5,000,000 default (and within the default memory and
+    time limits), a 10 MB file with no line break is read, structured and chunked."""
+    monkeypatch.setenv("INSPECTQA_MAX_REPORT_CHARS", "11000000")
     path = tmp_path / "ten mb.txt"
     path.write_bytes(_long_line(10 * 1024 * 1024))
     report = ingest_path(path)

@@ -1,0 +1,136 @@
+"""Inspection periods and dates as reports print them.
+
+A report covers an inspection *period* of one or more whole years, ``year_from..year_to``
+inclusive: 'PEEL 2016' is 2016–2016, 'PEEL 2018/19' and 'PEEL 2021/22' two years, 'PEEL 2023–2025'
+(or '2023–25') three. A *date* (a letter's date, 'Published: 12 March 2019', 'Last updated
+03/11/2016') says when a text was published, which is often the year after the inspection.
+
+Numeric dates are read in UK order, day first: '03/11/2016' is 3 November 2016.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MAX_PERIOD_YEARS = 4
+"""'2015-2022' is two years named in passing, not one inspection period: periods span at most this many years."""
+
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december")
+MONTHS: dict[str, int] = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)} | {
+    m[:3]: i for i, m in enumerate(_MONTH_NAMES, start=1)} | {"sept": 9}
+MONTH_RE = r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+_DAY_RE = r"\d{1,2}(?:st|nd|rd|th)?"
+DATE_RE = re.compile(  # '3 September 2014', 'February 2016', and ranges '12–23 March 2018', '28 Feb – 9 March 2018'
+    rf"(?<![\w])(?P<range>{_DAY_RE}(?:\s+{MONTH_RE}(?:\s+(?:19|20)\d\d)?)?\s*(?:[–—-]|to)\s*)?"
+    rf"(?:(?P<day>{_DAY_RE})\s+)?(?P<month>{MONTH_RE})\s+(?P<year>(?:19|20)\d\d)\b", re.I)
+_NUMERIC_DATE_RE = re.compile(r"(?<![\d/])(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d\d)(?![\d/])")
+_PERIOD_RE = re.compile(
+    r"(?<![\d/£$,.#\w])((?:19|20)\d\d)(?:\s*(?:/|[–—-]|to)\s*((?:19|20)?\d\d)(?![\d,%]))?(?![\d,%]|/\d)")
+_LABELLED_RE = re.compile(
+    r"^\W*(?P<label>last updated|updated|published(?: on)?|publication date|date published|date of publication|"
+    r"date of (?:meeting|report|issue)|date|issued)\b\s*(?:on\b)?\s*[:.–-]?\s*(?P<rest>.{4,40})$", re.I)
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inspection period: whole years ``year_from`` to ``year_to``, both included."""
+
+    year_from: int
+    year_to: int
+
+    def __post_init__(self) -> None:
+        if self.year_to < self.year_from:
+            raise ValueError(f"period {self.year_from}–{self.year_to} ends before it starts: swap the years")
+
+    def overlaps(self, year_from: int | None, year_to: int | None = None) -> bool:
+        """True when any year of this period is in ``year_from..year_to`` (open ends allowed)."""
+        return (year_from is None or self.year_to >= year_from) and (year_to is None or self.year_from <= year_to)
+
+    def display(self) -> str:
+        return format_period(self.year_from, self.year_to)
+
+
+def format_period(year_from: int | None, year_to: int | None = None) -> str:
+    """How a period is written: '2016', '2021/22' for two years, '2023–25' for longer; '' when unknown."""
+    if year_from is None:
+        return ""
+    if year_to is None or year_to <= year_from:
+        return str(year_from)
+    if year_to == year_from + 1:
+        return f"{year_from}/{year_to % 100:02d}"
+    return f"{year_from}–{year_to % 100:02d}" if year_to // 100 == year_from // 100 else f"{year_from}–{year_to}"
+
+
+def _second_year(first: int, second: str) -> int | None:
+    year = int(second) if len(second) == 4 else first // 100 * 100 + int(second)
+    return year if first < year <= first + MAX_PERIOD_YEARS - 1 else None
+
+
+def find_periods(text: str) -> list[tuple[Period, int, int]]:
+    """Every period written in ``text`` with its offsets: '2018/19', 'PEEL 2023–2025', '2014'.
+
+    A year glued to a slash, a number or a currency sign is not one ('#003/2013', '£2015', '12/2016').
+    """
+    found = []
+    for match in _PERIOD_RE.finditer(text):
+        first = int(match.group(1))
+        second = _second_year(first, match.group(2)) if match.group(2) else None
+        if match.group(2) and second is None:  # '2015-1' or '2015–2022': the first year alone
+            found.append((Period(first, first), match.start(1), match.end(1)))
+        else:
+            found.append((Period(first, second or first), match.start(), match.end()))
+    return found
+
+
+def parse_period(text: str) -> Period | None:
+    """The first period written in ``text``, or None: 'PEEL 2021/22' -> 2021–2022."""
+    periods = find_periods(text)
+    return periods[0][0] if periods else None
+
+
+def iso_from_match(match: re.Match[str]) -> str:
+    """'3 September 2014' -> '2014-09-03'; 'February 2016' -> '2016-02' (a DATE_RE match)."""
+    month = MONTHS[match.group("month").lower()]
+    day = re.match(r"\d+", match.group("day") or "")
+    return f"{match.group('year')}-{month:02d}" + (f"-{int(day.group()):02d}" if day else "")
+
+
+def parse_date(text: str) -> str | None:
+    """The first date in ``text`` as an ISO string ('YYYY-MM-DD' or 'YYYY-MM'); UK day-first numbers."""
+    written = DATE_RE.search(text)
+    numeric = _NUMERIC_DATE_RE.search(text)
+    if numeric and (written is None or numeric.start() < written.start()):
+        day, month, year = (int(g) for g in numeric.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return None
+    return iso_from_match(written) if written else None
+
+
+@dataclass(frozen=True)
+class LabelledDate:
+    """A date printed after a label: 'Last updated 03/11/2016', 'Published: 12 March 2019'."""
+
+    label: str = ""
+    iso: str = ""
+
+    @property
+    def is_update(self) -> bool:
+        return "updated" in self.label
+
+
+def labelled_date(line: str) -> LabelledDate | None:
+    """The labelled date a short line states, or None ('Published on: 9 June 2023')."""
+    match = _LABELLED_RE.match(" ".join(line.split()))
+    if not match:
+        return None
+    iso = parse_date(match.group("rest"))
+    return LabelledDate(match.group("label").lower(), iso) if iso else None
+
+
+def year_of(iso: str | None) -> int | None:
+    return int(iso[:4]) if iso else None

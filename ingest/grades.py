@@ -1,0 +1,480 @@
+"""Graded judgments as data: every pillar, question, area and overall grade a report states.
+
+Four shapes are read from ``Report.text`` (see docs/ingest-metadata.md for examples):
+
+1. **Headings with a lone grade line** below them ('Investigating crime' / 'Requires improvement';
+   'Overview – How effective is ...?' / 'Overall judgment' / 'Good'), and the column layout of a
+   judgments table copied as text (a grade line, then the areas that got it).
+2. **Table rows and label lines**: 'Investigating crime<TAB>Requires improvement',
+   '- Efficiency – ‘Requires improvement’', 'Responding to the public: Adequate'.
+3. **Sentences**, by a small grammar rather than fixed wordings: a *subject* naming an area ('The
+   extent to which the force operates efficiently', 'its use of resources', 'the published overall
+   graded judgment') or a force ('Kent Police', 'the constabulary', 'it'), a *predicate* ('is',
+   'was', 'remains (as)', 'is judged to be', 'has been assessed as', 'we judged ... to be',
+   'graded ... as', ':'), a *grade*, and a *complement* naming the area ('at investigating crime',
+   'in respect of the efficiency with which ...', 'in each of the three pillars'). Grades joined by
+   'and' or commas share the predicate ('good at X, good at Y and good at Z').
+4. **Lists** under a lead line: 'HMIC judged that <force>:' then '- is ‘good’ at ...;' items, or
+   '... ‘requires improvement’ in three areas:' then the areas.
+
+A grade stated for an earlier period ('In 2016 we judged ...', 'last year, when we judged ...')
+carries that period; 'remains' keeps the current one. One area of one report gets one grade per
+period: when the text states it more than once, the clearest statement is kept (a graded statement
+over 'not yet graded', then the structured heading or table over a sentence, then the first).
+
+Not graded: definitions in annexes, hypotheticals ('whether', 'would'), causes of concern,
+recommendations and areas for improvement (findings, read by the findings stage).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from ingest.areas import AREA_PILLAR, PILLARS, area_key, names_pillars, pillar_of, slug
+from ingest.dates import find_periods
+from ingest.forces import find_forces
+from ingest.textutil import FOOTNOTE_MARKER_RE, sentence_spans
+from ingest.types import GRADES, GradeStatement, Report, Section
+
+FIVE_GRADE_FROM = 2021
+"""PEEL graded on four levels (no 'Adequate') up to 2020 and on five from 2021/22."""
+
+_GRADE_WORDS = (r"outstanding|good|adequate|inadequate|requir(?:es|e|ed|ing) improvement|not yet graded|to be graded"
+                r"|not graded")
+_GRADE_RE = re.compile(rf"(?<![\w-])['\"‘“]?({_GRADE_WORDS})['\"’”]?(?![\w-])", re.I)
+_LINE_GRADE_RE = re.compile(
+    rf"^\s*(?:(?:overall\s+)?judg(?:e)?ment\s*[:–-]\s*)?['\"‘“]?({_GRADE_WORDS})['\"’”]?\s*\.?\s*$", re.I)
+_ADVERBS = r"(?:(?:also|still|now|generally|overall|currently|consistently|again|broadly|largely|mostly|clearly)\s+)*"
+_PRED_RE = re.compile(
+    r"(?:\b(?:is|are|was|were|be|been|being|remains?|remained)\b\s+" + _ADVERBS +
+    r"(?:(?:judged|graded|assessed|rated|found|considered|deemed)\s+" + _ADVERBS + r"(?:to be|as)?\s*)?(?:as\s+)?"
+    r"|\b(?:judged?s?|graded|assessed|rated|found|considered)\s+(?:[\w'’-]+\s+){0,6}?(?:(?:to be|as)\s+)?" + _ADVERBS +
+    r"|\bremains?\s+as\s+|(?<=\w)\s*:\s*|\b(?:is|are|was|were)\s*:\s*)$",
+    re.I,
+)
+_RI_BEFORE_RE = re.compile(r"(?:\b(?:to|and|that|which|it|but|also|still|now|generally)|[\w'’)]|^|^\s*[-•*·▪])\s*$",
+                           re.I)
+_FOLLOW_RE = re.compile(
+    r"^\s*(?:$|[.;,:)!?]|[-–—]\s|\b(?:at|in|for|overall|on|with|across|and|but|however|when|because|since|this|"
+    r"last|compared|again|too|as well|both|once|from|against|while|whereas)\b)", re.I)
+_CLAUSE_END_RE = re.compile(r";|,?\s+but\b|,\s+(?:and|while|whereas|although|though|however)\b|\.\s|\s+because\b|$",
+                            re.I)
+_CLAUSE_START_RE = re.compile(r"[;:]\s|,?\s+but\s|,\s+(?:and|while|whereas|however,?)\s|\bhowever,\s|\bwhen\s", re.I)
+_HYPOTHETICAL_RE = re.compile(r"\b(?:if|whether|would|could|should|might|will be|to achieve|aims? to|expects? to)\b",
+                              re.I)
+_THIS_AREA_RE = re.compile(r"^\s*(?:in|for|at)\s+(?:this|that|these) (?:area|question|pillar)s?\b", re.I)
+_PAST_RE = re.compile(r"\blast year(?:['’]s)?\b|\bprevious year\b|\ba year (?:ago|earlier)\b", re.I)
+_UNDATED_PAST_RE = re.compile(r"\b(?:previous(?:ly)?|last|earlier|prior) (?:inspection|assessment|report)s?\b"
+                              r"|\bpreviously\b", re.I)
+_CURRENT_RE = re.compile(r"\bthis year\b|\bnow\b|\bthis (?:inspection|assessment|report|time)\b|\bsince\b", re.I)
+_AFTER_MARKER_RE = re.compile(  # 'good at investigating crime in 2016', '... in last year's inspection'
+    r"^(?:(?!\b(?:as|when|was|were|is|are|has|had|but|and)\b)[^,;])*?\b(?:in|during)\s+"
+    r"(?P<when>(?:(?:our|the|its|HMIC\w*['’]s)\s+)?(?:(?:19|20)\d\d(?:/\d\d)?|last year\b))", re.I)
+_SINCE_YEAR_RE = re.compile(r"\bsince\s+(?:our |the |its |HMIC\w*['’]s )?$", re.I)
+_COUNT_LEAD_RE = re.compile(r"\bin (?:the following|these|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten))"
+                            r" (?:areas?|questions?)\b", re.I)
+_LABEL_LINE_RE = re.compile(r"^(?:overall judg(?:e)?ment|judg(?:e)?ment|our judg(?:e)?ments?|graded judg(?:e)?ments?|"
+                            r"last updated\b.*|published\b.*|updated\b.*)$", re.I)
+_GENERIC_HEADINGS = {"summary", "summary of findings", "overall summary", "executive summary", "main findings",
+                     "findings", "key findings", "our judgments", "our judgements", "conclusion", "conclusions",
+                     "overview", "introduction", "hmi's observations", "hm inspector's observations"}
+_AREA_LINE_RE = re.compile(
+    rf"^\s*(?:[-•*·▪]\s*)?(?P<area>[A-Z(][^:\t\n]{{2,150}}?)\s*(?:[:–—|]|\s-)?\s+['\"‘“]?(?P<grade>{_GRADE_WORDS})"
+    r"['\"’”]?\s*[.;,]?\s*$", re.I)
+_QUICK_RE = re.compile(r"good|outstanding|adequate|improvement|graded", re.I)
+_ENDS_WITH_GRADE_RE = re.compile(r"(?:good|outstanding|adequate|improvement|graded)\W{0,4}$", re.I)
+_SKIP_KINDS = {"annex", "contents", "causes_of_concern", "recommendations", "areas_for_improvement"}
+_FINDINGS_HEADING_RE = re.compile(r"^(?:causes? of concern|recommendations?|areas? for improvement)\b", re.I)
+_FORCE_WORDS_RE = re.compile(r"\b(?:the force|the constabulary|the service|it|its|they)\b", re.I)
+
+STRUCTURED, DIRECT, CONTEXTUAL = 3, 2, 1
+"""How clear a statement is: a heading or table row, a sentence naming its area, a sentence whose
+area comes from its context. The clearest statement of an area and period is kept."""
+
+
+def canonical(word: str) -> str | None:
+    """'requires improvement', 'Good', 'not yet graded' -> a grade of GRADES, or None for an ungraded mark."""
+    low = " ".join(word.lower().split())
+    if low.startswith("requir"):
+        return "Requires improvement"
+    return next((g for g in GRADES if g.lower() == low), None)
+
+
+@dataclass
+class _Found:
+    area: str
+    key: str
+    grade: str | None
+    start: int
+    end: int
+    strength: int
+    period: tuple[int | None, int | None]
+    force: str | None
+
+
+class _Reader:
+    """Reads the grades of one report; ``statements()`` returns them deduplicated, in text order."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.text = report.text
+        self.meta = report.meta
+        self.current = (self.meta.year, self.meta.year_to)
+        self.sections = sorted(report.sections, key=lambda s: s.start)
+        self.starts = [s.start for s in self.sections]
+        self.found: list[_Found] = []
+        self.used_lines: set[int] = set()
+        self.last_key: str | None = None  # the area last graded, for 'in this area' with no heading above
+
+    # --- context --------------------------------------------------------------------------
+    def section_at(self, offset: int) -> Section | None:
+        """The section whose text holds ``offset``, else the one a heading at ``offset`` opens."""
+        n = bisect.bisect_right(self.starts, offset)
+        if n and offset < self.sections[n - 1].end:
+            return self.sections[n - 1]
+        return self.sections[n] if n < len(self.sections) else None
+
+    def context_pillar(self, offset: int) -> str | None:
+        """The pillar a generic statement ('is good at keeping people safe') is about: from the
+        headings above it, else from the report's type."""
+        section = self.section_at(offset)
+        for heading in reversed(section.path if section else ()):
+            key = area_key(heading)
+            if key in PILLARS:
+                return key
+        rtype = self.meta.about_type or self.meta.report_type
+        return rtype[5:] if rtype.startswith("peel_") and rtype[5:] in PILLARS else None
+
+    def area_in_context(self, offset: int) -> str | None:
+        """The graded area of the question or heading a sentence sits under ('in this area')."""
+        section = self.section_at(offset)
+        for heading in reversed(section.path if section else ()):
+            key = area_key(heading)
+            if key not in (None, "overall") and _norm(heading) not in _GENERIC_HEADINGS:
+                return key
+        return None
+
+    def add(self, area: str, key: str, grade_word: str, start: int, end: int, strength: int,
+            period: tuple[int | None, int | None] | None = None, force: str | None = None) -> _Found | None:
+        if key == "overall" and (pillar := self.context_pillar(start)):
+            key = pillar
+        low = grade_word.lower()
+        grade = None if "graded" in low else canonical(grade_word)
+        if grade is None and "graded" not in low:
+            return None
+        found = _Found(" ".join(FOOTNOTE_MARKER_RE.sub("", area).split()).strip(" –-:"), key, grade, start, end,
+                       strength, period or self.current, force or self.meta.force)
+        self.found.append(found)
+        self.last_key = key
+        return found
+
+    # --- 1. headings with grade lines, and judgments tables laid out as lines -------------------
+    def read_grade_lines(self) -> None:
+        lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", self.text) if m.group().strip()]
+        run: list[int] = []
+        for n, (_, _, line) in enumerate([*lines, (0, 0, "")]):
+            if n < len(lines) and _is_run_line(line):
+                run.append(n)
+                continue
+            if run:
+                self._read_run(lines, run)
+            run = []
+
+    def _read_run(self, lines: list[tuple[int, int, str]], run: list[int]) -> None:
+        kinds = ["grade" if _LINE_GRADE_RE.match(_clean(lines[n][2])) else
+                 "label" if _LABEL_LINE_RE.match(_clean(lines[n][2])) else "area" for n in run]
+        grades = [i for i, kind in enumerate(kinds) if kind == "grade"]
+        if not grades:
+            return
+        before = _clean(lines[run[0] - 1][2]) if run[0] else ""
+        first_real = next(i for i, kind in enumerate(kinds) if kind != "label")
+        columns = kinds[first_real] == "grade" and (len(grades) >= 2 or before.endswith(":")
+                                                   or "as follows" in before.lower())
+        current: int | None = None
+        for i, n in enumerate(run):
+            start, end, line = lines[n]
+            if kinds[i] == "grade":
+                current = i
+                self.used_lines.add(start)
+                if columns:
+                    continue
+                heading = next((j for j in range(i - 1, -1, -1) if kinds[j] == "area"), None)
+                if heading is None or (i - heading > 1 and any(kinds[j] == "grade" for j in range(heading + 1, i))):
+                    continue
+                h_start, _, h_text = lines[run[heading]]
+                area = _clean(h_text)
+                key = self._heading_key(area, h_start)
+                if key:
+                    grade = _LINE_GRADE_RE.match(_clean(line)).group(1)
+                    self.add(area, key, grade, h_start, self._extend(end, grade), STRUCTURED)
+            elif kinds[i] == "area" and columns and current is not None:
+                area = _clean(line)
+                grade_start, _, grade_line = lines[run[current]]
+                grade = _LINE_GRADE_RE.match(_clean(grade_line)).group(1)
+                self.add(area, area_key(area) or slug(area), grade, grade_start, end, DIRECT)
+                self.used_lines.add(start)
+
+    def _heading_key(self, heading: str, offset: int) -> str | None:
+        norm = _norm(re.sub(r"^overview\s*[–—-]\s*", "", heading, flags=re.I))
+        if norm in _GENERIC_HEADINGS or _LABEL_LINE_RE.match(norm):
+            return self.area_in_context(offset + len(heading) + 1) or "overall"
+        return area_key(heading) or slug(heading)
+
+    def _extend(self, end: int, grade: str) -> int:
+        """The grade line's citation runs on through the next sentence when that sentence restates the grade."""
+        nxt = re.match(r"\s*([^\n]+)", self.text[end:])
+        if not nxt:
+            return end
+        body_start = end + nxt.start(1)
+        spans = sentence_spans(nxt.group(1))
+        if spans and re.search(re.escape(grade.split()[0][:6]), nxt.group(1)[:spans[0][1]], re.I) \
+                and not _LINE_GRADE_RE.match(nxt.group(1)):
+            return body_start + spans[0][1]
+        return end
+
+    # --- 2. table rows and 'Area: Grade' lines ---------------------------------------------
+    def read_rows(self) -> None:
+        header: list[str | None] | None = None
+        for match in re.finditer(r"[^\n]+", self.text):
+            line, start = match.group(), match.start()
+            if start in self.used_lines:
+                continue
+            if "\t" in line:
+                cells = [_clean(c) for c in line.split("\t")]
+                marks = [_LINE_GRADE_RE.match(c).group(1) if c and _LINE_GRADE_RE.match(c) else None for c in cells]
+                if sum(m is not None for m in marks) >= 3:
+                    header = marks
+                    continue
+                if header is not None:
+                    if len(cells) != len(header):  # a cell lost at the edge: the columns cannot be told apart
+                        continue
+                    for cell, mark in zip(cells, header, strict=True):
+                        if cell and mark and not _LINE_GRADE_RE.match(cell):
+                            self.add(cell, area_key(cell) or slug(cell), mark, start, match.end(), STRUCTURED)
+                    continue
+                graded = [(i, m) for i, m in enumerate(marks) if m]
+                areas = [c for i, c in enumerate(cells) if c and not marks[i] and area_key(c)]
+                if len(graded) == 1 and areas:
+                    self.add(areas[0], area_key(areas[0]) or "", graded[0][1], start, match.end(), STRUCTURED)
+                continue
+            header = None
+            if not _ENDS_WITH_GRADE_RE.search(line):
+                continue
+            row = _AREA_LINE_RE.match(_clean(line))
+            if row and not _LINE_GRADE_RE.match(_clean(line)) and (key := area_key(row.group("area"))) \
+                    and not _PRED_RE.search(row.group("area") + " ") and len(row.group("area").split()) <= 14:
+                self.add(row.group("area"), key, row.group("grade"), start, match.end(), STRUCTURED)
+
+    # --- 3 and 4. sentences, and lists under a lead line -------------------------------------
+    def read_sentences(self) -> None:
+        lead_force: str | None = None
+        count_grade: str | None = None
+        lead_start = 0
+        for lo, hi in sentence_spans(self.text):
+            sentence = self.text[lo:hi]
+            is_item = bool(re.match(r"^\s*[-•*·▪]\s", sentence))
+            if not (is_item or sentence.rstrip().endswith(":") or _QUICK_RE.search(sentence)):
+                count_grade = lead_force = None
+                continue
+            section = self.section_at(lo)
+            if "\t" in sentence or lo in self.used_lines or (section and (
+                    section.kind in _SKIP_KINDS or any(_FINDINGS_HEADING_RE.match(h) for h in section.path))):
+                continue
+            if count_grade and is_item:
+                item = re.sub(r"^\s*[-•*·▪]\s*", "", sentence).strip(" ;.,")
+                if (key := area_key(item)) and len(item.split()) <= 14:
+                    self.add(item, key, count_grade, lead_start, hi, DIRECT)  # cited from the lead line
+                    continue
+            if not is_item:
+                count_grade = None
+                lead_start = lo
+                lead = sentence.rstrip()
+                lead_force = None
+                if lead.endswith(":"):
+                    named = find_forces(lead)
+                    lead_force = named[-1].force if named else None
+                    counts = list(_COUNT_LEAD_RE.finditer(lead))
+                    marks = list(_GRADE_RE.finditer(lead[:counts[-1].start()])) if counts else []
+                    count_grade = marks[-1].group(1) if marks else None
+            self._read_sentence(sentence, lo, lead_force if is_item else None)
+
+    def _read_sentence(self, sentence: str, lo: int, lead_force: str | None) -> None:
+        previous_end: int | None = None
+        stated: list[_Found] = []
+        subject_pillar: str | None = None
+        for mark in _GRADE_RE.finditer(sentence):
+            word = mark.group(1)
+            before = sentence[:mark.start()]
+            pred = _PRED_RE.search(before)
+            chained = previous_end is not None and re.fullmatch(r"[\s,;]*(?:and\s+|or\s+)?", sentence[previous_end:mark.start()])
+            if not pred and not chained and not (word.lower().startswith("requir") and _RI_BEFORE_RE.search(before)):
+                continue
+            after = sentence[mark.end():]
+            if not _FOLLOW_RE.match(after):
+                continue
+            clause = _CLAUSE_END_RE.search(after)
+            complement = after[:clause.start()] if clause else after
+            pred_start = pred.start() if pred else mark.start()
+            starts = [m.end() for m in _CLAUSE_START_RE.finditer(before[:pred_start])]
+            subject = before[starts[-1] if starts else 0:pred_start]
+            if _HYPOTHETICAL_RE.search(before[starts[-1] if starts else 0:] + complement):
+                continue
+            key = self._sentence_area(subject + (pred.group() if pred else ""), complement, lo + mark.start())
+            strength = DIRECT
+            if key is None and not chained and starts:  # '..., when we judged it good': the sentence's own area
+                key = area_key(before[:starts[0]])
+                strength = CONTEXTUAL
+            if key is None:
+                continue
+            period = self._period(before, complement, pred)
+            if period is None:
+                continue
+            force = _subject_force(subject + (pred.group() if pred else "")) or lead_force
+            if key == "overall" and not re.search(r"\boverall\b|graded judg", subject + complement, re.I) \
+                    and not self.context_pillar(lo + mark.start()):
+                continue
+            names = names_pillars(complement) if key in PILLARS or key == "overall" else []
+            strength = strength if key != "overall" else CONTEXTUAL
+            if re.search(r"\bextent to which\b|graded judg|\bhas been (?:assessed|graded|judged)\b", subject + before,
+                         re.I):
+                strength = STRUCTURED
+            for pillar in names or [key]:
+                added = self.add(_area_words(subject, complement), pillar, word, lo, lo + len(sentence.rstrip()),
+                                 strength, period, force)
+                if added:
+                    stated.append(added)
+            subject_pillar = subject_pillar or (area_key(subject) if re.search(r"\bin general\b|\boverall\b", subject,
+                                                                                 re.I) else None)
+            previous_end = mark.end() + (clause.start() if clause else len(after))
+        if subject_pillar in PILLARS and len(stated) >= 2 and len({s.grade for s in stated}) == 1 \
+                and all(AREA_PILLAR.get(s.key) == subject_pillar for s in stated):
+            first = stated[0]
+            self.found.append(_Found(subject_pillar.capitalize(), subject_pillar, first.grade, first.start, first.end,
+                                     CONTEXTUAL, first.period, first.force))
+
+    def _sentence_area(self, subject: str, complement: str, offset: int) -> str | None:
+        """The area a sentence grades: its complement's ('good at investigating crime'), else its
+        subject's ('its use of resources is good'), else the heading's ('good in this area')."""
+        if _THIS_AREA_RE.match(complement):
+            return self.area_in_context(offset) or self.last_key
+        if names := names_pillars(complement):
+            return names[0]
+        if re.match(r"^\s*(?:at|in|for|on|overall|across)\b", complement, re.I) \
+                and (key := area_key(complement)) is not None and (key != "overall" or not area_key(subject)):
+            return key
+        subject_key = area_key(subject)
+        if subject_key is not None and not (_subject_force(subject) and subject_key == "overall"
+                                            and not re.search(r"\boverall\b|graded judg", subject, re.I)):
+            return subject_key
+        if _subject_force(subject) or _FORCE_WORDS_RE.search(subject) or not subject.strip(" -•"):
+            return area_key(complement) if complement.strip() else None
+        return None
+
+    def _period(self, before: str, complement: str, pred: re.Match[str] | None
+                ) -> tuple[int | None, int | None] | None:
+        """The period a grade is for: a time the grade's own complement gives ('good at X in 2016'),
+        else the nearest time marker before it in its sentence ('In 2016 we found', 'last year, when'),
+        else the report's. None for an earlier inspection left undated."""
+        if pred and re.search(r"\bremain", pred.group(), re.I):
+            return self.current
+        markers: list[tuple[int, tuple[int | None, int | None] | str]] = []
+        after = _AFTER_MARKER_RE.match(complement)
+        if after:
+            before = "In " + after.group("when")  # read as if it came first
+        for period, start, _ in find_periods(before):
+            if _SINCE_YEAR_RE.search(before[:start]):
+                markers.append((start, "current"))
+            else:
+                markers.append((start, (period.year_from, period.year_to)))
+        markers += [(m.start(), "last") for m in _PAST_RE.finditer(before)]
+        markers += [(m.start(), "undated") for m in _UNDATED_PAST_RE.finditer(before)]
+        markers += [(m.start(), "current") for m in _CURRENT_RE.finditer(before)]
+        if not markers:
+            return self.current
+        _, marker = max(markers, key=lambda m: m[0])
+        year = self.current[0]
+        if marker == "current":
+            return self.current
+        if marker == "undated":
+            return None
+        if marker == "last":
+            return (year - 1, year - 1) if year else None
+        assert isinstance(marker, tuple)
+        if year is not None and marker[0] is not None and marker[0] >= year:
+            return self.current
+        return marker
+
+    # --- result ---------------------------------------------------------------------------
+    def statements(self) -> tuple[GradeStatement, ...]:
+        self.read_grade_lines()
+        self.read_rows()
+        self.read_sentences()
+        best: dict[tuple[str | None, str, int | None, int | None], _Found] = {}
+        for found in self.found:
+            if found.force is None:  # a national report's 'most forces were good at ...' grades no force
+                continue
+            slot = (found.force, found.key, *found.period)
+            old = best.get(slot)
+            if old is None or _rank(found) > _rank(old):
+                best[slot] = found
+        kept = sorted(best.values(), key=lambda f: (f.start, f.key))
+        return tuple(self._statement(f) for f in kept)
+
+    def _statement(self, found: _Found) -> GradeStatement:
+        year_from, year_to = found.period
+        return GradeStatement(
+            area=found.area, area_key=found.key, grade=found.grade, scale=self._scale(year_from),
+            year_from=year_from, year_to=year_to, start=found.start, end=found.end, force=found.force,
+            status="graded" if found.grade else "not_graded", pillar=pillar_of(found.key))
+
+    def _scale(self, year: int | None) -> str:
+        rtype = self.meta.about_type or self.meta.report_type
+        if rtype == "crime_data_integrity":
+            return "crime-data-integrity"
+        if year is not None:
+            return "five-grade" if year >= FIVE_GRADE_FROM else "four-grade"
+        return "five-grade" if any(f.grade == "Adequate" for f in self.found) else "four-grade"
+
+
+def _rank(found: _Found) -> tuple[int, int, int]:
+    return (found.grade is not None, found.strength, -found.start)
+
+
+def _clean(line: str) -> str:
+    return " ".join(FOOTNOTE_MARKER_RE.sub("", line).split()).strip()
+
+
+def _norm(text: str) -> str:
+    return _clean(text).replace("’", "'").rstrip(":").lower()
+
+
+def _is_run_line(line: str) -> bool:
+    """A short line with no sentence ending: a heading, a label or a grade (tables are read apart)."""
+    text = _clean(line)
+    if "\t" in line or not text:
+        return False
+    if _LINE_GRADE_RE.match(text) or _LABEL_LINE_RE.match(text):
+        return True
+    return len(text.split()) <= 30 and not text.endswith((".", ";", ",", ":")) and not text.startswith(("-", "•"))
+
+
+def _subject_force(subject: str) -> str | None:
+    found = find_forces(subject)
+    return found[-1].force if found else None
+
+
+def _area_words(subject: str, complement: str) -> str:
+    """The words of a sentence that name the area, as stated."""
+    words = complement if re.match(r"^\s*(?:at|in|for|on)\b", complement, re.I) and area_key(complement) else subject
+    return " ".join(words.split()).strip(" ,;:–-'‘’\"") or subject.strip()
+
+
+def extract_grades(report: Report) -> tuple[GradeStatement, ...]:
+    """Every graded judgment ``report`` states, one per force, area and period, in text order.
+
+    Each statement's ``start``/``end`` are offsets into ``report.text`` of the sentence (or
+    heading and grade line) that states it, to be cited.
+    """
+    return _Reader(report).statements()
