@@ -30,13 +30,18 @@ from ingest.metadata import REPORT_TYPES, THEMES
 from ingest.pipeline import REPORT_SUFFIXES
 from ingest.readers import MAX_FILE_BYTES
 from ingest.types import GRADES
-from search.answer import Answer, answer
+from search.answer.llm import LLMClient, client_from_env
+from search.answer.router import answer
 from search.embed import Embedder, default_embedder
-from search.findings import FindingsUnavailableError, Passage, findings, grades
-from search.index_io import MANIFEST, BuildResult, IndexError_, build_index
-from search.llm import LLMClient, client_from_env
-from search.retriever import Hit, QueryError, Searcher, SearchResult
-from search.store import FilterError, Filters
+from search.errors import FilterError, FindingsUnavailableError, IndexError_, QueryError
+from search.filters import Filters
+from search.findings.api import findings, grades
+from search.index.build import BuildResult, build_index
+from search.index.layout import MANIFEST
+from search.present import describe_filters
+from search.retrieve.result import SearchResult
+from search.retrieve.searcher import Searcher
+from search.types import Answer, Citation, Hit
 
 ROOT = Path(__file__).resolve().parent
 BUNDLED_REPORTS = ROOT / "reports"
@@ -228,7 +233,7 @@ def sidebar(searcher: Searcher) -> Filters:
 
 
 # --- cards ------------------------------------------------------------------------------------
-def where(item: Any) -> str:
+def where(item: Hit | Citation) -> str:
     """'Force · year · section path · p. N' for a Hit or a Citation, escaped."""
     parts = [item.force or "no force named", str(item.year or "undated"), " › ".join(item.path) or item.section]
     if item.page:
@@ -245,7 +250,7 @@ def show_section(searcher: Searcher, section_id: str, start: int, end: int) -> N
     st.markdown(highlighted(section["text"], start, end))
 
 
-def source_card(searcher: Searcher, label: str, item: Any, passage: str, mark: tuple[int, int] | None,
+def source_card(searcher: Searcher, label: str, item: Hit | Citation, passage: str, mark: tuple[int, int] | None,
                 section_mark: tuple[int, int], note: str = "") -> None:
     """A passage with where it comes from; opens its full section in place."""
     with st.container(border=True):
@@ -258,20 +263,6 @@ def source_card(searcher: Searcher, label: str, item: Any, passage: str, mark: t
 
 def hit_card(searcher: Searcher, hit: Hit, label: str, note: str = "") -> None:
     source_card(searcher, label, hit, hit.text, None, (hit.start, hit.end), note)
-
-
-def describe_filters(used: dict[str, Any]) -> str:
-    parts = list(used.get("forces", []))
-    parts += [THEMES.get(t, t) for t in used.get("themes", [])]
-    parts += [REPORT_TYPES.get(t, t) for t in used.get("report_types", [])]
-    parts += [f"judged {g}" for g in used.get("judgments", [])]
-    if used.get("years"):
-        first, last = used["years"]
-        parts.append(str(first) if first == last else f"{first} onwards" if last >= 9999
-                     else f"up to {last}" if first <= 0 else f"{first}–{last}")
-    if used.get("prefer_years"):
-        parts.append("preferring " + ", ".join(map(str, used["prefer_years"])) + " reports")
-    return ", ".join(parts)
 
 
 def show_understanding(page: str, query: str, result: Answer | SearchResult, filters: Filters,
@@ -518,7 +509,7 @@ def page_reports(ctx: Context) -> None:
 STATUS_ICONS = {"addressed": "✅", "in progress": "🔄", "not addressed": "⚠️", "unclear": "❔"}
 
 
-def passage_card(searcher: Searcher, label: str, passage: Passage, note: str = "") -> None:
+def passage_card(searcher: Searcher, label: str, passage: Citation, note: str = "") -> None:
     """A quoted passage of a grade, finding or trail link; opens its section in place."""
     with st.container(border=True):
         st.markdown(f"**{md_text(label)}** {md_text(passage.title or passage.source)}")

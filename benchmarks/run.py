@@ -25,7 +25,6 @@ import random
 import re
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -174,7 +173,7 @@ def folder_mb(path: Path) -> float:
 
 
 def live_generation(index_dir: Path) -> Path:
-    from search.index_io import generation_dir, read_manifest
+    from search.index.layout import generation_dir, read_manifest
 
     return generation_dir(index_dir, read_manifest(index_dir))
 
@@ -195,7 +194,7 @@ def rss_now() -> dict[str, float]:
 
 
 def questions() -> list:
-    from search.evaluate import load_questions
+    from eval.metrics import load_questions
 
     return load_questions(DEV_QUESTIONS)
 
@@ -247,7 +246,7 @@ def pipeline_texts(files: Iterable[Path]) -> tuple[list[str], list[str]]:
 # --- measurements -------------------------------------------------------------------------
 def throughput(files: list[Path], encoder, work: Path) -> dict[str, Any]:
     """Whole pipeline (build_index on the files) against the raw encoder on the same texts."""
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     chunk_texts, sentence_texts = pipeline_texts(files)
     encoder.encode(chunk_texts[:8] + sentence_texts[:8])  # load the model before any clock starts
@@ -274,8 +273,8 @@ def throughput(files: list[Path], encoder, work: Path) -> dict[str, Any]:
 
 def latency(index_dir: Path, encoder, qs: list, passes: int = 1) -> dict[str, Any]:
     """Search (no filters; a force; a year range; both), ask, and query encoding alone, p50/p95."""
-    from search.answer import answer
-    from search.retriever import Searcher
+    from search.answer.router import answer
+    from search.retrieve.searcher import Searcher
 
     searcher = Searcher.load(index_dir, embedder=encoder)
     forces = searcher.coverage()["forces"]
@@ -306,9 +305,9 @@ def quality(index_dir: Path, encoder, build_encoder, files: list[Path], qs: list
     """hit@5 / MRR@10 on the development questions for our search and the naive pipeline
     (built with ``build_encoder``, which may reuse cached vectors), and the naive pipeline's
     search latency with its query encoded by ``encoder`` as ours is."""
-    from search.baseline import NaiveIndex
-    from search.evaluate import evaluate_retrieval
-    from search.retriever import Searcher
+    from eval.baseline import NaiveIndex
+    from eval.metrics import evaluate_retrieval
+    from search.retrieve.searcher import Searcher
 
     searcher = Searcher.load(index_dir, embedder=encoder)
 
@@ -331,7 +330,7 @@ def quality(index_dir: Path, encoder, build_encoder, files: list[Path], qs: list
 def reindex(files: list[Path], index_dir: Path, encoder) -> dict[str, Any]:
     """Re-index unchanged; then with one report changed (the smallest synthetic one, embedded
     for real); then put it back."""
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     unchanged_s, result = timed(lambda: build_index(files, index_dir, embedder=encoder))
     synthetic = [f for f in files if f.name.startswith("syn_")] or files
@@ -366,8 +365,8 @@ def _probe_rss_main(index_dir: Path, encoder_kind: str) -> None:
     encoder = make_encoder(encoder_kind)
     encoder.encode(["How well does the force protect vulnerable people?"])
     model = rss_now()
-    from search.answer import answer
-    from search.retriever import Searcher
+    from search.answer.router import answer
+    from search.retrieve.searcher import Searcher
 
     searcher = Searcher.load(index_dir, embedder=encoder)
     loaded = rss_now()
@@ -467,10 +466,12 @@ def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_cor
                     seed: int = 11) -> tuple[list[Path], dict[str, float]]:
     """An index of ``copies`` replicas of every report of ``src_dir``: new file names, forces and
     years (written to ``out_corpus`` so re-indexing can be measured), the same chunk texts,
-    noisy copies of the vectors; FAISS and BM25 built over all rows by the product's own code."""
-    from search.dense import FaissIndex, dequantize, quantize_unit
-    from search.index_io import read_manifest
-    from search.lexical import LexicalIndex, lexical_text
+    noisy copies of the vectors; the store copied by the chunk store's own ``replicate``, FAISS
+    and BM25 built over all rows by the product's own code."""
+    from search.index.dense import FaissIndex, dequantize, quantize_unit
+    from search.index.layout import CHUNKS_DB, DENSE, LEXICAL, MANIFEST, SENTENCES, VECTORS, read_manifest
+    from search.index.lexical import LexicalIndex, lexical_text
+    from search.index.store import ChunkStore, Replica
 
     rng, nrng = random.Random(seed), np.random.default_rng(seed)
     manifest = read_manifest(src_dir)
@@ -483,7 +484,7 @@ def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_cor
     gen.mkdir(parents=True)
     by_name = {f.name: f for f in src_files}
     forces = territorial_forces()
-    mapping, reports, files = [], {}, []
+    replicas, reports, files = [], {}, []
     for r in range(copies):
         for source, info in manifest["reports"].items():
             force, year = rng.choice(forces), rng.choice(YEARS)
@@ -498,75 +499,38 @@ def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_cor
             files.append(path)
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             title = (info.get("title") or "").replace(str(info.get("year")), str(year))
-            mapping.append((source, name, force, year, digest, str(path), r, title))
+            replicas.append(Replica(source=source, name=name, force=force, year=year, content_hash=digest,
+                                    path=str(path), copy=r, title=title))
             reports[name] = {**info, "content_hash": digest, "path": str(path), "force": force, "year": year,
                              "title": title}
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    con = sqlite3.connect(gen / "chunks.sqlite")
-    con.execute("ATTACH DATABASE ? AS src", (f"file:{src_gen / 'chunks.sqlite'}?mode=ro",))
-    for (sql,) in con.execute("SELECT sql FROM src.sqlite_master WHERE sql IS NOT NULL AND type IN ('table','index')"):
-        con.execute(sql)
-    n_chunks = con.execute("SELECT COUNT(*) FROM src.chunks").fetchone()[0]
-    n_sentences = con.execute("SELECT COUNT(*) FROM src.sentences").fetchone()[0]
-    con.execute("CREATE TEMP TABLE map (source TEXT, name TEXT, force TEXT, year INTEGER, hash TEXT, path TEXT, "
-                "r INTEGER, title TEXT)")
-    con.executemany("INSERT INTO map VALUES (?,?,?,?,?,?,?,?)", mapping)
-
-    def columns(table: str) -> list[str]:
-        return [row[1] for row in con.execute(f"PRAGMA src.table_info({table})")]
-
-    swaps = {
-        "reports": {"source": "m.name", "force": "m.force", "year": "m.year", "content_hash": "m.hash",
-                    "path": "m.path", "title": "m.title"},
-        "sections": {"source": "m.name", "section_id": "t.section_id || '~' || m.r"},
-        "footnotes": {"source": "m.name", "section_id": "t.section_id || '~' || m.r"},
-        "chunks": {"row": f"t.row + m.r * {n_chunks}", "chunk_id": "t.chunk_id || '~' || m.r", "source": "m.name",
-                   "section_id": "t.section_id || '~' || m.r", "force": "m.force", "year": "m.year",
-                   "title": "m.title"},
-    }
-    tables = {row[0] for row in con.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")}
-    for table, swap in swaps.items():
-        if table not in tables:
-            continue
-        cols = columns(table)
-        select = ", ".join(swap.get(c, f"t.{c}") for c in cols)
-        order = " ORDER BY m.r, t.row" if table == "chunks" else ""
-        con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM src.{table} t "
-                    f"JOIN map m ON m.source = t.source{order}")
-    if "sentences" in tables:
-        cols = columns("sentences")
-        swap = {"sid": f"t.sid + r.r * {n_sentences}", "row": f"t.row + r.r * {n_chunks}"}
-        con.execute("CREATE TEMP TABLE reps (r INTEGER)")
-        con.executemany("INSERT INTO reps VALUES (?)", [(r,) for r in range(copies)])
-        con.execute(f"INSERT INTO sentences ({', '.join(cols)}) SELECT {', '.join(swap.get(c, f't.{c}') for c in cols)} "
-                    "FROM src.sentences t CROSS JOIN reps r ORDER BY r.r, t.sid")
-    con.commit()
-    con.execute("DETACH DATABASE src")
-    texts = [lexical_text(row[0]) for row in con.execute("SELECT embed_text FROM chunks ORDER BY row")]
-    n_sections = con.execute("SELECT COUNT(*) FROM sections").fetchone()[0]
-    con.close()
+    counts = ChunkStore.replicate(src_gen / CHUNKS_DB, gen / CHUNKS_DB, replicas, copies)
+    n_chunks, n_sentences = counts["chunks"], counts["sentences"]
+    store = ChunkStore.open(gen / CHUNKS_DB)
+    texts = [lexical_text(c["embed_text"]) for c in store.all_chunks()]
+    store.close()
     timings["store_s"] = round(time.perf_counter() - started, 2)
-    vectors = np.load(src_gen / "vectors.npy")
-    sentences = np.load(src_gen / "sentences.npy")
+    vectors = np.load(src_gen / VECTORS, allow_pickle=False)
+    sentences = np.load(src_gen / SENTENCES, allow_pickle=False)
     all_vectors = np.vstack([noisy(vectors, nrng) for _ in range(copies)])
-    np.save(gen / "vectors.npy", all_vectors)
-    np.save(gen / "sentences.npy", np.vstack([quantize_unit(noisy(dequantize(sentences), nrng)) for _ in range(copies)]))
+    np.save(gen / VECTORS, all_vectors)
+    np.save(gen / SENTENCES, np.vstack([quantize_unit(noisy(dequantize(sentences), nrng)) for _ in range(copies)]))
     seconds, dense = timed(lambda: FaissIndex.build(all_vectors, manifest.get("index_type", "flat")))
-    dense.save(gen / "dense.faiss")
+    dense.save(gen / DENSE)
     timings["faiss_build_s"] = round(seconds, 2)
     seconds, lexical = timed(lambda: LexicalIndex.build(texts))
-    lexical.save(gen / "lexical")
+    lexical.save(gen / LEXICAL)
     timings["bm25_build_s"] = round(seconds, 2)
-    handled = {"chunks.sqlite", "vectors.npy", "sentences.npy", "dense.faiss", "lexical", "manifest.json"}
+    handled = {CHUNKS_DB, VECTORS, SENTENCES, DENSE, LEXICAL, MANIFEST}
     for entry in src_gen.iterdir():  # anything else a generation holds (vocabularies and the like) is per corpus
         if entry.name not in handled:
             (shutil.copytree if entry.is_dir() else shutil.copy2)(entry, gen / entry.name)
     new_manifest = {**manifest, "generation": generation, "reports": reports, "inputs": [str(out_corpus)],
-                    "counts": {**manifest["counts"], "reports": len(reports), "sections": n_sections,
+                    "counts": {**manifest["counts"], "reports": len(reports), "sections": counts["sections"],
                                "chunks": n_chunks * copies, "sentences": n_sentences * copies}}
-    (gen / "manifest.json").write_text(json.dumps(new_manifest, indent=2), encoding="utf-8")
-    (out_dir / "manifest.json").write_text(json.dumps(new_manifest, indent=2), encoding="utf-8")
+    (gen / MANIFEST).write_text(json.dumps(new_manifest, indent=2), encoding="utf-8")
+    (out_dir / MANIFEST).write_text(json.dumps(new_manifest, indent=2), encoding="utf-8")
     return files, timings
 
 
@@ -574,10 +538,10 @@ def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_cor
 def compare_backends(qs: list, work: Path) -> dict[str, Any]:
     """torch vs onnx vs onnx-int8: speed on what indexing the bundled reports embeds, and
     development-set retrieval quality of an index built with each."""
+    from eval.metrics import evaluate_retrieval, searcher_run
     from search.embed import make_embedder, onnx_available
-    from search.evaluate import evaluate_retrieval, searcher_run
-    from search.index_io import build_index
-    from search.retriever import Searcher
+    from search.index.build import build_index
+    from search.retrieve.searcher import Searcher
 
     chunk_texts, sentence_texts = pipeline_texts([REPORTS])
     texts = chunk_texts + sentence_texts
@@ -614,7 +578,7 @@ def faiss_scale(n: int, pool: np.ndarray, query_pool: np.ndarray, kinds=("flat",
     data): build time, single-query p50/p95 and recall@10 against exact search, per index type."""
     import faiss
 
-    from search.dense import FaissIndex
+    from search.index.dense import FaissIndex
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)
     rng = np.random.default_rng(5)
@@ -749,7 +713,7 @@ def markdown(summary: dict[str, Any], quick: bool) -> str:
     f = summary.get("faiss")
     if f:
         lines += [f"**FAISS at {f['vectors']:,} synthetic 384-d vectors** (real vectors plus noise; {f['queries']} "
-                  "single-vector queries; the product's own index settings from search/dense.py)", "",
+                  "single-vector queries; the product's own index settings from search/index/dense.py)", "",
                   "| index | build | p50 | p95 | recall@10 vs flat | size |", "|---|---:|---:|---:|---:|---:|"]
         for kind in ("flat", "hnsw", "ivf"):
             if kind in f:
@@ -775,7 +739,7 @@ def write_markdown(path: Path, section: str, quick: bool) -> None:
     tag = "quick" if quick else "full"
     block = f"<!-- bench:{tag} -->\n{section}\n<!-- /bench:{tag} -->"
     text = path.read_text(encoding="utf-8") if path.exists() else (
-        "# Benchmarks\n\nGenerated by `benchmarks/run.py` (see README, Performance). Numbers are from the machine "
+        "# Benchmarks\n\nGenerated by `benchmarks/run.py` (see docs/performance.md). Numbers are from the machine "
         "named in each block.\n\n<!-- bench:full -->\n<!-- /bench:full -->\n\n<!-- bench:quick -->\n<!-- /bench:quick -->\n")
     pattern = re.compile(rf"<!-- bench:{tag} -->.*?<!-- /bench:{tag} -->", re.S)
     text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
@@ -785,7 +749,7 @@ def write_markdown(path: Path, section: str, quick: bool) -> None:
 # --- the run -------------------------------------------------------------------------------
 def measure_level(level: int, index_dir: Path, files: list[Path], encoder, encoder_kind: str, qs: list,
                   passes: int, with_reindex: bool = True) -> dict[str, Any]:
-    from search.index_io import read_manifest
+    from search.index.layout import read_manifest
 
     manifest = read_manifest(index_dir)
     out: dict[str, Any] = {"target_chunks": level, "chunks": manifest["counts"]["chunks"],
@@ -815,7 +779,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     single = bool(args.quick or args.chunks)  # one level: no backends, FAISS or app cold start
     levels = [args.chunks] if args.chunks else ([LEVELS[0]] if args.quick else list(LEVELS))
     summary["levels"] = {}
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     first = levels[0]
     log(f"corpus of about {first:,} chunks")
@@ -903,7 +867,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="InspectQA benchmark (README, Performance).")
+    parser = argparse.ArgumentParser(description="InspectQA benchmark (docs/performance.md).")
     parser.add_argument("--quick", action="store_true", help="the 1,000-chunk level only")
     parser.add_argument("--chunks", type=int, help="one level of about this many chunks (smoke tests)")
     parser.add_argument("--encoder", default="default",

@@ -430,7 +430,3 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     return DocumentFacts(title=title, force=force, year=period.year_from if period else None, published=published,
                          report_type=report_type, warnings=warnings, year_to=period.year_to if period else None,
                          about_type=about)
-
-
-def canonical_or_none(name: str | None) -> str | None:
-    return canonical_force(name) if name else None

@@ -1,6 +1,8 @@
-"""The ``inspectqa`` command line: ingest, index, search, ask, eval, status.
+"""The ``inspectqa`` command line: ingest, index, search, ask, status, grades, findings (and eval
+from a checkout).
 
-Heavy modules (the encoder, FAISS) are imported only by the commands that need them. Errors
+Heavy modules (the encoder, FAISS) are imported only by the commands that need them. The
+library returns data; this module and ``search.present`` turn it into text and JSON. Errors
 print one line saying what went wrong and what to do; exit status 0 on success, 1 when the
 work failed, 2 for usage errors.
 """
@@ -11,9 +13,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from search.filters import Filters
+    from search.retrieve.searcher import Searcher
+    from search.types import Hit
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_INDEX = os.environ.get("INSPECTQA_INDEX_DIR", "index")
@@ -81,15 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="the question")
     _add_filter_args(p)
 
-    p = sub.add_parser("eval", help="score retrieval (and answers) on a question set")
-    p.add_argument("questions", metavar="QUESTIONS.jsonl")
-    p.add_argument("--k", type=int, default=10)
-    p.add_argument("--index-dir", default=DEFAULT_INDEX)
-    p.add_argument("--answers", action="store_true", help="also score answers: citations and abstention")
-    p.add_argument("--baseline", action="store_true",
-                   help="also score the naive pipeline (1,000-character splits, same model, FAISS flat)")
-    p.add_argument("--reports", nargs="*", default=["reports"], help="report folders for the baseline")
-    p.add_argument("--json", action="store_true")
+    # Handled before parsing (main): the arguments are those of `python -m eval.run`.
+    sub.add_parser("eval", add_help=False,
+                   help="score retrieval (and answers) on a question set: `python -m eval.run` from a checkout")
 
     p = sub.add_parser("status", help="what the index holds and how it was built")
     p.add_argument("--index-dir", default=DEFAULT_INDEX)
@@ -109,8 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --- helpers ------------------------------------------------------------------------------
-def _filters(args: argparse.Namespace):
-    from search.store import Filters, parse_years
+def _filters(args: argparse.Namespace) -> Filters:
+    from search.filters import Filters, parse_years
 
     years = parse_years(args.year, args.years)
     return Filters(forces=tuple(args.force), years=years, themes=tuple(args.theme),
@@ -132,13 +133,13 @@ def _read_queries(path: str) -> Iterator[tuple[str, str, dict[str, Any] | None]]
             raise UsageError(f"{path}, line {n}: expected {{\"id\", \"question\", \"filters\"}} ({exc})") from exc
 
 
-def _load_searcher(index_dir: str):
-    from search.retriever import Searcher
+def _load_searcher(index_dir: str) -> Searcher:
+    from search.retrieve.searcher import Searcher
 
     return Searcher.load(index_dir)
 
 
-def _progress_bar():
+def _progress_bar() -> Callable[[str, int, int], None]:
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
@@ -210,7 +211,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_index(args: argparse.Namespace) -> int:
     from search.embed import default_embedder
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     result = build_index(args.paths, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
                          keep_existing=args.add, rebuild=args.rebuild, progress=_progress_bar(),
@@ -247,12 +248,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _shown(text: object) -> str:
     """One line of text for the terminal: control and bidi characters (escape sequences) removed."""
-    from search.retriever import clean_query
+    from search.retrieve.question import clean_query
 
     return " ".join(clean_query(str(text)).split())
 
 
-def _format_hit(hit) -> str:
+def _format_hit(hit: Hit) -> str:
     where = ", ".join(x for x in (hit.force or "", str(hit.year or ""), f"p. {hit.page}" if hit.page else "") if x)
     text = _shown(hit.text)
     return (f"{hit.rank}. [{hit.score:.4f}] {_shown(hit.title)} ({where})\n   § {_shown(' > '.join(hit.path))}\n"
@@ -267,8 +268,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     filters = _filters(args)
     searcher = _load_searcher(args.index_dir)
     batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None)]
-    from search.retriever import QueryError
-    from search.store import FilterError, Filters
+    from search.errors import FilterError, QueryError
+    from search.filters import Filters
+    from search.present import describe_filters, hit_json
 
     failures = 0
     for qid, question, item_filters in batch:
@@ -283,13 +285,13 @@ def cmd_search(args: argparse.Namespace) -> int:
             continue
         if args.json:
             data = {"query": result.query, "filters_used": result.filters_used, "notices": list(result.notices),
-                    "hits": [_hit_json(h) for h in result.hits]}
+                    "hits": [hit_json(h) for h in result.hits]}
             if qid is not None:
                 data = {"id": qid, **data}
             _print_json(data)
         else:
             if result.filters_used:
-                print(f"searching {_describe_filters(result.filters_used)}")
+                print(f"searching {describe_filters(result.filters_used)}")
             for notice in result.notices:
                 print(f"note: {notice}")
             for hit in result.hits:
@@ -299,34 +301,15 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failures and failures == len(batch) else EXIT_OK
 
 
-def _hit_json(hit) -> dict[str, Any]:
-    return {"rank": hit.rank, "score": hit.score, "text": hit.text, "source": hit.source, "title": hit.title,
-            "force": hit.force, "year": hit.year, "report_type": hit.report_type, "section": hit.section,
-            "question": hit.question, "theme": hit.theme, "judgment": hit.judgment, "page": hit.page,
-            "start": hit.start, "end": hit.end, "chunk_id": hit.chunk_id}
-
-
-def _describe_filters(used: dict[str, Any]) -> str:
-    parts = []
-    for key in ("forces", "themes", "report_types", "judgments"):
-        if used.get(key):
-            parts.append(", ".join(used[key]))
-    if used.get("years"):
-        first, last = used["years"]
-        parts.append(str(first) if first == last else f"{first}–{last}" if last < 9999 else f"{first} onwards")
-    if used.get("prefer_years"):
-        parts.append("preferring " + ", ".join(map(str, used["prefer_years"])))
-    return "; ".join(parts)
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     if not args.queries and args.query is None:
         raise UsageError("give a question, e.g. inspectqa ask \"What did HMIC find about missing children?\", "
                          "or --queries FILE.jsonl")
-    from search.answer import answer
-    from search.llm import client_from_env
-    from search.retriever import QueryError
-    from search.store import FilterError, Filters
+    from search.answer.llm import client_from_env
+    from search.answer.router import answer
+    from search.errors import FilterError, QueryError
+    from search.filters import Filters
+    from search.present import describe_filters
 
     filters = _filters(args)
     searcher = _load_searcher(args.index_dir)
@@ -350,7 +333,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             _print_json(data)
             continue
         if result.filters_used:
-            print(f"searching {_describe_filters(result.filters_used)}")
+            print(f"searching {describe_filters(result.filters_used)}")
         for notice in result.notices:
             print(f"note: {notice}")
         print()
@@ -367,71 +350,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failures and failures == len(batch) else EXIT_OK
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from search.evaluate import answer_metrics, evaluate_retrieval, load_questions, searcher_run
-
+def run_eval(argv: list[str]) -> int:
+    """``inspectqa eval ...``: the evaluation runner of a checkout (``python -m eval.run``), which is
+    not part of the installed package."""
+    root = Path(__file__).resolve().parent.parent
+    if (root / "eval" / "run.py").is_file() and str(root) not in sys.path:
+        sys.path.insert(0, str(root))  # an editable install: the checkout holds eval/
     try:
-        questions = load_questions(args.questions)
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.questions}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    searcher = _load_searcher(args.index_dir)
-    report: dict[str, Any] = {"questions": len(questions), "k": args.k,
-                              "retrieval": evaluate_retrieval(searcher_run(searcher, args.k), questions, args.k)}
-    if args.answers:
-        from search.answer import answer
-
-        answers = {}
-        for q in questions:
-            a = answer(searcher, q.question)
-            answers[q.id] = {"abstained": a.abstained,
-                             "citations": [{"source": c.source, "quote": c.quote, "passage": c.passage}
-                                           for c in a.citations]}
-        report["answers"] = answer_metrics(questions, answers)
-        quotes_only = {i: {"abstained": v["abstained"],
-                           "citations": [{"source": c["source"], "quote": c["quote"]} for c in v["citations"]]}
-                       for i, v in answers.items()}
-        report["answers"]["quote_recall"] = answer_metrics(questions, quotes_only)["citation_recall"]
-    if args.baseline:
-        from search.baseline import NaiveIndex
-
-        naive = NaiveIndex.build(args.reports, searcher.embedder)
-        report["baseline_naive"] = evaluate_retrieval(
-            lambda q, _wf: [(s, t) for s, t, _ in naive.search(q.question, args.k)], questions, args.k)
-        report["baseline_naive"].pop("with_filters", None)
-    if args.json:
-        _print_json(report)
-        return EXIT_OK
-    _print_eval(report)
-    return EXIT_OK
-
-
-def _print_eval(report: dict[str, Any]) -> None:
-    def table(title: str, metrics: dict[str, Any]) -> None:
-        print(title)
-        rows = [("overall", metrics["overall"]), *sorted(metrics["by_kind"].items())]
-        print(f"  {'kind':<12} {'n':>3} {'hit@1':>6} {'hit@5':>6} {'mrr@10':>7}")
-        for name, m in rows:
-            print(f"  {name:<12} {m['n']:>3} {m['hit@1']:>6.3f} {m['hit@5']:>6.3f} {m['mrr@10']:>7.3f}")
-
-    table("retrieval, without the questions' filters", report["retrieval"]["without_filters"])
-    table("retrieval, with the questions' filters", report["retrieval"]["with_filters"])
-    misses = [q for q, r in report["retrieval"]["ranks"]["without_filters"].items() if not r or r > 5]
-    if misses:
-        print(f"  not in the top 5 (without filters): {', '.join(misses)}")
-    if "answers" in report:
-        a = report["answers"]
-        print(f"answers: citation recall {a['citation_recall']:.3f} (quote recall {a['quote_recall']:.3f}), "
-              f"abstention on unanswerable {a['abstention_on_unanswerable']:.3f}, wrong abstention "
-              f"{a['wrong_abstention']:.3f}")
-    if "baseline_naive" in report:
-        table("naive baseline (1,000-character splits, same model, FAISS flat)",
-              report["baseline_naive"]["without_filters"])
+        from eval.run import main as eval_main
+    except ImportError as exc:
+        _err(f"the evaluation tools are not installed with the package ({exc}): run `python -m eval.run` "
+             "from a checkout of InspectQA")
+        return EXIT_USAGE
+    return eval_main(argv, prog="inspectqa eval", prefix="inspectqa", load_searcher=_load_searcher)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from search.index_io import read_manifest
+    from search.index.layout import read_manifest
 
     manifest = read_manifest(Path(args.index_dir))
     if args.json:
@@ -449,7 +384,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_grades(args: argparse.Namespace) -> int:
-    from search.findings import format_grades, grades
+    from search.findings.api import grades
+    from search.present import format_grades
 
     items = grades(_load_searcher(args.index_dir), force=args.force)
     if args.json:
@@ -463,7 +399,8 @@ def cmd_grades(args: argparse.Namespace) -> int:
 
 
 def cmd_findings(args: argparse.Namespace) -> int:
-    from search.findings import findings, format_findings
+    from search.findings.api import findings
+    from search.present import format_findings
 
     items = findings(_load_searcher(args.index_dir), force=args.force, theme=args.theme)
     if args.json:
@@ -476,11 +413,14 @@ def cmd_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "search": cmd_search, "ask": cmd_ask, "eval": cmd_eval,
+COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "search": cmd_search, "ask": cmd_ask,
             "status": cmd_status, "grades": cmd_grades, "findings": cmd_findings}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["eval"]:
+        return run_eval(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -491,9 +431,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _err(f"--{name} must be at least 1")
             return EXIT_USAGE
     from ingest.types import IngestError
-    from search.index_io import IndexError_
-    from search.retriever import QueryError
-    from search.store import FilterError
+    from search.errors import FilterError, IndexError_, QueryError
 
     try:
         return COMMANDS[args.command](args)

@@ -7,13 +7,13 @@ Three backends compute the same model on the CPU:
   faster on what indexing encodes here, and no PyTorch import at query time.
 - ``onnx-int8``: the ONNX export with weights dynamically quantised to int8; 2.7-4.7x faster
   than PyTorch, vectors within cosine 0.97 of it (two development questions fewer in the top 5,
-  so not the default; README, "Performance").
+  so not the default; docs/performance.md).
 - ``torch``: sentence-transformers on PyTorch, the reference and the fallback.
 
 ``INSPECTQA_BACKEND=onnx|onnx-int8|torch`` chooses one. Exports are cached in
 ``onnx_cache_dir()``. An index records the backend that built it; ``torch`` and ``onnx`` make
 interchangeable vectors, ``onnx-int8`` vectors are searched only with ``onnx-int8``
-(``search.index_io.backends_compatible``).
+(``search.index.layout.backends_compatible``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from search.errors import EmbedderError
+
+logger = logging.getLogger(__name__)
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -48,10 +52,6 @@ BACKEND_ENV = "INSPECTQA_BACKEND"
 ONNX_CACHE_ENV = "INSPECTQA_ONNX_CACHE"
 ONNX_RECIPE = "v1"
 """Names the export and quantisation steps; change it when they change so old exports are not reused."""
-
-
-class EmbedderError(RuntimeError):
-    """The encoder cannot be loaded; the message says how to install it."""
 
 
 @runtime_checkable
@@ -178,6 +178,7 @@ def export_onnx(model_dir: Path, fingerprint: str, *, quantized: bool = False, c
     if target.exists():
         return target
     source = export_onnx(model_dir, fingerprint, cache_dir=cache_dir) if quantized else None
+    logger.info("exporting the encoder to ONNX (%s) into %s", variant, final)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{fingerprint}-{variant}-", dir=cache_dir))
@@ -208,7 +209,8 @@ def export_onnx(model_dir: Path, fingerprint: str, *, quantized: bool = False, c
                 raise
     except EmbedderError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # torch.onnx and onnxruntime fail in many ways; PyTorch remains as the fallback
+        logger.exception("exporting the encoder to ONNX (%s) failed", variant)
         raise EmbedderError(f"exporting the encoder to ONNX failed ({type(exc).__name__}: {exc}): set "
                             f"{BACKEND_ENV}=torch to use PyTorch instead") from exc
     finally:

@@ -68,7 +68,7 @@ def sample_reports(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the bundled reports built with the keyword encoder (fast)."""
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("fake-index")
     build_index([REPORTS], index_dir, embedder=KeywordEmbedder())
@@ -77,7 +77,7 @@ def fake_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def fake_searcher(fake_index: Path):
-    from search.retriever import Searcher
+    from search.retrieve.searcher import Searcher
 
     return Searcher.load(fake_index, embedder=KeywordEmbedder())
 
@@ -93,7 +93,7 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def real_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
     """An index of the bundled reports built with the real encoder (slow: about 20 s)."""
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("real-index")
     build_index([REPORTS], index_dir, embedder=real_embedder)
@@ -102,6 +102,6 @@ def real_index(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def real_searcher(real_index: Path, real_embedder):
-    from search.retriever import Searcher
+    from search.retrieve.searcher import Searcher
 
     return Searcher.load(real_index, embedder=real_embedder)

@@ -14,18 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import DEV_QUESTIONS
 
-from search.answer import (
-    ABSTAIN_MESSAGE,
-    Answer,
-    _Candidate,
-    _has_number,
-    _select,
-    answer,
-    compose,
-    wants_number,
-)
-from search.evaluate import load_questions
-from search.retriever import QueryError
+from eval.metrics import load_questions
+from search.answer.abstain import ABSTAIN_MESSAGE
+from search.answer.extractive import Candidate, compose, has_number, select, wants_number
+from search.answer.router import answer
+from search.errors import QueryError
+from search.types import Answer
 
 MARKER_RE = re.compile(r"\[(\d+)\]")
 QUESTIONS = load_questions(DEV_QUESTIONS)
@@ -189,12 +183,12 @@ def test_compose_orders_by_year_and_names_the_years(fake_searcher) -> None:
     base = fake_searcher.search("crime", k=1, use_understanding=False).hits[0]
     later = _synthetic_hit(base, "Neighbourhood teams now keep pace with demand.", 2015, "PEEL 2015")
     earlier = _synthetic_hit(base, "Neighbourhood teams were often moved to response work.", 2014, "Letter 2014")
-    chosen = [_Candidate(later, 0, len(later.text), 0.6, 0.5), _Candidate(earlier, 0, len(earlier.text), 0.5, 0.5)]
+    chosen = [Candidate(later, 0, len(later.text), 0.6, 0.5), Candidate(earlier, 0, len(earlier.text), 0.5, 0.5)]
     text, ordered = compose(chosen)
     assert [c.hit.year for c in ordered] == [2014, 2015]
     assert text == ("In 2014 (Letter 2014): Neighbourhood teams were often moved to response work. [1] "
                     "By 2015 (PEEL 2015): Neighbourhood teams now keep pace with demand. [2]")
-    same_year, _ = compose([_Candidate(later, 0, len(later.text), 0.6, 0.5)])
+    same_year, _ = compose([Candidate(later, 0, len(later.text), 0.6, 0.5)])
     assert same_year == "Neighbourhood teams now keep pace with demand. [1]"  # one year: no year named
 
 
@@ -210,14 +204,14 @@ def test_a_number_question_prefers_the_sentence_with_a_figure(fake_searcher) -> 
     text = "The force has a strong focus on preventing sexual offending. It issued 73 orders in the year."
     hit = _synthetic_hit(base, text, 2015, "PEEL 2015")
     split = text.index(" It ")
-    def candidates() -> list[_Candidate]:
-        return [_Candidate(hit, 0, split, 0.70, 0.0), _Candidate(hit, split + 1, len(text), 0.55, 0.0)]
+    def candidates() -> list[Candidate]:
+        return [Candidate(hit, 0, split, 0.70, 0.0), Candidate(hit, split + 1, len(text), 0.55, 0.0)]
 
-    assert _select(candidates(), None, False)[0].text.startswith("The force")
-    chosen = _select(candidates(), "count", False)
+    assert select(candidates(), None, False)[0].text.startswith("The force")
+    chosen = select(candidates(), "count", False)
     assert chosen[0].text == "It issued 73 orders in the year."
-    assert _has_number(chosen[0].text, "count")
-    assert not _has_number("In the 12 months to 30 June 2015 the force did well.", "count")  # dates are not figures
+    assert has_number(chosen[0].text, "count")
+    assert not has_number("In the 12 months to 30 June 2015 the force did well.", "count")  # dates are not figures
 
 
 @pytest.mark.slow
@@ -229,7 +223,7 @@ def test_dev_number_questions_quote_a_figure_of_the_kind_asked(real_searcher, qi
     result = answer(real_searcher, question.question)
     check_answer(real_searcher, result)
     assert not result.abstained
-    assert any(_has_number(c.quote, kind) for c in result.citations)
+    assert any(has_number(c.quote, kind) for c in result.citations)
 
 
 @pytest.mark.slow

@@ -112,7 +112,7 @@ def test_csv_cells_cannot_run_as_formulas() -> None:
 @pytest.fixture(scope="session")
 def app_index(tmp_path_factory: pytest.TempPathFactory, real_index: Path, real_embedder) -> Path:
     """The bundled reports (copied from the session index) plus a made-up Kent Police report."""
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("app") / "index"
     shutil.copytree(real_index, index_dir)

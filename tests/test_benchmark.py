@@ -93,7 +93,7 @@ def test_flat_index_serves_exact_filtered_scores_from_its_own_memory(tmp_path: P
     """The memory fix the benchmark measures: a loaded flat index keeps one copy of the vectors."""
     import numpy as np
 
-    from search.dense import FaissIndex
+    from search.index.dense import FaissIndex
 
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(500, 384)).astype(np.float32)

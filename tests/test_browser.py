@@ -1,7 +1,7 @@
 """The app in a real browser: `streamlit run` on a free local port, driven by Debian's headless
 Chromium through Playwright's Python package (its own browser download is not used).
 
-Chromium must be at /usr/bin/chromium (`apt-get install -y chromium`; .ci/run installs it).
+Chromium must be at /usr/bin/chromium (`make test` installs it with apt-get when it can).
 Set INSPECTQA_SKIP_BROWSER=1 to skip this test on purpose.
 """
 
@@ -36,7 +36,7 @@ def require_browser() -> None:
         pytest.skip("INSPECTQA_SKIP_BROWSER=1 is set")
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: install it with `apt-get install -y chromium` "
-                    "(.ci/run does this), or set INSPECTQA_SKIP_BROWSER=1 to skip the browser test")
+                    "(`make test` does this), or set INSPECTQA_SKIP_BROWSER=1 to skip the browser test")
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:

@@ -52,7 +52,7 @@ def assert_one_line_error(err: str, *words: str) -> None:
 @pytest.fixture
 def keyword_encoder(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the CLI load the keyword encoder instead of the bundled model."""
-    monkeypatch.setattr("search.retriever.default_embedder", KeywordEmbedder)
+    monkeypatch.setattr("search.retrieve.searcher.default_embedder", KeywordEmbedder)
     monkeypatch.setattr("search.embed.default_embedder", KeywordEmbedder)
     for name in ("INSPECTQA_LLM_URL", "INSPECTQA_LLM_MODEL"):
         monkeypatch.delenv(name, raising=False)
@@ -380,6 +380,13 @@ def test_eval_with_a_bad_questions_file_is_a_usage_error(capsys, idx: str, tmp_p
     assert_one_line_error(err, "line 1")
 
 
+def test_eval_outside_a_checkout_says_how_to_run_it(capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "eval.run", None)  # as when the package is installed without eval/
+    code, out, err = run(capsys, "eval", str(DEV_QUESTIONS))
+    assert code == 2 and out == ""
+    assert_one_line_error(err, "python -m eval.run")
+
+
 # ---------------------------------------------------------------- real encoder (slow)
 
 
@@ -394,7 +401,7 @@ def test_python_m_search_help() -> None:
 
 @pytest.mark.slow
 def test_search_and_ask_with_the_real_encoder(capsys, real_index: Path, real_searcher, monkeypatch) -> None:
-    monkeypatch.setattr("search.retriever.default_embedder", lambda: real_searcher.embedder)
+    monkeypatch.setattr("search.retrieve.searcher.default_embedder", lambda: real_searcher.embedder)
     code, out, _err = run(capsys, "search", "Who has to sign off bail for more than 56 days in Hertfordshire?",
                           "--json", "--k", "5", "--index-dir", str(real_index))
     assert code == 0

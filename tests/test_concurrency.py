@@ -6,7 +6,7 @@ it; one of the threads calls ``reload_if_changed()`` as it goes. No query may fa
 result must come wholly from one generation: its ``generation`` names a published generation
 and each hit's chunk id, row and text are that generation's. The two corpora differ in every
 report, so no chunk id is shared between the generations. Latency p50/p95 is printed (the
-README's "Reliability" section quotes it); nothing asserts on time.
+docs/reliability.md quotes it); nothing asserts on time.
 
 The refusal of a second concurrent ``inspectqa index`` is tested in test_reliability_index.py.
 """
@@ -26,8 +26,10 @@ import numpy as np
 import pytest
 from conftest import REPORTS, ROOT, KeywordEmbedder
 
-from search.index_io import build_index, read_manifest
-from search.retriever import Searcher, SearchResult
+from search.index.build import build_index
+from search.index.layout import read_manifest
+from search.retrieve.result import SearchResult
+from search.retrieve.searcher import Searcher
 
 THREADS = 8
 QUERIES_PER_THREAD = 500
@@ -71,7 +73,7 @@ def _publisher(corpus: Path, index_dir: Path, real: bool) -> subprocess.Popen:
                    "--wait", "600"]
     else:
         script = ("import sys; sys.path.insert(0, 'tests'); from conftest import KeywordEmbedder; "
-                  "from search.index_io import build_index; "
+                  "from search.index.build import build_index; "
                   f"build_index([{str(corpus)!r}], {str(index_dir)!r}, embedder=KeywordEmbedder(), rebuild=True, "
                   "wait_seconds=600)")
         command = [sys.executable, "-c", script]

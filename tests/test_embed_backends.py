@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from search import embed
-from search.embed import EmbedderError, OnnxEmbedder, SentenceTransformerEmbedder
-from search.index_io import IndexIncompatibleError, backends_compatible, build_index
+from search.embed import OnnxEmbedder, SentenceTransformerEmbedder
+from search.errors import EmbedderError, IndexIncompatibleError
+from search.index.build import build_index
+from search.index.layout import backends_compatible
 from tests.conftest import REPORTS, KeywordEmbedder
 
 
@@ -72,7 +74,7 @@ def test_float32_backends_are_interchangeable_and_int8_stands_alone() -> None:
 
 
 def test_index_refuses_queries_from_an_incompatible_backend(tmp_path: Path) -> None:
-    from search.retriever import Searcher
+    from search.retrieve.searcher import Searcher
 
     index_dir = tmp_path / "index"
     build_index([REPORTS], index_dir, embedder=BackendKeywordEmbedder("onnx-int8"))
@@ -86,7 +88,7 @@ def test_index_refuses_queries_from_an_incompatible_backend(tmp_path: Path) -> N
 
 
 def test_torch_built_index_is_searched_by_the_onnx_backend(tmp_path: Path) -> None:
-    from search.retriever import Searcher
+    from search.retrieve.searcher import Searcher
 
     index_dir = tmp_path / "index"
     build_index([REPORTS], index_dir, embedder=BackendKeywordEmbedder("torch"))

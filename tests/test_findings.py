@@ -13,10 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from search import findings as F
-from search.findings import Grade, comparable, grade_answer, grades, is_critical, is_grade_question, status_of
-from search.index_io import build_index
-from search.retriever import Searcher
+from search.answer.grades import grade_answer, is_grade_question
+from search.config import Settings
+from search.errors import FindingsUnavailableError
+from search.findings.api import findings, grades
+from search.findings.cues import is_critical, status_of
+from search.findings.extract import finding_embed_text
+from search.findings.model import STATUSES, Grade, comparable, report_scale
+from search.findings.storage import FINDINGS_DB
+from search.index.build import build_index
+from search.retrieve.searcher import Searcher
+from search.types import Citation
 from tests.conftest import LETTER, PEEL_2015, REPORTS, KeywordEmbedder
 
 LETTER_SRC, PEEL_SRC = LETTER.name, PEEL_2015.name
@@ -91,7 +98,7 @@ Hertfordshire Constabulary is adequate at protecting vulnerable people.
 """
 
 
-def _verbatim(searcher: Searcher, passage: F.Passage) -> bool:
+def _verbatim(searcher: Searcher, passage: Citation) -> bool:
     section = searcher.section(passage.section_id)
     return section is not None and section["text"][passage.start:passage.end] == passage.quote
 
@@ -137,10 +144,10 @@ def test_letter_bullet_classifier(text: str, critical: bool) -> None:
 
 
 def test_comparable_and_scale() -> None:
-    assert F.report_scale(2015, ["Good", "Requires improvement"]) == "four-grade"
-    assert F.report_scale(2021, ["Good"]) == "five-grade"
-    assert F.report_scale(2019, ["Adequate"]) == "five-grade"
-    citation = F.Passage("Good", "a.txt", "t", "F", 2015, "peel", "s", "s-1", None, 0, 4)
+    assert report_scale(2015, ["Good", "Requires improvement"]) == "four-grade"
+    assert report_scale(2021, ["Good"]) == "five-grade"
+    assert report_scale(2019, ["Adequate"]) == "five-grade"
+    citation = Citation("Good", "a.txt", "t", "F", 2015, "peel", "s", "s-1", None, 0, 4)
     old = Grade("F", 2015, "peel", "a.txt", "t", None, "overall", "Good", "four-grade", citation)
     new = Grade("F", 2022, "peel", "b.txt", "t", None, "overall", "Adequate", "five-grade", citation)
     assert comparable(old, old) and not comparable(old, new)
@@ -180,7 +187,7 @@ def test_the_five_2015_grades(fake_searcher: Searcher) -> None:
 
 
 def test_the_three_2015_areas_for_improvement(fake_searcher: Searcher) -> None:
-    items = [x.finding for x in F.findings(fake_searcher, force="Herts")
+    items = [x.finding for x in findings(fake_searcher, force="Herts")
              if x.finding.source == PEEL_SRC and not x.finding.recalled]
     assert [(f.kind, f.theme) for f in items] == [("area_for_improvement", "preventing_crime"),
                                                   ("area_for_improvement", "investigating_crime"),
@@ -190,12 +197,12 @@ def test_the_three_2015_areas_for_improvement(fake_searcher: Searcher) -> None:
                              "good standard, and in a timely manner.")
     assert all(f.question and f.question.startswith("How effective is the force") for f in items)
     assert all(_verbatim(fake_searcher, f.citation) and f.citation.quote == f.text for f in items)
-    by_theme = [x.finding for x in F.findings(fake_searcher, force="Herts", theme="investigating crime")]
+    by_theme = [x.finding for x in findings(fake_searcher, force="Herts", theme="investigating crime")]
     assert items[1] in by_theme and items[0] not in by_theme
 
 
 def test_letter_critical_findings(fake_searcher: Searcher) -> None:
-    letter = [x.finding for x in F.findings(fake_searcher) if x.finding.source == LETTER_SRC]
+    letter = [x.finding for x in findings(fake_searcher) if x.finding.source == LETTER_SRC]
     assert {f.kind for f in letter} == {"critical_finding"}
     texts = [f.text for f in letter]
     assert any("it is not being used as effectively as it could be" in t for t in texts)
@@ -207,7 +214,7 @@ def test_letter_critical_findings(fake_searcher: Searcher) -> None:
 def test_recalled_recommendation_not_completed(fake_searcher: Searcher) -> None:
     """'HMIC's crime inspection in 2014 recommended that ...' and 'The constabulary has not yet
     completed its action plan' in the 2015 report: a 2014 finding with an explicit trail."""
-    recalled = [x for x in F.findings(fake_searcher) if x.finding.recalled]
+    recalled = [x for x in findings(fake_searcher) if x.finding.recalled]
     plan = next(x for x in recalled if "developed and implemented an action plan" in x.finding.text)
     assert plan.finding.year == 2014 and plan.finding.citation.year == 2015
     assert plan.finding.kind == "recommendation" and plan.finding.source == PEEL_SRC
@@ -222,11 +229,11 @@ def test_recalled_recommendation_not_completed(fake_searcher: Searcher) -> None:
 
 
 def test_every_stored_quote_is_verbatim(fake_searcher: Searcher) -> None:
-    for item in F.findings(fake_searcher):
+    for item in findings(fake_searcher):
         assert _verbatim(fake_searcher, item.finding.citation)
         for link in item.trail:
             assert _verbatim(fake_searcher, link.earlier) and _verbatim(fake_searcher, link.later)
-            assert link.status in F.STATUSES
+            assert link.status in STATUSES
 
 
 def test_grade_answer_cites_the_grade(fake_searcher: Searcher) -> None:
@@ -263,7 +270,7 @@ def test_incremental_findings(tmp_path: Path, sample_reports: Path) -> None:
     index_dir = tmp_path / "index"
     _build([sample_reports], index_dir, embedder)
     first = Searcher.load(index_dir, embedder=embedder)
-    before = [x.to_dict() for x in F.findings(first)]
+    before = [x.to_dict() for x in findings(first)]
     before_grades = [g.to_dict() for g in grades(first)]
     assert before and before_grades
 
@@ -271,7 +278,7 @@ def test_incremental_findings(tmp_path: Path, sample_reports: Path) -> None:
     result = _build([sample_reports], index_dir, embedder)  # unchanged: nothing to do
     assert not result.published and embedder.texts_encoded == 0
     again = Searcher.load(index_dir, embedder=embedder)
-    assert [x.to_dict() for x in F.findings(again)] == before
+    assert [x.to_dict() for x in findings(again)] == before
 
     (sample_reports / "peel2017.txt").write_text(PEEL_2017, encoding="utf-8")
     encoded: list[str] = []
@@ -279,23 +286,23 @@ def test_incremental_findings(tmp_path: Path, sample_reports: Path) -> None:
     embedder.encode = lambda texts, **kw: encoded.extend(texts) or encode(texts, **kw)  # type: ignore[method-assign]
     result = _build([sample_reports], index_dir, embedder)
     grown = Searcher.load(index_dir, embedder=embedder)
-    new_findings = [x.finding for x in F.findings(grown) if x.finding.source == "peel2017.txt"]
+    new_findings = [x.finding for x in findings(grown) if x.finding.source == "peel2017.txt"]
     # The new report's findings were encoded; those of the unchanged reports were copied.
-    assert new_findings and all(F.finding_embed_text(f) in encoded for f in new_findings)
+    assert new_findings and all(finding_embed_text(f) in encoded for f in new_findings)
     assert result.embedded_findings == len(new_findings)
-    assert not any(F.finding_embed_text(x.finding) in encoded for x in F.findings(grown)
+    assert not any(finding_embed_text(x.finding) in encoded for x in findings(grown)
                    if x.finding.source != "peel2017.txt")
-    old = {x.finding.finding_id: x.finding.to_dict() for x in F.findings(grown)}
+    old = {x.finding.finding_id: x.finding.to_dict() for x in findings(grown)}
     assert all(old[item["finding_id"]] == {k: v for k, v in item.items() if k not in ("trail", "latest_status")}
                for item in before)
     assert {g.year for g in grades(grown)} == {2015, 2017}
-    assert grown.manifest["counts"]["findings"] == len(F.findings(grown))
+    assert grown.manifest["counts"]["findings"] == len(findings(grown))
 
     (sample_reports / PEEL_SRC).unlink()
     _build([sample_reports], index_dir, embedder)
     shrunk = Searcher.load(index_dir, embedder=embedder)
     assert {g.source for g in grades(shrunk)} == {"peel2017.txt"}
-    remaining = F.findings(shrunk)
+    remaining = findings(shrunk)
     assert remaining and all(x.finding.source != PEEL_SRC for x in remaining)
     assert all(link.later.source != PEEL_SRC and link.earlier.source != PEEL_SRC
                for x in remaining for link in x.trail)
@@ -320,7 +327,7 @@ def test_incremental_trails_match_a_full_rebuild(tmp_path: Path, sample_reports:
 
     def trails(searcher: Searcher) -> list[tuple]:
         return sorted((x.finding.finding_id, link.later.source, link.later.start, link.status)
-                      for x in F.findings(searcher) for link in x.trail)
+                      for x in findings(searcher) for link in x.trail)
 
     assert trails(incremental) == trails(scratch)
     assert any(source == "peel2017.txt" for _fid, source, _start, _status in trails(incremental))
@@ -331,10 +338,10 @@ def test_index_built_before_findings(tmp_path: Path, fake_index: Path) -> None:
     shutil.copytree(fake_index, index_dir)
     embedder = KeywordEmbedder()
     old = Searcher.load(index_dir, embedder=embedder)
-    (Path(old.findings_index().folder) / F.FINDINGS_DB).unlink()
+    (Path(old.findings_index().folder) / FINDINGS_DB).unlink()
     old = Searcher.load(index_dir, embedder=embedder)
     assert old.findings_index().available is False
-    with pytest.raises(F.FindingsUnavailableError, match="inspectqa index"):
+    with pytest.raises(FindingsUnavailableError, match="inspectqa index"):
         grades(old)
     assert grade_answer(old, "Which grade did Herts get for investigating crime?") is None
     result = build_index([REPORTS], index_dir, embedder=embedder)  # adds them without embedding chunks
@@ -389,28 +396,28 @@ def later_index(tmp_path_factory: pytest.TempPathFactory, real_index: Path, real
 def test_sample_trails(real_searcher: Searcher) -> None:
     """The 2014 letter's problem-solving database finding is revisited by the 2015 report's
     shared anti-social behaviour problem-solving system, which is making progress."""
-    database = next(x for x in F.findings(real_searcher, force="Herts")
+    database = next(x for x in findings(real_searcher, force="Herts")
                     if "it is not being used as effectively as it could be" in x.finding.text)
     assert database.finding.year == 2014 and database.finding.kind == "critical_finding"
     link = next(x for x in database.trail if "effective IT system" in x.later.quote)
-    assert link.method == "semantic" and link.score >= F.TRAIL_THRESHOLD
+    assert link.method == "semantic" and link.score >= Settings().trails.threshold
     assert link.status in ("in progress", "addressed")
     assert link.later.quote.startswith("We found that the constabulary is making progress in this area.")
     assert (link.earlier.year, link.later.year) == (2014, 2015)
     assert link.earlier.source == LETTER_SRC and link.later.source == PEEL_SRC
     assert _verbatim(real_searcher, link.earlier) and _verbatim(real_searcher, link.later)
-    plan = next(x for x in F.findings(real_searcher) if "developed and implemented an action plan" in x.finding.text)
+    plan = next(x for x in findings(real_searcher) if "developed and implemented an action plan" in x.finding.text)
     assert plan.finding.year == 2014 and plan.latest_status == "not addressed"
     assert any(x.later.year == 2015 and "has not yet completed" in x.later.quote for x in plan.trail)
     # Findings about matters the 2015 report does not discuss stay unlinked.
-    unlinked = [x for x in F.findings(real_searcher) if "force control room" in x.finding.text]
+    unlinked = [x for x in findings(real_searcher) if "force control room" in x.finding.text]
     assert unlinked and not unlinked[0].trail
 
 
 @pytest.mark.slow
 def test_later_report_addresses_a_finding(later_index: Path, real_embedder) -> None:
     searcher = Searcher.load(later_index, embedder=real_embedder)
-    what_works = next(x for x in F.findings(searcher)
+    what_works = next(x for x in findings(searcher)
                       if x.finding.source == PEEL_SRC and "'what works'" in x.finding.text)
     later = [x for x in what_works.trail if x.later.source == "peel2017.txt"]
     assert later, "the 2017 passage on evaluating what works is not linked"
@@ -433,7 +440,7 @@ def test_later_report_addresses_a_finding(later_index: Path, real_embedder) -> N
 
 @pytest.mark.slow
 def test_ask_routes_grade_questions(real_searcher: Searcher) -> None:
-    from search.answer import answer
+    from search.answer.router import answer
 
     reply = answer(real_searcher, "Which grade did Herts police get for protecting vulnerable people and supporting "
                                   "victims?")
@@ -444,3 +451,27 @@ def test_ask_routes_grade_questions(real_searcher: Searcher) -> None:
         reply.citations[0].start:reply.citations[0].end] == quote
     other = answer(real_searcher, "How many SOPOs did Hertfordshire issue?")
     assert other.mode != "grades"
+
+
+def test_stored_rows_hold_the_fields_only(fake_searcher: Searcher) -> None:
+    """findings.sqlite keeps each item's fields and its citations' locations, nothing derived
+    (Grade.level), so that indexes built by one version read in another."""
+    import sqlite3
+    from dataclasses import fields
+
+    from search.findings.model import Finding, TrailLink
+
+    path = Path(fake_searcher.findings_index().folder) / FINDINGS_DB
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = {table: [json.loads(r[0]) for r in con.execute(f"SELECT data FROM {table} LIMIT 3")]
+                for table in ("grades", "findings", "links")}
+    finally:
+        con.close()
+    location = set(Citation.location(fake_searcher.findings_index().grades[0].citation))
+    for table, model, cited in (("grades", Grade, ("citation",)), ("findings", Finding, ("citation",)),
+                                ("links", TrailLink, ("earlier", "later"))):
+        assert rows[table], table
+        for row in rows[table]:
+            assert set(row) == {f.name for f in fields(model)}, table
+            assert all(set(row[key]) == location for key in cited), table

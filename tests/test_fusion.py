@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search.fusion import RRF_K, min_max, reciprocal_rank_fusion, top_items
+from search.retrieve.fusion import RRF_K, min_max, reciprocal_rank_fusion, top_items
 
 
 def brute_force_rrf(rankings: list[list[int]], weights: list[float], k: int) -> dict[int, float]:

@@ -19,20 +19,14 @@ from conftest import LETTER, KeywordEmbedder
 
 from ingest.chunk import ChunkingParams, chunk_report, sentence_units
 from ingest.pipeline import ingest_path
-from search import index_io
-from search.index_io import (
-    MANIFEST,
-    IndexCorruptError,
-    IndexIncompatibleError,
-    IndexLockedError,
-    IndexMissingError,
-    build_index,
-    generation_dir,
-    index_lock,
-    read_manifest,
-)
-from search.lexical import LexicalIndex
-from search.retriever import Searcher
+from search.errors import IndexCorruptError, IndexIncompatibleError, IndexLockedError, IndexMissingError
+from search.index import publish
+from search.index.build import build_index
+from search.index.dense import FaissIndex
+from search.index.layout import MANIFEST, generation_dir, read_manifest
+from search.index.lexical import LexicalIndex
+from search.index.publish import index_lock
+from search.retrieve.searcher import Searcher
 
 ESSEX = "essex_2016.txt"
 ESSEX_TEXT = """PEEL: Police efficiency 2016
@@ -168,7 +162,7 @@ def test_manifest_says_how_the_index_was_built(corpus: Path, index_dir: Path) ->
     assert np.load(folder / "vectors.npy").shape == (n_chunks, 384)
     assert np.load(folder / "sentences.npy").shape == (n_sentences, 384)
     searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
-    assert searcher.store.size == searcher._state.dense.size == searcher._state.lexical.size == n_chunks
+    assert searcher.store.size == searcher.snapshot.dense.size == searcher.snapshot.lexical.size == n_chunks
     assert [r["row"] for r in searcher.store.all_chunks()] == list(range(n_chunks))
     assert leftovers(index_dir) == []
 
@@ -373,9 +367,9 @@ def _interrupt(*_args, **_kwargs):
 @pytest.mark.parametrize(
     ("target", "failure", "error"),
     [
-        ((index_io.FaissIndex, "build"), _boom, RuntimeError),
+        ((FaissIndex, "build"), _boom, RuntimeError),
         ((LexicalIndex, "build"), _interrupt, KeyboardInterrupt),
-        ((index_io, "_fsync_tree"), _boom, RuntimeError),
+        ((publish, "fsync_tree"), _boom, RuntimeError),
     ],
 )
 def test_an_interrupted_build_leaves_the_old_index_usable(built: Path, corpus: Path, monkeypatch, target,

@@ -235,7 +235,7 @@ def _golds() -> list[tuple[str, str, str]]:
 
 
 def _contains_run(gold: str, passage: str, share: float = 0.6) -> bool:
-    """The relevance rule of eval/RELEVANCE.md (search.evaluate.is_relevant when importable)."""
+    """The relevance rule of eval/RELEVANCE.md (eval.metrics.is_relevant when importable)."""
     if gold in passage:
         return True
     match = SequenceMatcher(None, gold, passage, autojunk=False).find_longest_match(0, len(gold), 0, len(passage))
@@ -244,7 +244,7 @@ def _contains_run(gold: str, passage: str, share: float = 0.6) -> bool:
 
 def test_every_gold_passage_is_reachable(chunks: dict[str, list[Chunk]]) -> None:
     try:
-        from search.evaluate import Gold, is_relevant
+        from eval.metrics import Gold, is_relevant
     except ImportError:
         def reachable(source: str, gold: str, chunk: Chunk) -> bool:
             return chunk.source == source and _contains_run(gold, normalise_for_match(chunk.text))

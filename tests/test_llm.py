@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from search.answer import PASSAGES, answer
-from search.llm import LLMClient, checked_sentences, client_from_env
+from search.answer.llm import LLMClient, checked_sentences, client_from_env
+from search.answer.router import answer
+from search.config import Settings
 
 QUESTION = "How many sexual offence prevention orders did Hertfordshire issue in the 12 months to 30 June 2015?"
 MARKER_RE = re.compile(r"\[(\d+)\]")
@@ -99,7 +100,7 @@ def assert_citations_verified(searcher, result) -> None:
     numbers = {int(n) for n in MARKER_RE.findall(result.text)}
     assert numbers == set(range(1, len(result.citations) + 1))
     assert [c.n for c in result.citations] == list(range(1, len(result.citations) + 1))
-    given = {h.chunk_id for h in result.passages[:PASSAGES]}
+    given = {h.chunk_id for h in result.passages[:Settings().answer.passages]}
     for c in result.citations:
         assert c.chunk_id in given
         assert c.quote and c.passage[c.passage_start:c.passage_end] == c.quote
@@ -155,7 +156,7 @@ def test_the_request_gives_numbered_passages(fake_searcher, fake_llm: FakeServer
     system, user = body["messages"]
     assert system["role"] == "system" and "[2]" in system["content"]
     assert user["role"] == "user" and QUESTION in user["content"]
-    given = result.passages[:PASSAGES]
+    given = result.passages[:Settings().answer.passages]
     for n, hit in enumerate(given, start=1):
         assert f"[{n}] ({hit.title}, {hit.force}, {hit.year}, section: {hit.section})\n{hit.text}" in user["content"]
     assert f"[{len(given) + 1}]" not in user["content"]

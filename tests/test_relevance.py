@@ -104,10 +104,10 @@ def test_interval_narrows_with_more_questions() -> None:
 
 @pytest.mark.parametrize("bank", [DEV_QUESTIONS, ROOT / "eval" / "heldout_questions.jsonl"], ids=["dev", "heldout"])
 def test_agrees_with_the_search_evaluator(bank: Path) -> None:
-    """The rule as search/evaluate.py applies it and this implementation give the same verdict for
+    """The rule as eval/metrics.py applies it and this implementation give the same verdict for
     every gold of the dev and held-out sets against windows of its report that hold none, part or all of it (cut on both
     sides of the 60% boundary) and against windows of the other report."""
-    evaluate = pytest.importorskip("search.evaluate", reason="search/evaluate.py has moved: repoint this check")
+    evaluate = pytest.importorskip("eval.metrics", reason="eval/metrics.py has moved: repoint this check")
     questions = evaluate.load_questions(bank)
     raw = {json.loads(line)["id"]: json.loads(line) for line in bank.read_text().splitlines() if line.strip()}
     reports = {path.name: normalise(path.read_text(encoding="utf-8")) for path in sorted(REPORTS.glob("*.txt"))}

@@ -24,18 +24,17 @@ import numpy as np
 import pytest
 from conftest import LETTER, PEEL_2015, REPORTS, ROOT, KeywordEmbedder
 
-from search.index_io import (
-    MANIFEST,
+from search.errors import (
     IndexCorruptError,
     IndexError_,
     IndexIncompatibleError,
     IndexLockedError,
     IndexMissingError,
-    build_index,
-    index_lock,
-    read_manifest,
 )
-from search.retriever import Searcher
+from search.index.build import build_index
+from search.index.layout import MANIFEST, read_manifest
+from search.index.publish import index_lock
+from search.retrieve.searcher import Searcher
 
 QUERIES = ["How does the force prevent crime?", "missing children", "use of police time and attendance"]
 
@@ -103,14 +102,14 @@ def _delete_chunk_row(path: Path) -> None:
 
 
 def _lexical_from_fewer_chunks(folder: Path) -> None:
-    from search.lexical import LexicalIndex
+    from search.index.lexical import LexicalIndex
 
     shutil.rmtree(folder / "lexical")
     LexicalIndex.build(["crime prevention", "missing children"]).save(folder / "lexical")
 
 
 def _faiss_with_other_dimension(folder: Path) -> None:
-    from search.dense import FaissIndex
+    from search.index.dense import FaissIndex
 
     rows = len(np.load(folder / "vectors.npy"))
     FaissIndex.build(np.ones((rows, 16), np.float32)).save(folder / "dense.faiss")
@@ -206,10 +205,10 @@ def test_missing_manifest_says_how_to_build(index_copy: Path) -> None:
 def test_refusals_name_the_fix_on_the_command_line(index_copy: Path, fake_index: Path,
                                                    monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    import search.retriever
+    import search.retrieve.searcher
     from search.cli import main
 
-    monkeypatch.setattr(search.retriever, "default_embedder", KeywordEmbedder)
+    monkeypatch.setattr(search.retrieve.searcher, "default_embedder", KeywordEmbedder)
     assert main(["search", "missing children", "--index-dir", str(index_copy)]) == 0
     capsys.readouterr()
     for damage in ("vectors.npy truncated", "chunks.sqlite row deleted"):
@@ -226,6 +225,21 @@ def test_refusals_name_the_fix_on_the_command_line(index_copy: Path, fake_index:
         assert main([*command, "--index-dir", str(index_copy)]) == 1
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and "inspectqa index" in err, err
+
+
+@pytest.mark.parametrize("error", [AttributeError, TypeError, KeyError])
+def test_a_programming_error_while_loading_is_not_reported_as_damage(index_copy: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    error: type[Exception]) -> None:
+    """Only what damaged files raise becomes IndexCorruptError; a bug surfaces as itself."""
+    from search.index.store import ChunkStore
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise error("a bug in the loader, not a damaged file")
+
+    monkeypatch.setattr(ChunkStore, "open", broken)
+    with pytest.raises(error, match="a bug in the loader"):
+        Searcher.load(index_copy, embedder=KeywordEmbedder())
 
 
 def test_damage_to_an_older_generation_does_not_matter(tmp_path: Path) -> None:
@@ -261,7 +275,7 @@ _UNPICKLING = re.compile(r"\bimport pickle\b|\bpickle\.loads?\b|\bcPickle\b|\bdi
 
 
 def test_no_source_file_unpickles() -> None:
-    files = sorted((ROOT / "ingest").glob("*.py")) + sorted((ROOT / "search").glob("*.py"))
+    files = sorted((ROOT / "ingest").rglob("*.py")) + sorted((ROOT / "search").rglob("*.py"))
     files += [p for p in (ROOT / "app.py", *ROOT.glob("pages/*.py")) if p.exists()]
     assert len(files) > 10
     found = [f"{p.relative_to(ROOT)}: {m.group()}" for p in files for m in _UNPICKLING.finditer(p.read_text())]
@@ -299,11 +313,11 @@ def _sqlite_full(*args: object, **kwargs: object) -> None:
 WRITE_FAILURES: dict[str, tuple[str, str, Callable[..., None]]] = {
     "numpy.save": ("numpy", "save", _enospc),
     "faiss.write_index": ("faiss", "write_index", _enospc),
-    "sqlite chunk store": ("search.store", "ChunkStore.write", _sqlite_full),
-    "bm25 save": ("search.lexical", "LexicalIndex.save", _enospc),
-    "fsync": ("search.index_io", "_fsync_tree", _enospc),
+    "sqlite chunk store": ("search.index.store", "ChunkStore.write", _sqlite_full),
+    "bm25 save": ("search.index.lexical", "LexicalIndex.save", _enospc),
+    "fsync": ("search.index.publish", "fsync_tree", _enospc),
     "manifest": ("json", "dump", _enospc),
-    "generation folder": ("search.index_io", "os.replace", _enospc),
+    "generation folder": ("search.index.publish", "os.replace", _enospc),
 }
 
 

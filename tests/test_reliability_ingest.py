@@ -369,8 +369,8 @@ def _bad_files(folder: Path, letter_pdf: bytes) -> list[str]:
 
 
 def test_build_index_with_bad_files_indexes_the_good_ones(tmp_path: Path, letter_pdf: bytes) -> None:
-    from search.index_io import build_index
-    from search.retriever import Searcher
+    from search.index.build import build_index
+    from search.retrieve.searcher import Searcher
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -399,22 +399,22 @@ def test_build_index_with_bad_files_indexes_the_good_ones(tmp_path: Path, letter
 def test_a_report_that_fails_to_chunk_does_not_stop_the_build(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The chunker refuses to store a chunk that is not verbatim; that must cost one file, not the run."""
-    import search.index_io as index_io
-    from search.retriever import Searcher
+    import search.index.build as index_build
+    from search.retrieve.searcher import Searcher
 
-    real_chunk_report = index_io.chunk_report
+    real_chunk_report = index_build.chunk_report
 
     def failing(report: Report, params: object = None) -> list:
         if report.meta.source == "bad.txt":
             raise ValueError("chunk text not found in section 'Summary'")
         return real_chunk_report(report, params)
 
-    monkeypatch.setattr(index_io, "chunk_report", failing)
+    monkeypatch.setattr(index_build, "chunk_report", failing)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "good.txt").write_text(LETTER_TEXT, encoding="utf-8")
     (corpus / "bad.txt").write_text(PEEL_TEXT, encoding="utf-8")
-    result = index_io.build_index([corpus], tmp_path / "index", embedder=KeywordEmbedder())
+    result = index_build.build_index([corpus], tmp_path / "index", embedder=KeywordEmbedder())
     assert result.published
     assert [f.source for f in result.errors] == ["bad.txt"]
     assert_clear_error(result.errors[0].error, "bad.txt")
@@ -464,11 +464,11 @@ def test_control_characters_in_report_text_become_spaces(tmp_path: Path, kind: s
 def test_cli_never_prints_escape_sequences_from_a_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     import search.embed
-    import search.retriever
+    import search.retrieve.searcher
     from search.cli import main
 
     monkeypatch.setattr(search.embed, "default_embedder", KeywordEmbedder)
-    monkeypatch.setattr(search.retriever, "default_embedder", KeywordEmbedder)
+    monkeypatch.setattr(search.retrieve.searcher, "default_embedder", KeywordEmbedder)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "letter.txt").write_text(LETTER_TEXT.replace("preventative policing", f"preventative{ESCAPES}policing"),
@@ -552,7 +552,7 @@ def hostile_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import streamlit as st
 
     import search.embed
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -250,7 +250,7 @@ def _special_files(folder: Path) -> list[str]:
 @pytest.mark.timeout(60)
 def test_index_with_a_fifo_and_dev_zero_in_the_folder_does_not_hang(tmp_path: Path) -> None:
     """The index hashed files before checking their type and hung on a FIFO, holding the lock."""
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -369,7 +369,7 @@ def test_unreadable_folder_and_file_for_real(tmp_path: Path) -> None:
 def test_index_gives_advice_for_looping_and_unreadable_files(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """The index printed a bare '[Errno 40]' or '[Errno 13]' for these (hashing them first)."""
-    from search.index_io import build_index
+    from search.index.build import build_index
 
     corpus = tmp_path / "c"
     corpus.mkdir()

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, KeywordEmbedder
 
-from search.answer import ABSTAIN_MESSAGE, answer
-from search.retriever import QueryError, Searcher
-from search.store import FilterError
+from search.answer.abstain import ABSTAIN_MESSAGE
+from search.answer.router import answer
+from search.errors import FilterError, QueryError
+from search.retrieve.searcher import Searcher
 
 EMPTY = ["", " ", "   \t\n  ", "\x00", "\x00" * 50, "\u200b\u202e\ufeff", "\x1b\x07\x08", "\ud800"]
 ODD = {
@@ -147,10 +148,10 @@ def test_bad_filters_are_refused_clearly(fake_searcher: Searcher, filters: objec
 
 @pytest.fixture
 def cli(fake_index: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    import search.retriever
+    import search.retrieve.searcher
     from search.cli import main
 
-    monkeypatch.setattr(search.retriever, "default_embedder", KeywordEmbedder)
+    monkeypatch.setattr(search.retrieve.searcher, "default_embedder", KeywordEmbedder)
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main([*args, "--index-dir", str(fake_index)])

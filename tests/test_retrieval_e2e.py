@@ -7,8 +7,9 @@ import json
 import pytest
 from conftest import DEV_QUESTIONS
 
-from search.evaluate import evaluate_retrieval, first_relevant_rank, load_questions, searcher_run
-from search.retriever import MAX_QUERY_CHARS, QueryError
+from eval.metrics import evaluate_retrieval, first_relevant_rank, load_questions, searcher_run
+from search.config import Settings
+from search.errors import QueryError
 
 pytestmark = pytest.mark.slow
 
@@ -121,7 +122,7 @@ def test_a_very_long_query_is_searched(real_searcher) -> None:
     assert len(query) == 100_000
     result = real_searcher.search(query, k=5)
     assert len(result.hits) == 5
-    assert len(result.query) <= MAX_QUERY_CHARS
+    assert len(result.query) <= Settings().retrieval.max_query_chars
     assert any(h.theme == "vulnerability" for h in result.hits)
 
 

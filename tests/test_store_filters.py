@@ -14,11 +14,12 @@ import pytest
 
 from ingest.metadata import REPORT_TYPES, THEMES
 from ingest.types import GRADES
-from search import dense as dense_module
-from search.dense import FaissIndex, dequantize
-from search.index_io import generation_dir
-from search.retriever import best_sentence_scores
-from search.store import FilterError, Filters, parse_years
+from search.errors import FilterError
+from search.filters import Filters, parse_years
+from search.index import dense as dense_module
+from search.index.dense import FaissIndex, dequantize
+from search.index.layout import generation_dir
+from search.retrieve.searcher import best_sentence_scores
 
 HERTS = "Hertfordshire Constabulary"
 QUERY = "How well does the force prevent crime and respond to the public?"
@@ -83,9 +84,9 @@ def test_to_dict_and_is_empty() -> None:
 
 
 def test_resolve_turns_aliases_and_labels_into_canonical_names(fake_searcher) -> None:
-    resolved = fake_searcher.store.resolve(Filters(
+    resolved = Filters(
         forces=("Herts", "hertfordshire constabulary"), themes=("Protecting vulnerable people and supporting victims",),
-        report_types=("PEEL effectiveness",), judgments=("requires  improvement", "GOOD"), years=(2014, 2015)))
+        report_types=("PEEL effectiveness",), judgments=("requires  improvement", "GOOD"), years=(2014, 2015)).resolved()
     assert resolved.forces == (HERTS,)  # alias and full name are one force
     assert resolved.themes == ("vulnerability",)
     assert resolved.report_types == ("peel_effectiveness",)
@@ -94,12 +95,12 @@ def test_resolve_turns_aliases_and_labels_into_canonical_names(fake_searcher) ->
 
 
 def test_resolve_accepts_a_real_force_that_is_not_indexed(fake_searcher) -> None:
-    assert fake_searcher.store.resolve(Filters(forces=("Essex",))).forces == ("Essex Police",)
+    assert Filters(forces=("Essex",)).resolved().forces == ("Essex Police",)
 
 
 def test_unknown_force_is_an_error_that_says_what_to_type(fake_searcher) -> None:
     with pytest.raises(FilterError) as info:
-        fake_searcher.store.resolve(Filters(forces=("Gotham City Police",)))
+        Filters(forces=("Gotham City Police",)).resolved()
     message = str(info.value)
     assert "Gotham City Police" in message and "Herts" in message
 
@@ -115,7 +116,7 @@ def test_unknown_force_is_an_error_that_says_what_to_type(fake_searcher) -> None
 def test_unknown_theme_type_or_judgment_lists_the_choices(fake_searcher, filters: Filters, name: str,
                                                           choices: list[str]) -> None:
     with pytest.raises(FilterError) as info:
-        fake_searcher.store.resolve(filters)
+        filters.resolved()
     message = str(info.value)
     assert name in message
     assert all(choice in message for choice in choices)
@@ -157,7 +158,7 @@ FILTER_CASES = [
 @pytest.mark.parametrize("data", FILTER_CASES)
 def test_mask_matches_the_records(fake_searcher, data: dict) -> None:
     store = fake_searcher.store
-    filters = store.resolve(Filters.from_dict(data))
+    filters = Filters.from_dict(data).resolved()
     expected = np.array([matches(r, filters) for r in store.all_chunks()])
     assert expected.any(), f"the fake index has no chunk for {data}: choose another case"
     mask = store.mask(filters)
@@ -172,7 +173,7 @@ def test_no_filter_means_no_mask(fake_searcher) -> None:
 @pytest.mark.parametrize("data", FILTER_CASES)
 def test_filtered_search_returns_only_matches_and_still_k_of_them(fake_searcher, data: dict) -> None:
     store = fake_searcher.store
-    filters = store.resolve(Filters.from_dict(data))
+    filters = Filters.from_dict(data).resolved()
     matching = {r["chunk_id"] for r in store.all_chunks() if matches(r, filters)}
     for k in sorted({1, min(5, len(matching)), len(matching), len(matching) + 7}):
         result = fake_searcher.search(QUERY, k=k, filters=data)
@@ -251,7 +252,7 @@ def brute_force_top(vectors: np.ndarray, query: np.ndarray, rows: np.ndarray, k:
 @pytest.mark.parametrize("data", [None, {"year": 2014}, {"year": 2015}, {"theme": "vulnerability"}])
 def test_filtered_dense_ranking_matches_brute_force(fake_searcher, data: dict | None) -> None:
     store = fake_searcher.store
-    mask = store.mask(store.resolve(Filters.from_dict(data)))
+    mask = store.mask(Filters.from_dict(data).resolved())
     vectors = stored_vectors(fake_searcher)
     rows = np.arange(store.size) if mask is None else np.flatnonzero(mask)
     rng = np.random.default_rng(7)
@@ -259,7 +260,7 @@ def test_filtered_dense_ranking_matches_brute_force(fake_searcher, data: dict | 
         query = rng.normal(size=vectors.shape[1]).astype(np.float32)
         query /= np.linalg.norm(query)
         k = min(12, len(rows))
-        scores, ids = fake_searcher._state.dense.search(query[None, :], k, mask)
+        scores, ids = fake_searcher.snapshot.dense.search(query[None, :], k, mask)
         expected_rows, expected_scores = brute_force_top(vectors, query, rows, k)
         assert ids[0].tolist() == expected_rows
         np.testing.assert_allclose(scores[0], expected_scores, rtol=1e-5, atol=1e-5)
@@ -292,9 +293,9 @@ def test_large_filtered_search_uses_the_faiss_selector_and_keeps_to_the_mask(mon
 
 
 def test_lexical_search_with_a_mask_matches_brute_force(fake_searcher) -> None:
-    lexical = fake_searcher._state.lexical
+    lexical = fake_searcher.snapshot.lexical
     store = fake_searcher.store
-    mask = store.mask(store.resolve(Filters(years=(2015, 2015))))
+    mask = store.mask(Filters(years=(2015, 2015)).resolved())
     tokens = lexical.query_tokens(QUERY)
     assert tokens
     all_scores = lexical.retriever.get_scores(tokens)[: store.size]
@@ -311,7 +312,7 @@ def test_lexical_search_with_a_mask_matches_brute_force(fake_searcher) -> None:
 
 
 def test_lexical_coverage_weights_words_by_rarity() -> None:
-    from search.lexical import LexicalIndex
+    from search.index.lexical import LexicalIndex
 
     lexical = LexicalIndex.build([
         "police officers attend burglary reports",      # police, burglary
@@ -335,9 +336,9 @@ def test_lexical_coverage_weights_words_by_rarity() -> None:
 
 
 def test_lexical_coverage_matches_brute_force(fake_searcher) -> None:
-    from search.lexical import lexical_text, tokenize
+    from search.index.lexical import lexical_text, tokenize
 
-    lexical = fake_searcher._state.lexical
+    lexical = fake_searcher.snapshot.lexical
     records = fake_searcher.store.all_chunks()
     words = [set(tokens) for tokens in tokenize([lexical_text(r["embed_text"]) for r in records])]
     tokens = list(dict.fromkeys(lexical.query_tokens(QUERY)))
@@ -352,7 +353,7 @@ def test_lexical_coverage_matches_brute_force(fake_searcher) -> None:
 
 
 def test_best_sentence_scores_match_brute_force(fake_searcher) -> None:
-    state = fake_searcher._state
+    state = fake_searcher.snapshot
     folder = generation_dir(fake_searcher.index_dir, fake_searcher.manifest)
     sentences = dequantize(np.load(Path(folder) / "sentences.npy"))
     query = fake_searcher.encode_query("missing children vulnerable victims")
@@ -365,7 +366,7 @@ def test_best_sentence_scores_match_brute_force(fake_searcher) -> None:
 
 
 def test_int8_sentence_vectors_keep_cosines() -> None:
-    from search.dense import quantize_unit
+    from search.index.dense import quantize_unit
 
     rng = np.random.default_rng(7)
     vectors = rng.standard_normal((500, 384)).astype(np.float32)
@@ -381,7 +382,7 @@ def test_int8_sentence_vectors_keep_cosines() -> None:
 
 
 def test_row_file_reads_rows_in_the_order_asked(tmp_path: Path) -> None:
-    from search.dense import RowFile
+    from search.index.dense import RowFile
 
     rows = np.arange(40 * 6, dtype=np.int8).reshape(40, 6)
     np.save(tmp_path / "rows.npy", rows)
@@ -398,3 +399,31 @@ def test_row_file_reads_rows_in_the_order_asked(tmp_path: Path) -> None:
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ValueError):
         RowFile(tmp_path / "objects.npy")
+
+
+def test_replicated_store_holds_every_report_once_per_copy(fake_index: Path, tmp_path: Path) -> None:
+    """ChunkStore.replicate (the benchmarks' large indexes): renamed reports, suffixed ids, rows in order."""
+    from search.index.layout import CHUNKS_DB, generation_dir, read_manifest
+    from search.index.store import ChunkStore, Replica
+
+    source = generation_dir(fake_index, read_manifest(fake_index)) / CHUNKS_DB
+    original = ChunkStore.open(source)
+    reports = original.report_rows()
+    replicas = [Replica(source=r["source"], name=f"{n}_{r['source']}", force="Kent Police", year=2020 + n,
+                        content_hash=f"h{n}", path=f"/x/{n}", copy=n, title=f"copy {n}")
+                for n in range(2) for r in reports]
+    counts = ChunkStore.replicate(source, tmp_path / CHUNKS_DB, replicas, copies=2)
+    copy = ChunkStore.open(tmp_path / CHUNKS_DB)
+    assert counts["chunks"] == original.size and copy.size == 2 * original.size
+    assert len(copy.reports()) == 2 * len(reports) and copy.vocab["force"] == ["Kent Police"]
+    first, second = original.all_chunks(), copy.all_chunks()
+    assert [c["row"] for c in second] == list(range(2 * original.size))
+    for n in range(2):
+        block = second[n * original.size:(n + 1) * original.size]
+        assert [c["chunk_id"] for c in block] == [f"{c['chunk_id']}~{n}" for c in first]
+        assert [c["text"] for c in block] == [c["text"] for c in first]
+        assert {c["year"] for c in block} == {2020 + n}
+    assert int(copy.sentence_ptr[-1]) == 2 * int(original.sentence_ptr[-1])
+    row = original.size + 3  # a chunk of the second copy has the sentences of its original
+    assert [s[1:] for s in copy.sentence_spans(row)] == [s[1:] for s in original.sentence_spans(3)]
+    assert copy.section(f"{first[3]['section_id']}~1")["text"] == original.section(first[3]["section_id"])["text"]

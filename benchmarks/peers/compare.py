@@ -131,8 +131,8 @@ def inspectqa_system(files: list[Path], work: Path, questions: list[BankQuestion
     """InspectQA as a user runs it: `inspectqa index` over the documents, then the default search
     (the question's own words understood; no filters given). The only code that knows the
     product's module paths."""
-    from search.index_io import build_index  # repoint here when search/ moves
-    from search.retriever import Searcher
+    from search.index.build import build_index  # repoint here when search/ moves
+    from search.retrieve.searcher import Searcher
 
     index_dir = work / "inspectqa-index"
     started = time.perf_counter()
@@ -152,7 +152,7 @@ def inspectqa_system(files: list[Path], work: Path, questions: list[BankQuestion
 def naive_system(files: list[Path], questions: list[BankQuestion], embedder: Any, k: int) -> SystemRun:
     """The naive LangChain recipe of eval/RELEVANCE.md: 1,000-character recursive splits (200
     overlapping), the same encoder, a flat FAISS index, dense only."""
-    from search.baseline import NaiveIndex  # repoint here when search/ moves
+    from eval.baseline import NaiveIndex  # repoint here when search/ moves
 
     started = time.perf_counter()
     naive = NaiveIndex.build(files, embedder)

@@ -1,8 +1,11 @@
-"""The chunk store (SQLite) and metadata filters as boolean masks over row ids.
+"""The chunk store (``chunks.sqlite``): the one module that knows its schema and speaks its SQL.
 
 Row ``i`` of table ``chunks`` is row ``i`` of the vector index and document ``i`` of the
-lexical index. Reports, sections and footnotes are kept beside the chunks so the app can
-show a passage in its full section. Nothing here is pickled.
+lexical index. Reports, sections, footnotes and the sentence spans of every chunk are kept
+beside the chunks, so the app can show a passage in its full section and answers can quote
+sentences. The build writes and copies rows through ``ChunkStore``; search, answers, findings
+and the benchmarks read through it; filters become boolean masks over row ids here. Nothing is
+pickled.
 """
 
 from __future__ import annotations
@@ -10,16 +13,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.forces import canonical_force
-from ingest.metadata import REPORT_TYPES, THEMES, canonical_grade, resolve_report_type, resolve_theme
-from ingest.types import GRADES, Chunk, Report
+from ingest.types import Chunk, Report
+from search.filters import Filters
 
 SCHEMA = """
 CREATE TABLE reports (
@@ -49,82 +51,21 @@ CREATE INDEX sections_source ON sections(source);
 CREATE INDEX sentences_row ON sentences(row);
 CREATE INDEX chunks_source ON chunks(source);
 """
-
-
-class FilterError(ValueError):
-    """A filter names something the index does not know; the message lists what it does."""
+_TABLES = ("reports", "sections", "footnotes", "chunks", "sentences")
 
 
 @dataclass(frozen=True)
-class Filters:
-    """Restrict a search to some reports. Empty fields do not filter.
+class Replica:
+    """One copy of a stored report under a new name (``ChunkStore.replicate``)."""
 
-    ``forces`` are canonical force names or aliases; ``years`` an inclusive (first, last)
-    range; ``themes``, ``report_types`` and ``judgments`` ids or labels.
-    """
-
-    forces: tuple[str, ...] = ()
-    years: tuple[int, int] | None = None
-    themes: tuple[str, ...] = ()
-    report_types: tuple[str, ...] = ()
-    judgments: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()
-
-    def is_empty(self) -> bool:
-        return not (self.forces or self.years or self.themes or self.report_types or self.judgments or self.sources)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-        return {k: v for k, v in data.items() if v}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> Filters:
-        """From JSON-style input: {"force": "Herts" | [...], "year": 2015, "years": [2014, 2016] | "2014-2016",
-        "theme": ..., "report_type": ..., "judgment": ...}. Raises FilterError on bad input."""
-        if not data:
-            return cls()
-        if not isinstance(data, dict):
-            raise FilterError("filters must be a JSON object such as {\"force\": \"Hertfordshire\", \"year\": 2015}")
-
-        def many(*keys: str) -> tuple[str, ...]:
-            values: list[str] = []
-            for key in keys:
-                value = data.get(key)
-                if value is None:
-                    continue
-                values.extend([value] if isinstance(value, str) else [str(v) for v in value])
-            return tuple(v for v in values if v.strip())
-
-        years = parse_years(data.get("year"), data.get("years"))
-        return cls(forces=many("force", "forces"), years=years, themes=many("theme", "themes"),
-                   report_types=many("report_type", "report_types"), judgments=many("judgment", "judgments"),
-                   sources=many("source", "sources"))
-
-
-def parse_years(year: Any = None, years: Any = None) -> tuple[int, int] | None:
-    """2015 | "2015" | "2014-2016" | "2014-" | "-2016" | [2014, 2016] -> (first, last); raises FilterError."""
-    try:
-        if year not in (None, ""):
-            y = int(year)
-            return (y, y)
-        if years in (None, "", []):
-            return None
-        if isinstance(years, str):
-            text = years.replace("–", "-").strip()
-            parts = [p for p in text.split("-") if p.strip()]
-            first, last = int(parts[0]), int(parts[-1])
-            if text.endswith("-"):  # '2014-': 2014 onwards
-                last = 9999
-            elif text.startswith("-"):  # '-2016': up to 2016
-                first = 0
-        else:
-            first, last = int(years[0]), int(years[-1])
-    except (TypeError, ValueError, IndexError) as exc:
-        raise FilterError(f"cannot read year filter {year or years!r}: use a year like 2015 or a range like "
-                          "2014-2016") from exc
-    if first > last:
-        first, last = last, first
-    return (first, last)
+    source: str
+    name: str
+    force: str | None
+    year: int | None
+    content_hash: str
+    path: str
+    copy: int
+    title: str
 
 
 @dataclass
@@ -190,6 +131,86 @@ class ChunkStore:
             con.commit()
         finally:
             con.close()
+
+    @staticmethod
+    def copy_reports(old_path: Path, new_path: Path, sources: Sequence[str]) -> tuple[list[int], list[int]]:
+        """Copy the rows of ``sources`` from the store at ``old_path`` into a new store at
+        ``new_path``, chunk rows and sentence ids renumbered from 0 in their old order; return the
+        old chunk rows and old sentence ids in the new order (to copy their vectors alike)."""
+        con = sqlite3.connect(new_path)
+        try:
+            con.executescript(SCHEMA)
+            con.execute("ATTACH DATABASE ? AS old", (f"file:{old_path}?mode=ro",))
+            con.execute("CREATE TEMP TABLE keep (source TEXT PRIMARY KEY)")
+            con.executemany("INSERT INTO keep VALUES (?)", [(s,) for s in sources])
+            for table in ("reports", "sections", "footnotes"):
+                con.execute(f"INSERT INTO {table} SELECT * FROM old.{table} WHERE source IN (SELECT source FROM keep)")
+            old_rows = [r[0] for r in con.execute(
+                "SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row")]
+            con.execute(
+                "INSERT INTO chunks SELECT (ROW_NUMBER() OVER (ORDER BY row)) - 1, chunk_id, source, section_id, text, "
+                "embed_text, start, end_, title, force, year, report_type, heading, path, kind, question, theme, "
+                "judgment, page, is_table FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row"
+            )
+            new_row = {old: new for new, old in enumerate(old_rows)}
+            old_sentences = con.execute(
+                "SELECT sid, row, start, end_ FROM old.sentences WHERE row IN "
+                "(SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep)) ORDER BY sid").fetchall()
+            con.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
+                            [(n, new_row[row], start, end) for n, (_sid, row, start, end) in enumerate(old_sentences)])
+            con.commit()
+            con.execute("DETACH DATABASE old")
+        finally:
+            con.close()
+        return old_rows, [sid for sid, *_ in old_sentences]
+
+    @staticmethod
+    def replicate(old_path: Path, new_path: Path, replicas: Sequence[Replica], copies: int) -> dict[str, int]:
+        """A new store at ``new_path`` holding ``copies`` copies of every report of the store at
+        ``old_path``, each under the name, force, year, hash, path and title its ``Replica`` gives.
+        Copy ``r`` of a section or chunk id gets the suffix ``~r``; copy ``r``'s rows and sentence
+        ids follow those of copy ``r - 1``. Builds large synthetic indexes for the benchmarks.
+
+        Returns:
+            {"chunks", "sentences", "sections"}: the counts of the source store and the new one's sections.
+        """
+        con = sqlite3.connect(new_path)
+        try:
+            con.executescript(SCHEMA)
+            con.execute("ATTACH DATABASE ? AS src", (f"file:{old_path}?mode=ro",))
+            n_chunks = con.execute("SELECT COUNT(*) FROM src.chunks").fetchone()[0]
+            n_sentences = con.execute("SELECT COUNT(*) FROM src.sentences").fetchone()[0]
+            con.execute("CREATE TEMP TABLE map (source TEXT, name TEXT, force TEXT, year INTEGER, hash TEXT, "
+                        "path TEXT, r INTEGER, title TEXT)")
+            con.executemany("INSERT INTO map VALUES (?,?,?,?,?,?,?,?)",
+                            [(x.source, x.name, x.force, x.year, x.content_hash, x.path, x.copy, x.title)
+                             for x in replicas])
+            swaps = {
+                "reports": {"source": "m.name", "force": "m.force", "year": "m.year", "content_hash": "m.hash",
+                            "path": "m.path", "title": "m.title"},
+                "sections": {"source": "m.name", "section_id": "t.section_id || '~' || m.r"},
+                "footnotes": {"source": "m.name", "section_id": "t.section_id || '~' || m.r"},
+                "chunks": {"row": f"t.row + m.r * {n_chunks}", "chunk_id": "t.chunk_id || '~' || m.r",
+                           "source": "m.name", "section_id": "t.section_id || '~' || m.r", "force": "m.force",
+                           "year": "m.year", "title": "m.title"},
+            }
+            for table, swap in swaps.items():
+                cols = [row[1] for row in con.execute(f"PRAGMA main.table_info({table})")]
+                select = ", ".join(swap.get(c, f"t.{c}") for c in cols)
+                order = " ORDER BY m.r, t.row" if table == "chunks" else ""
+                con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM src.{table} t "
+                            f"JOIN map m ON m.source = t.source{order}")
+            con.execute("CREATE TEMP TABLE reps (r INTEGER)")
+            con.executemany("INSERT INTO reps VALUES (?)", [(r,) for r in range(copies)])
+            con.execute(f"INSERT INTO sentences (sid, row, start, end_) SELECT t.sid + r.r * {n_sentences}, "
+                        f"t.row + r.r * {n_chunks}, t.start, t.end_ FROM src.sentences t CROSS JOIN reps r "
+                        "ORDER BY r.r, t.sid")
+            con.commit()
+            con.execute("DETACH DATABASE src")
+            n_sections = con.execute("SELECT COUNT(*) FROM sections").fetchone()[0]
+        finally:
+            con.close()
+        return {"chunks": n_chunks, "sentences": n_sentences, "sections": n_sections}
 
     # --- reading --------------------------------------------------------------------------
     @classmethod
@@ -294,31 +315,79 @@ class ChunkStore:
             con.close()
             self._local.con = None
 
+    # --- reading for findings and the manifest -----------------------------------------------
+    def report_rows(self) -> list[dict[str, Any]]:
+        """source, title, force, year and report_type of every report, by force, year and source."""
+        return [dict(r) for r in self._con().execute(
+            "SELECT source, title, force, year, report_type FROM reports ORDER BY force, year, source")]
+
+    def manifest_reports(self) -> dict[str, dict[str, Any]]:
+        """What the manifest records of each report: content hash, path, chunk count and metadata."""
+        return {
+            r["source"]: {"content_hash": r["content_hash"], "path": r["path"], "chunks": r["n_chunks"],
+                          "title": r["title"], "force": r["force"], "year": r["year"], "report_type": r["report_type"]}
+            for r in self._con().execute(
+                "SELECT source, content_hash, path, n_chunks, title, force, year, report_type FROM reports")
+        }
+
+    def count(self, table: str) -> int:
+        """Rows in one of the store's tables."""
+        if table not in _TABLES:
+            raise ValueError(f"unknown table {table!r}: choose one of {', '.join(_TABLES)}")
+        return int(self._con().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def sections_of(self, sources: Iterable[str]) -> list[dict[str, Any]]:
+        """The sections of ``sources``, by source and order in the report."""
+        sources = list(sources)
+        if not sources:
+            return []
+        marks = ",".join("?" * len(sources))
+        rows = self._con().execute(f"SELECT * FROM sections WHERE source IN ({marks}) ORDER BY source, ordinal",
+                                   sources)
+        return [_section_dict(r) for r in rows]
+
+    def chunk_spans(self) -> dict[str, list[tuple[int, int, str, int | None]]]:
+        """section id -> (start, end, chunk id, page) of its chunks, in row order."""
+        spans: dict[str, list[tuple[int, int, str, int | None]]] = {}
+        for r in self._con().execute("SELECT section_id, start, end_, chunk_id, page FROM chunks ORDER BY row"):
+            spans.setdefault(r[0], []).append((r[1], r[2], r[3], r[4]))
+        return spans
+
+    def prose_sentences(self, sources: Iterable[str]) -> list[tuple[int, str, int, int]]:
+        """(sentence id, section id, start, end) of the sentences of ``sources`` outside tables;
+        offsets into the section text; a sentence shared by two overlapping chunks appears once."""
+        sources = list(sources)
+        if not sources:
+            return []
+        marks = ",".join("?" * len(sources))
+        seen: set[tuple[str, int]] = set()
+        out = []
+        for sid, section_id, start, end in self._con().execute(
+                f"SELECT s.sid, c.section_id, c.start + s.start, c.start + s.end_ FROM sentences s "
+                f"JOIN chunks c ON c.row = s.row WHERE c.source IN ({marks}) AND c.is_table = 0 ORDER BY s.sid",
+                sources):
+            if (section_id, start) not in seen:
+                seen.add((section_id, start))
+                out.append((sid, section_id, start, end))
+        return out
+
+    def row_of(self, chunk_id: str | None) -> int | None:
+        """The row of a chunk id (None when the store has no such chunk)."""
+        if not chunk_id:
+            return None
+        found = self._con().execute("SELECT row FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
+        return int(found[0]) if found else None
+
+    @staticmethod
+    def report_forces(path: Path) -> dict[str, str | None]:
+        """source -> force of every report in the store at ``path`` (read without loading the store)."""
+        con = _connect(path)
+        try:
+            return {r[0]: r[1] for r in con.execute("SELECT source, force FROM reports")}
+        finally:
+            con.close()
+
     # --- filters --------------------------------------------------------------------------
-    def resolve(self, filters: Filters) -> Filters:
-        """Canonical names for the filter values; raises FilterError for unknown ones."""
-
-        def each(names: tuple[str, ...], resolve: Callable[[str], str | None], what: str, hint: str
-                 ) -> tuple[str, ...]:
-            values = []
-            for name in names:
-                value = resolve(name)
-                if value is None:
-                    raise FilterError(f"unknown {what} {name!r}: {hint}")
-                values.append(value)
-            return tuple(dict.fromkeys(values))
-
-        return Filters(
-            forces=each(filters.forces, canonical_force, "force",
-                        "use a police force name such as 'Hertfordshire Constabulary' or an alias such as 'Herts'"),
-            years=filters.years,
-            themes=each(filters.themes, resolve_theme, "theme", f"choose one of {', '.join(THEMES)}"),
-            report_types=each(filters.report_types, resolve_report_type, "report type",
-                              f"choose one of {', '.join(REPORT_TYPES)}"),
-            judgments=each(filters.judgments, canonical_grade, "judgment", f"choose one of {', '.join(GRADES)}"),
-            sources=filters.sources,
-        )
-
     def mask(self, filters: Filters) -> np.ndarray | None:
         """Boolean mask of the rows that pass ``filters`` (already resolved); None when nothing filters."""
         if filters.is_empty():
@@ -333,7 +402,9 @@ class ChunkStore:
                 mask &= np.isin(getattr(self, name), codes)
         if filters.years:
             first, last = filters.years
-            mask &= (self.year >= first) & (self.year <= last)
+            mask &= self.year >= (0 if first is None else first)  # an undated chunk (-1) is in no range
+            if last is not None:
+                mask &= self.year <= last
         return mask
 
 

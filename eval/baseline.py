@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ingest import readers
 from ingest.pipeline import discover
+from ingest.types import IngestError
 from search.embed import Embedder
 
 
@@ -18,7 +20,7 @@ from search.embed import Embedder
 class NaiveIndex:
     sources: list[str]
     texts: list[str]
-    index: object  # faiss.IndexFlatIP
+    index: Any  # faiss.IndexFlatIP (faiss has no type hints)
     embedder: Embedder
 
     @classmethod
@@ -33,7 +35,7 @@ class NaiveIndex:
         for file in files:
             try:
                 raw = readers.read_document(file)
-            except Exception:  # the baseline skips what it cannot read
+            except IngestError:  # the baseline skips what it cannot read
                 continue
             for piece in splitter.split_text(raw.text):
                 sources.append(raw.source)

@@ -10,18 +10,18 @@ sentence closest to the question (stored sentence vectors; the reply itself is n
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from ingest.textutil import sentence_spans
+from search.answer.extractive import Candidate, citation
+from search.types import Citation, Hit
 
-if TYPE_CHECKING:
-    from search.answer import Citation, _Candidate
-    from search.retriever import Hit
+logger = logging.getLogger(__name__)
 
 SYSTEM_PROMPT = (
     "You answer questions about police inspection reports using only the numbered passages given. "
@@ -83,20 +83,21 @@ def checked_sentences(reply: str, n_passages: int) -> list[tuple[str, list[int]]
 
 
 def written_answer(client: LLMClient, question: str, passages: tuple[Hit, ...],
-                   candidates: list[_Candidate]) -> tuple[str, list[Citation]] | None:
+                   candidates: list[Candidate]) -> tuple[str, list[Citation]] | None:
     """The model's answer with verified citations, or None to fall back to the extractive answer."""
-    from search.answer import _citation
-
     try:
         reply = client.complete(build_messages(question, passages))
-    except (OSError, ValueError, KeyError, IndexError, TypeError, urllib.error.URLError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError, urllib.error.URLError) as exc:
+        # transport errors, timeouts, and replies that are not the chat-completions JSON
+        logger.warning("the language model at %s gave no usable reply (%s: %s): answering with quotes",
+                       client.url, type(exc).__name__, exc)
         return None
     kept = checked_sentences(reply, len(passages))
     if not kept:
         return None
     # Quote the best sentence of each cited passage; a sentence citing a passage with nothing
     # quotable is dropped like one citing a passage that was not given.
-    best: dict[int, Any] = {}
+    best: dict[int, Candidate] = {}
     for n in {n for _sentence, cited in kept for n in cited}:
         own = [c for c in candidates if c.hit.row == passages[n - 1].row]
         if own:
@@ -107,5 +108,5 @@ def written_answer(client: LLMClient, question: str, passages: tuple[Hit, ...],
     order = list(dict.fromkeys(n for _sentence, cited in kept for n in cited))
     numbers = {old: new for new, old in enumerate(order, start=1)}
     text = " ".join(_CITE_RE.sub(lambda m: f"[{numbers[int(m.group(1))]}]", s) for s, _ in kept)
-    citations = [_citation(numbers[old], best[old]) for old in order]
+    citations = [citation(numbers[old], best[old]) for old in order]
     return text, citations

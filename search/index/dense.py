@@ -1,10 +1,10 @@
 """Dense vector search behind a small interface; FAISS is the one implementation.
 
 Row ``i`` of the vector index is chunk ``i`` of the chunk store and document ``i`` of the
-lexical index. Indexing calls ``build_vector_index`` and search calls ``open_vector_index``;
-neither ingest nor the app sees FAISS. A second backend (a vector database for serving, say)
-implements ``VectorIndex`` and registers its build and open functions in ``VECTOR_STORES``;
-nothing else changes (README, "Scaling beyond one machine").
+lexical index. The build calls ``FaissIndex.build`` and loading calls ``open_vector_index``;
+neither ingest nor the app sees FAISS. Sentence vectors are stored as int8 (``quantize_unit``)
+and read on demand (``RowFile``). A second backend would implement ``VectorIndex`` and be named
+in the manifest, which today records only the index type (docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -153,7 +153,13 @@ class FaissIndex:
 
         if kind not in INDEX_TYPES:
             raise ValueError(f"unknown index type {kind!r}")
-        index = faiss.read_index(str(path))
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path} is missing")
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError as exc:  # FAISS reports an unreadable file as a RuntimeError
+            raise ValueError(f"{Path(path).name} is not a readable FAISS index ({str(exc).splitlines()[0][:200]})"
+                             ) from exc
         if index.ntotal != len(vectors):
             raise ValueError(f"{path.name} holds {index.ntotal} vectors but the store has {len(vectors)}")
         if vectors.ndim != 2 or index.d != vectors.shape[1]:
@@ -228,21 +234,10 @@ def _exact_subset(vectors: np.ndarray, rows: np.ndarray, queries: np.ndarray, k:
     return np.take_along_axis(top_scores, order, axis=1), rows[np.take_along_axis(top, order, axis=1)]
 
 
-VECTOR_STORES: dict[str, type] = {"faiss": FaissIndex}
-"""name -> a class with ``build(vectors, kind)`` and ``load(path, vectors, kind)`` making a VectorIndex."""
+def open_vector_index(path: Path, vectors: np.ndarray, kind: str) -> VectorIndex:
+    """Load the vector index of a generation (``vectors`` are its memory-mapped vectors.npy).
 
-
-def _store(name: str) -> type:
-    if name not in VECTOR_STORES:
-        raise ValueError(f"unknown vector store {name!r}: choose one of {', '.join(VECTOR_STORES)}")
-    return VECTOR_STORES[name]
-
-
-def build_vector_index(vectors: np.ndarray, kind: str = "flat", store: str = "faiss") -> VectorIndex:
-    """A vector index of ``kind`` (one of INDEX_TYPES) over ``vectors``, row i = vector i."""
-    return _store(store).build(vectors, kind)
-
-
-def open_vector_index(path: Path, vectors: np.ndarray, kind: str, store: str = "faiss") -> VectorIndex:
-    """Load the vector index of an index folder (``vectors`` are its memory-mapped vectors.npy)."""
-    return _store(store).load(path, vectors, kind)
+    Raises:
+        ValueError: the file is not a FAISS index of these vectors (damaged or from another build).
+    """
+    return FaissIndex.load(path, vectors, kind)

@@ -1,4 +1,5 @@
-"""Score retrieval and answers on a question set with verbatim gold passages.
+"""Score retrieval and answers on a question set with verbatim gold passages (evaluation tooling,
+kept out of the installed package; run it with ``python -m eval.run``).
 
 Relevance rule (eval/RELEVANCE.md): normalise gold and passage (no footnote superscripts,
 NFKC, lower case, straight quotes, hyphens for en dashes, single spaces); a passage is
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ingest.textutil import normalise_for_match
+from search.retrieve.searcher import Searcher
 
 MIN_RUN = 0.6
 
@@ -101,8 +103,8 @@ def retrieval_metrics(ranks: dict[str, int | None], questions: list[Question], k
     return {"overall": summarise(answerable), "by_kind": {kind: summarise(v) for kind, v in sorted(by_kind.items())}}
 
 
-def searcher_run(searcher: Any, k: int = 10) -> Callable[[Question, bool], list[tuple[str, str]]]:
-    """The ``search`` callable of ``evaluate_retrieval`` for a ``search.retriever.Searcher``:
+def searcher_run(searcher: Searcher, k: int = 10) -> Callable[[Question, bool], list[tuple[str, str]]]:
+    """The ``search`` callable of ``evaluate_retrieval`` for a ``search.retrieve.searcher.Searcher``:
     without filters the question's own words are understood, as a user's would be; with them,
     the question's filters are set explicitly."""
 

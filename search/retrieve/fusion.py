@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-RRF_K = 60
+from search.config import RetrievalSettings
+
+RRF_K = RetrievalSettings().rrf_k
 
 
 def reciprocal_rank_fusion(

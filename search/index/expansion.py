@@ -4,7 +4,8 @@ Users ask in plain words ("pensioners", "handset", "classrooms"); reports use th
 ("elderly", "mobile phones", "schools"). For each word of a question that never occurs in the
 indexed reports, the nearest report words by embedding similarity are added to the lexical
 query, so BM25 can match what the dense encoder already sees. Word vectors are computed once at
-index time for the vocabulary of the reports.
+index time for the vocabulary of the reports (``vocab.json`` and ``vocab.npy`` in a generation).
+How near a report word must be, and how many are added, are ``ExpansionSettings``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from search.embed import Embedder
-from search.lexical import tokenize
+from search.index.lexical import tokenize
 
-MIN_SIMILARITY = 0.55
-NEIGHBOURS = 3
+VOCAB_WORDS = "vocab.json"
+VOCAB_VECTORS = "vocab.npy"
 _WORD_RE = re.compile(r"[a-z][a-z-]{2,}")
 
 
@@ -53,16 +54,16 @@ class QueryExpander:
         return cls(words, vectors)
 
     def save(self, folder: Path) -> None:
-        (folder / "vocab.json").write_text(json.dumps(self.words), encoding="utf-8")
-        np.save(folder / "vocab.npy", self.vectors)
+        (folder / VOCAB_WORDS).write_text(json.dumps(self.words), encoding="utf-8")
+        np.save(folder / VOCAB_VECTORS, self.vectors)
 
     @classmethod
     def load(cls, folder: Path) -> QueryExpander | None:
         """The expander of an index folder, or None for an index built without one."""
-        if not (folder / "vocab.json").exists():
+        if not (folder / VOCAB_WORDS).exists():
             return None
-        words = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        vectors = np.load(folder / "vocab.npy", allow_pickle=False)
+        words = json.loads((folder / VOCAB_WORDS).read_text(encoding="utf-8"))
+        vectors = np.load(folder / VOCAB_VECTORS, allow_pickle=False)
         if len(words) != len(vectors):
             raise ValueError("vocab.json and vocab.npy disagree")
         return cls(words, np.asarray(vectors, dtype=np.float32))
@@ -75,15 +76,15 @@ class QueryExpander:
         stems = tokenize(candidates)
         return [w for w, s in zip(candidates, stems, strict=True) if s and s[0] not in known_tokens]
 
-    def neighbours(self, word_vectors: np.ndarray) -> list[list[str]]:
-        """For each of ``word_vectors``, the nearest report words (cosine >= MIN_SIMILARITY, up to
-        NEIGHBOURS); an empty list means the reports have no word like it."""
-        if not len(word_vectors) or not self.words:
+    def neighbours(self, word_vectors: np.ndarray, *, min_similarity: float, limit: int) -> list[list[str]]:
+        """For each of ``word_vectors``, the nearest report words (cosine >= ``min_similarity``, up
+        to ``limit``); an empty list means the reports have no word like it."""
+        if not len(word_vectors) or not self.words or limit < 1:
             return [[] for _ in range(len(word_vectors))]
         similarities = word_vectors @ self.vectors.T
-        k = min(NEIGHBOURS, similarities.shape[1] - 1)
+        k = min(limit, similarities.shape[1] - 1)
         out: list[list[str]] = []
         for row in similarities:
-            top = np.argpartition(-row, k)[:NEIGHBOURS] if k > 0 else np.arange(similarities.shape[1])
-            out.append([self.words[j] for j in top[np.argsort(-row[top])] if row[j] >= MIN_SIMILARITY])
+            top = np.argpartition(-row, k)[:limit] if k > 0 else np.arange(similarities.shape[1])
+            out.append([self.words[j] for j in top[np.argsort(-row[top])] if row[j] >= min_similarity])
         return out

@@ -1,0 +1,190 @@
+"""One typed settings object for every weight and threshold of retrieval, answers and trails.
+
+``Settings()`` holds the values the product ships with (calibrated on the development set;
+docs/retrieval.md, docs/answers.md and docs/findings.md say how). A ``Searcher`` carries one;
+``build_index`` takes one for the trail thresholds it stores with the findings. Every field is
+checked when a settings object is made, so a bad value fails at once with its name, not later
+inside a search. ``to_dict()``/``from_dict()`` round-trip through JSON, so an evaluation run can
+save the settings it used beside its figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from search.errors import SettingsError
+
+
+def _setting(default: float, doc: str, *, low: float | None = None, high: float | None = None) -> Any:
+    return field(default=default, metadata={"doc": doc, "low": low, "high": high})
+
+
+def _check(group: object) -> None:
+    """Type and range of every field of a settings group; SettingsError naming the first bad one."""
+    for f in fields(group):  # type: ignore[arg-type]
+        value = getattr(group, f.name)
+        wanted = type(f.default)
+        name = f"{type(group).__name__}.{f.name}"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SettingsError(f"{name} must be a number, not {value!r}")
+        if wanted is int and not isinstance(value, int):
+            raise SettingsError(f"{name} must be a whole number, not {value!r}")
+        low, high = f.metadata.get("low"), f.metadata.get("high")
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"from {low}" if high is None else f"from {low} to {high}"
+            raise SettingsError(f"{name} must be {bounds}, not {value!r}: {f.metadata['doc']}")
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """How the dense, lexical, sentence and year rankings are made and fused (docs/retrieval.md)."""
+
+    candidates: int = _setting(100, "rows each ranking contributes before fusion", low=1)
+    dense_weight: float = _setting(1.0, "vote of the chunk-vector ranking", low=0.0)
+    lexical_weight: float = _setting(1.0, "vote of the BM25 ranking", low=0.0)
+    sentence_weight: float = _setting(1.5, "vote of the best-sentence ranking", low=0.0)
+    year_weight: float = _setting(0.5, "vote of the ranking of chunks from years the question names", low=0.0)
+    rrf_k: int = _setting(60, "reciprocal rank fusion constant: score = weight / (rrf_k + rank)", low=1)
+    full_lexical_coverage: float = _setting(
+        0.5, "share of the question's words (by idf) a lexical match must hold for a full vote; below it "
+             "the vote shrinks in proportion", low=0.01, high=1.0)
+    max_query_chars: int = _setting(2000, "longer questions are cut to this many characters", low=1)
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
+@dataclass(frozen=True)
+class ExpansionSettings:
+    """Which report words stand in for a question word the reports never use (docs/retrieval.md)."""
+
+    min_similarity: float = _setting(0.55, "least cosine between a question word and a report word", low=-1.0,
+                                     high=1.0)
+    neighbours: int = _setting(3, "report words added per unknown question word, at most", low=0)
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """Which sentences are quoted and when the product abstains (docs/answers.md)."""
+
+    search_k: int = _setting(10, "passages searched for an answer, at least (topics are looked for among them)",
+                             low=1)
+    passages: int = _setting(5, "top passages whose sentences may be quoted", low=1)
+    max_quotes: int = _setting(4, "quotes in one answer, at most", low=1)
+    quote_margin: float = _setting(0.10, "further quotes score within this of the best one", low=0.0)
+    min_sentence_cosine: float = _setting(0.22, "abstain below this best sentence cosine ...", low=-1.0, high=1.0)
+    min_support: float = _setting(0.25, "... when the best term coverage is also below this", low=0.0, high=1.0)
+    max_foreign: float = _setting(0.5, "abstain when this share of the question's words is foreign to the "
+                                       "reports", low=0.0, high=1.0)
+    foreign_with_weak_evidence: float = _setting(0.2, "abstain from this foreign share when no sentence comes "
+                                                      "close (weak_cosine)", low=0.0, high=1.0)
+    weak_cosine: float = _setting(0.33, "a sentence this close counts as close", low=-1.0, high=1.0)
+    overlap_weight: float = _setting(0.35, "sentence score: weight of the question-term coverage", low=0.0)
+    full_length_words: int = _setting(10, "sentence score: words for the full coverage weight", low=1)
+    rank_bonus: float = _setting(0.12, "sentence score: bonus / (passage rank + 1)", low=0.0)
+    fragment_words: int = _setting(5, "a sentence of fewer words is a fragment", low=1)
+    fragment_penalty: float = _setting(0.15, "sentence score: penalty for a fragment", low=0.0)
+    number_bonus: float = _setting(0.08, "sentence score: bonus for the figure a question asks for", low=0.0)
+    number_penalty: float = _setting(0.04, "sentence score: penalty when the asked figure is missing", low=0.0)
+    table_row_penalty: float = _setting(0.10, "sentence score: penalty for a table row when no figure is asked",
+                                        low=0.0)
+    other_year_penalty: float = _setting(0.1, "sentence score: penalty for a report of a year the question does "
+                                              "not name", low=0.0)
+    number_margin: float = _setting(0.2, "a sentence holding the asked figure leads if within this of the best",
+                                    low=0.0)
+    cross_year_margin: float = _setting(0.2, "change questions: each year's best quote within this of the best",
+                                        low=0.0)
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
+@dataclass(frozen=True)
+class GradeSettings:
+    """How a question about grades is matched to a graded inspection question (docs/findings.md)."""
+
+    question_cosine: float = _setting(0.35, "least cosine of the question's topic words to a graded question",
+                                      low=-1.0, high=1.0)
+    theme_bonus: float = _setting(0.15, "added to a graded question of the theme the words name", low=0.0)
+    theme_strength: int = _setting(2, "theme-word score from which the question names a theme", low=1)
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
+@dataclass(frozen=True)
+class TrailSettings:
+    """When a later report's passage revisits a finding (docs/findings.md); stored with the findings."""
+
+    threshold: float = _setting(0.62, "match score of a passage in a section of the finding's theme",
+                                low=-1.0, high=1.0)
+    cross_theme_threshold: float = _setting(0.72, "match score of a passage in a section of another theme",
+                                            low=-1.0, high=1.0)
+    links_per_report: int = _setting(3, "passages of one later report linked to one finding, at most", low=1)
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
+_GROUPS: dict[str, type] = {"retrieval": RetrievalSettings, "expansion": ExpansionSettings,
+                            "answer": AnswerSettings, "grades": GradeSettings, "trails": TrailSettings}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every weight and threshold, grouped by the stage that reads it."""
+
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    expansion: ExpansionSettings = field(default_factory=ExpansionSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    grades: GradeSettings = field(default_factory=GradeSettings)
+    trails: TrailSettings = field(default_factory=TrailSettings)
+
+    def __post_init__(self) -> None:
+        for name, group in _GROUPS.items():
+            if not isinstance(getattr(self, name), group):
+                raise SettingsError(f"Settings.{name} must be a {group.__name__}")
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        """{"retrieval": {"candidates": 100, ...}, ...}: plain JSON."""
+        return {name: {f.name: getattr(getattr(self, name), f.name) for f in fields(group)}
+                for name, group in _GROUPS.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Settings:
+        """Settings from ``to_dict()`` output; missing groups and fields keep their defaults.
+
+        Raises:
+            SettingsError: an unknown group or field, or a bad value (the message names it).
+        """
+        data = data or {}
+        if not isinstance(data, dict):
+            raise SettingsError(f"settings must be an object of groups ({', '.join(_GROUPS)}), not {data!r}")
+        unknown = set(data) - set(_GROUPS)
+        if unknown:
+            raise SettingsError(f"unknown settings group(s) {', '.join(sorted(unknown))}: use "
+                                f"{', '.join(_GROUPS)}")
+        groups: dict[str, Any] = {}
+        for name, group in _GROUPS.items():
+            values = data.get(name) or {}
+            if not isinstance(values, dict):
+                raise SettingsError(f"settings group {name} must be an object, not {values!r}")
+            known = {f.name for f in fields(group)}
+            if set(values) - known:
+                raise SettingsError(f"unknown {name} setting(s) {', '.join(sorted(set(values) - known))}: use "
+                                    f"{', '.join(sorted(known))}")
+            groups[name] = group(**values)
+        return cls(**groups)
+
+    @staticmethod
+    def describe() -> dict[str, dict[str, str]]:
+        """What each field means, by group (for documentation and --help texts)."""
+        return {name: {f.name: f.metadata["doc"] for f in fields(group)} for name, group in _GROUPS.items()}
+
+
+__all__ = ["AnswerSettings", "ExpansionSettings", "GradeSettings", "RetrievalSettings", "Settings",
+           "TrailSettings"]

@@ -1,0 +1,1 @@
+"""The retrieval layer: the question parsed once, rank fusion, and the searcher."""

@@ -1,0 +1,303 @@
+"""The search API used by the command line, the app and the tests.
+
+``Searcher.load(index_dir)`` opens an index once; ``search(question, k, filters)`` returns ranked
+hits. Dense (FAISS), lexical (BM25) and best-sentence rankings over the same rows are fused with
+reciprocal rank fusion; filters restrict every ranking before ranking; forces and years named in
+the question become a filter and a preference unless the caller set filters (docs/retrieval.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ingest.chunk import ChunkingParams
+from search.config import Settings
+from search.embed import Embedder, default_embedder
+from search.errors import IndexError_, QueryError
+from search.filters import Filters
+from search.findings.storage import FindingsIndex
+from search.index.layout import DEFAULT_INDEX_DIR, read_manifest
+from search.index.lexical import tokenize
+from search.index.snapshot import IndexSnapshot, open_snapshot
+from search.index.store import ChunkStore
+from search.retrieve.fusion import reciprocal_rank_fusion, top_items
+from search.retrieve.question import Question, clean_query, parse_question
+from search.retrieve.result import SearchResult
+from search.types import Hit
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Scope:
+    """The filters a search applies, the report years it prefers, and what to tell the user."""
+
+    filters: Filters
+    preferred_years: set[int] = field(default_factory=set)
+    notices: list[str] = field(default_factory=list)
+    out_of_scope: bool = False
+
+    def used(self) -> dict[str, Any]:
+        used = self.filters.to_dict()
+        if self.preferred_years:
+            used["prefer_years"] = sorted(self.preferred_years)
+        return used
+
+
+@dataclass
+class _Ranked:
+    """Fused (row, score) pairs, best first, with each ranking's own scores for them."""
+
+    fused: list[tuple[int, float]]
+    dense: dict[int, float]
+    lexical: dict[int, float]
+
+
+class Searcher:
+    """Loaded index plus encoder. Thread-safe: searches run concurrently with ``reload_if_changed``."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder, snapshot: IndexSnapshot, params: ChunkingParams,
+                 settings: Settings | None = None) -> None:
+        self.index_dir = Path(index_dir)
+        self.embedder = embedder
+        self.params = params
+        self.settings = settings or Settings()
+        self._snapshot = snapshot
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, index_dir: str | Path = DEFAULT_INDEX_DIR, embedder: Embedder | None = None,
+             params: ChunkingParams | None = None, settings: Settings | None = None) -> Searcher:
+        """Open the index in ``index_dir``.
+
+        Raises:
+            IndexMissingError, IndexIncompatibleError, IndexCorruptError: with a message naming the fix.
+        """
+        embedder = embedder or default_embedder()
+        params = params or ChunkingParams()
+        return cls(Path(index_dir), embedder, open_snapshot(Path(index_dir), embedder, params), params, settings)
+
+    # --- index state ----------------------------------------------------------------------
+    @property
+    def snapshot(self) -> IndexSnapshot:
+        """The generation loaded now; a search or answer keeps the one it started with."""
+        return self._snapshot
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self._snapshot.manifest
+
+    @property
+    def store(self) -> ChunkStore:
+        return self._snapshot.store
+
+    @property
+    def generation(self) -> str:
+        return self._snapshot.generation
+
+    def reload_if_changed(self) -> bool:
+        """Load a newly published generation, if any. Searches in flight finish on the old one.
+
+        Raises:
+            IndexIncompatibleError, IndexCorruptError: the new generation cannot be loaded.
+        """
+        try:
+            manifest = read_manifest(self.index_dir)
+        except IndexError_ as exc:  # a moment without a readable manifest: keep the loaded generation
+            logger.debug("not reloading %s: %s", self.index_dir, exc)
+            return False
+        if manifest.get("generation") == self._snapshot.generation:
+            return False
+        with self._reload_lock:
+            if manifest.get("generation") == self._snapshot.generation:
+                return False
+            self._snapshot = open_snapshot(self.index_dir, self.embedder, self.params)
+            logger.info("reloaded %s: now %s", self.index_dir, self._snapshot.generation)
+            return True
+
+    def coverage(self) -> dict[str, Any]:
+        """What the index holds: forces, years, report types, themes and reports."""
+        return self._snapshot.coverage()
+
+    def describe_coverage(self) -> str:
+        return self._snapshot.describe_coverage()
+
+    # --- searching ------------------------------------------------------------------------
+    def encode_query(self, query: str) -> np.ndarray:
+        return self.embedder.encode([clean_query(query)])[0]
+
+    def question(self, query: object) -> Question:
+        """``query`` parsed once for search and answers (QueryError when empty)."""
+        return parse_question(query, self.settings.retrieval.max_query_chars)
+
+    def search(self, query: str | Question, k: int = 10, filters: Filters | dict[str, Any] | None = None, *,
+               use_understanding: bool = True, query_vector: np.ndarray | None = None,
+               snapshot: IndexSnapshot | None = None) -> SearchResult:
+        """Rank passages for ``query``.
+
+        Args:
+            query: the user's question (any script; cut to ``settings.retrieval.max_query_chars``), or
+                one parsed by ``question``.
+            k: how many hits to return (at least 1).
+            filters: explicit filters; when given, forces and years named in the query are not applied.
+            use_understanding: apply the forces and years the query names.
+            query_vector: a precomputed query embedding (skips encoding).
+            snapshot: the generation to search (default: the one loaded now).
+
+        Raises:
+            QueryError: empty query or k below 1.
+            FilterError: a filter names an unknown force, theme, report type or judgment.
+        """
+        question = query if isinstance(query, Question) else self.question(query)
+        if not isinstance(k, int) or k < 1:
+            raise QueryError(f"k must be a whole number of at least 1, not {k!r}")
+        snap = snapshot or self._snapshot
+        scope = _scope(question, Filters.coerce(filters).resolved(), snap, use_understanding)
+        understood = question.understood() if use_understanding else {"forces": [], "years": [], "period": None}
+        base: dict[str, Any] = {"query": question.text, "filters_used": scope.used(), "understood": understood,
+                                "generation": snap.generation, "question": question, "snapshot": snap}
+        if scope.out_of_scope:
+            return SearchResult(hits=(), notices=tuple(scope.notices), out_of_scope=True, **base)
+        mask = snap.mask(scope.filters)
+        if mask is not None and not mask.any():
+            scope.notices.append("No passage matches these filters. " + snap.describe_coverage())
+            return SearchResult(hits=(), notices=tuple(scope.notices), **base)
+        vector, lexical_tokens, foreign = self._encode(question, snap, query_vector)
+        ranked = self._rank(snap, vector, lexical_tokens, mask, scope.preferred_years, k)
+        return SearchResult(hits=_hits(snap, vector, ranked), notices=tuple(scope.notices), vector=vector,
+                            foreign_words=foreign, **base)
+
+    def _encode(self, question: Question, snap: IndexSnapshot, query_vector: np.ndarray | None
+                ) -> tuple[np.ndarray, list[str], tuple[str, ...]]:
+        """The question's vector, its lexical tokens (with report words standing in for words the
+        reports never use) and those of its words the reports have nothing like."""
+        tokens = list(question.lexical_tokens)
+        unknown = snap.expander.unknown_words(question.lexical_text, snap.lexical.vocabulary) if snap.expander else []
+        foreign: tuple[str, ...] = ()
+        if query_vector is not None and not unknown:
+            return query_vector, snap.lexical.query_tokens(tokens), foreign
+        encoded = self.embedder.encode([question.text, *unknown])  # one forward pass for the question and its words
+        vector = encoded[0] if query_vector is None else query_vector
+        if unknown and snap.expander is not None:
+            expansion = self.settings.expansion
+            near = snap.expander.neighbours(encoded[1:], min_similarity=expansion.min_similarity,
+                                            limit=expansion.neighbours)
+            foreign = tuple(word for word, words in zip(unknown, near, strict=True) if not words)
+            extra = list(dict.fromkeys(w for words in near for w in words))
+            if extra:
+                tokens += tokenize([" ".join(extra)])[0]
+        return vector, snap.lexical.query_tokens(tokens), foreign
+
+    def _rank(self, snap: IndexSnapshot, vector: np.ndarray, lexical_tokens: list[str], mask: np.ndarray | None,
+              preferred_years: set[int], k: int) -> _Ranked:
+        """Dense, lexical, best-sentence (and preferred-year) rankings of the candidates, fused."""
+        settings = self.settings.retrieval
+        n_candidates = max(settings.candidates, k)
+        d_scores, d_rows = snap.dense.search(vector[None, :], n_candidates, mask)
+        d_rows, d_scores = d_rows[0], d_scores[0]
+        keep = d_rows >= 0
+        d_rows, d_scores = d_rows[keep], d_scores[keep]
+        l_scores, l_rows = snap.lexical.search(lexical_tokens, n_candidates, mask)
+        candidates = np.unique(np.concatenate([d_rows, l_rows]))
+        by_sentence = candidates[np.argsort(-best_sentence_scores(snap, candidates, vector), kind="stable")]
+        rankings = [d_rows.tolist(), l_rows.tolist(), by_sentence.tolist()]
+        weights = [settings.dense_weight, settings.lexical_weight, settings.sentence_weight]
+        lexical_trust = np.minimum(1.0, snap.lexical.coverage(lexical_tokens, l_rows) / settings.full_lexical_coverage)
+        scales: list[np.ndarray | None] = [None, lexical_trust, None]
+        if preferred_years:
+            in_year = candidates[np.isin(snap.store.year[candidates], list(preferred_years))]
+            dense_rank = {int(r): i for i, r in enumerate(d_rows)}
+            rankings.append(sorted(in_year.tolist(), key=lambda r: dense_rank.get(r, len(dense_rank))))
+            weights.append(settings.year_weight)
+            scales.append(None)
+        fused = top_items(reciprocal_rank_fusion(rankings, weights, k=settings.rrf_k, scales=scales), k)
+        return _Ranked(fused=fused, dense=dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True)),
+                       lexical=dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True)))
+
+    # --- reading sources ------------------------------------------------------------------
+    def section(self, section_id: str) -> dict[str, Any] | None:
+        """A section's full text and metadata, for showing a passage in place."""
+        return self._snapshot.store.section(section_id)
+
+    def reports(self) -> list[dict[str, Any]]:
+        return self._snapshot.store.reports()
+
+    def findings_index(self) -> FindingsIndex:
+        """Grades, findings and trails of the loaded generation, read on first use."""
+        return self._snapshot.findings()
+
+
+def _scope(question: Question, filters: Filters, snap: IndexSnapshot, use_understanding: bool) -> _Scope:
+    """Explicit filters as given; without them, the forces and years the question names."""
+    scope = _Scope(filters=filters)
+    if not (filters.is_empty() and use_understanding):
+        return scope
+    vocab = snap.store.vocab
+    known = [f for f in question.forces if f in vocab["force"]]
+    unknown = [f for f in question.forces if f not in vocab["force"]]
+    if question.forces and not known:
+        scope.out_of_scope = True
+        scope.notices.append(f"No indexed report is about {', '.join(unknown)}. {snap.describe_coverage()}")
+    elif unknown:
+        scope.notices.append(f"No indexed report is about {', '.join(unknown)}; searching {', '.join(known)}.")
+    if known:
+        scope.filters = Filters(forces=tuple(known))
+    if question.period:
+        scope.filters = Filters(forces=scope.filters.forces, years=question.period)
+    scope.preferred_years = {y for y in question.years if y in vocab["year"]}
+    missing_years = [y for y in question.years if y not in vocab["year"]]
+    if missing_years and not scope.preferred_years and not question.period:
+        scope.notices.append(f"No indexed report is from {', '.join(map(str, missing_years))}. "
+                             f"{snap.describe_coverage()}")
+    return scope
+
+
+def best_sentence_scores(snap: IndexSnapshot, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """For each chunk row, the cosine of its best-matching sentence to the query (-1 if none)."""
+    ptr = snap.store.sentence_ptr
+    starts, ends = ptr[rows], ptr[rows + 1]
+    lengths = ends - starts
+    out = np.full(len(rows), -1.0, dtype=np.float32)
+    if not lengths.sum():
+        return out
+    # The sentence ids of every row, in row order, without a Python loop: start of each row's
+    # run, then 0, 1, 2... within the run.
+    run_starts = np.cumsum(lengths) - lengths
+    ids = np.repeat(starts - run_starts, lengths) + np.arange(int(lengths.sum()))
+    scores = snap.sentence_vectors(ids) @ vector
+    has = lengths > 0
+    offsets = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
+    out[has] = np.maximum.reduceat(scores, offsets)
+    return out
+
+
+def _hits(snap: IndexSnapshot, vector: np.ndarray, ranked: _Ranked) -> tuple[Hit, ...]:
+    """Hits for the fused rows, each with its dense and lexical scores."""
+    dense = dict(ranked.dense)
+    missing_dense = [row for row, _ in ranked.fused if row not in dense]
+    if missing_dense:  # exact cosine for lexical-only hits, so every hit carries both scores
+        dense.update(zip(missing_dense, snap.dense.score(vector, np.array(missing_dense)).tolist(), strict=True))
+    records = snap.store.chunks([row for row, _ in ranked.fused])
+    return tuple(_hit(rank, score, record, dense.get(record["row"]), ranked.lexical.get(record["row"]))
+                 for rank, ((_, score), record) in enumerate(zip(ranked.fused, records, strict=True), start=1))
+
+
+def _hit(rank: int, score: float, record: dict[str, Any], dense: float | None, lexical: float | None) -> Hit:
+    return Hit(
+        rank=rank, score=round(float(score), 6), text=record["text"], source=record["source"], title=record["title"],
+        force=record["force"], year=record["year"], report_type=record["report_type"], section=record["heading"],
+        path=tuple(record["path"]), question=record["question"], theme=record["theme"], judgment=record["judgment"],
+        page=record["page"], start=record["start"], end=record["end"], chunk_id=record["chunk_id"],
+        section_id=record["section_id"], kind=record["kind"], is_table=record["is_table"],
+        dense_score=None if dense is None else round(float(dense), 6),
+        lexical_score=None if lexical is None else round(float(lexical), 6), row=int(record["row"]),
+    )
+
+
+__all__ = ["Searcher", "best_sentence_scores"]
