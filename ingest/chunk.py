@@ -177,6 +177,8 @@ def _table_pieces(text: str, budget: int) -> list[tuple[int, int, str]]:
     if count_tokens(whole) <= budget:
         return [(0, len(text), whole)]
     header, body_rows = rows[0], rows[1:]
+    if not body_rows:  # a header row alone, over the budget: one piece, cut to fit
+        return [(0, len(text), _truncate_tokens(whole, budget))]
     parts = 2
     while parts < len(body_rows):
         size = -(-len(body_rows) // parts)

@@ -191,3 +191,13 @@ def test_pieces_of_repetitive_text_keep_their_own_offsets() -> None:
     assert len(prose) >= 2
     for before, after in itertools.pairwise(prose):
         assert after.start >= before.end - 200  # no more overlap than the 32-token budget allows
+
+
+def test_a_table_of_one_long_header_row_is_one_piece_cut_to_the_budget() -> None:
+    from ingest.chunk import _table_pieces, count_tokens
+
+    text = "\t".join(f"column heading number {i} with several words" for i in range(80))
+    pieces = _table_pieces(text, 64)
+    assert len(pieces) == 1
+    assert pieces[0][:2] == (0, len(text))
+    assert count_tokens(pieces[0][2]) <= 64
