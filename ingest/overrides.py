@@ -37,8 +37,8 @@ from ingest.types import ReportMeta
 from ingest.urlmeta import MetaHint, apply_hint
 
 __all__ = ["CSV_COLUMNS", "FIELDS", "SIDECAR_SUFFIX", "MetaOverride", "MetaTable", "OverrideError",
-           "apply_override", "correct_meta", "load_meta_csv", "load_sidecar", "parse_period", "parse_published",
-           "resolve_override", "sidecar_path"]
+           "apply_override", "correct_meta", "load_meta_csv", "load_sidecar", "override_from_fields", "parse_period",
+           "parse_published", "resolve_override", "sidecar_path"]
 
 SIDECAR_SUFFIX = ".meta.json"
 """A report ``x.pdf`` is corrected by ``x.pdf.meta.json`` beside it."""
@@ -200,6 +200,19 @@ def _override(origin: str, items: dict[str, Any], problems: list[str], where: st
     return MetaOverride(origin=origin, **values)
 
 
+def override_from_fields(origin: str, items: dict[str, Any]) -> MetaOverride:
+    """The corrections a mapping of fields gives (a sidecar's object, a stored correction, a form).
+
+    Raises:
+        OverrideError: an unknown field or a value that cannot be read; each problem names ``origin``.
+    """
+    problems: list[str] = []
+    override = _override(origin, items, problems)
+    if problems:
+        raise OverrideError(problems)
+    return override
+
+
 # ---------------------------------------------------------------- sidecars
 
 
@@ -328,17 +341,19 @@ def load_meta_csv(path: str | Path) -> MetaTable:
 
 
 def resolve_override(report_path: str | Path | None, table: MetaTable | None = None, *,
-                     url: str | None = None) -> MetaOverride | None:
-    """All corrections for one report: its sidecar, then its ``--meta`` row on top (the command line wins).
+                     url: str | None = None, stored: MetaOverride | None = None) -> MetaOverride | None:
+    """All corrections for one report: its sidecar, then ``stored`` (a correction kept with the index,
+    a sidecar that lives there), then its ``--meta`` row on top (the command line wins).
 
     Raises:
         OverrideError: the sidecar is invalid.
     """
     sidecar = load_sidecar(report_path) if report_path is not None else None
+    base = stored.over(sidecar) if stored is not None else sidecar
     row = table.for_report(report_path, url=url) if table is not None else None
     if row is None:
-        return sidecar
-    return row.over(sidecar)
+        return base
+    return row.over(base)
 
 
 def apply_override(meta: ReportMeta, override: MetaOverride | None) -> ReportMeta:
@@ -362,13 +377,15 @@ def apply_override(meta: ReportMeta, override: MetaOverride | None) -> ReportMet
 
 
 def correct_meta(meta: ReportMeta, report_path: str | Path | None = None, *, hint: MetaHint | None = None,
-                 table: MetaTable | None = None, url: str | None = None) -> ReportMeta:
+                 table: MetaTable | None = None, url: str | None = None,
+                 stored: MetaOverride | None = None) -> ReportMeta:
     """``meta`` as detected, with the gaps filled from where the report came from (``hint``), then
-    the user's corrections (sidecar, then ``table`` row) applied over everything.
+    the user's corrections (sidecar, then ``stored``, then ``table`` row) applied over everything.
 
     Raises:
         OverrideError: the report's sidecar is invalid.
     """
     if hint is not None:
         meta = apply_hint(meta, hint)
-    return apply_override(meta, resolve_override(report_path, table, url=url or (hint.url if hint else None)))
+    return apply_override(meta, resolve_override(report_path, table, url=url or (hint.url if hint else None),
+                                                 stored=stored))
