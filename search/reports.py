@@ -81,7 +81,7 @@ def _count_findings(report: Report) -> int:
     meta = report.meta
     record = {"source": meta.source, "title": meta.title, "force": meta.force, "year": meta.year,
               "report_type": meta.report_type}
-    sections = [{"section_id": s.section_id, "heading": s.heading, "kind": s.kind, "text": s.text,
+    sections = [{"section_id": s.section_id, "heading": s.heading, "path": list(s.path), "kind": s.kind, "text": s.text,
                  "question": s.question, "theme": s.theme, "page": s.page, "ordinal": n}
                 for n, s in enumerate(report.sections)]
     findings, _links = extract_findings(record, sections, _PreviewCorpus())  # type: ignore[arg-type]
