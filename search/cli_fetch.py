@@ -46,9 +46,10 @@ def add_index_arguments(parser: argparse.ArgumentParser) -> None:
 def add_fetch_parser(sub: Any, default_index: str) -> None:
     p = sub.add_parser("fetch", help="find a force's reports on the inspectorate's site, download and index them")
     p.add_argument("--force", required=True, help="police force (name or alias, e.g. 'Norfolk', 'the Met')")
-    p.add_argument("--years", help="years, e.g. 2016, 2016,2018 or 2014-2017 (a period matches any of its years)")
-    p.add_argument("--type", action="append", default=[], dest="report_type",
-                   help="report type id or label, e.g. peel, custody, crime_data_integrity; repeat for several")
+    p.add_argument("--years", nargs="+", metavar="YEARS",
+                   help="years, e.g. 2016, 2016,2018, 2016 2018 or 2014-2017 (a period matches any of its years)")
+    p.add_argument("--type", nargs="+", action="extend", default=[], dest="report_type", metavar="TYPE",
+                   help="report type ids or labels, e.g. peel, custody, crime_data_integrity")
     p.add_argument("--dry-run", action="store_true", help="list what would be downloaded; download nothing")
     p.add_argument("--index-dir", default=default_index, help=f"index folder (default {default_index})")
     p.add_argument("--index-type", default=None, choices=["flat", "hnsw", "ivf"],
@@ -140,7 +141,7 @@ def fetch_intake(args: argparse.Namespace) -> Intake | None:
     from search.sources import fetch_force
 
     try:
-        years = parse_years(args.years) if args.years else None
+        years = parse_years(",".join(args.years)) if args.years else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     corrections = _corrections(args.index_dir, args.meta)
