@@ -209,6 +209,7 @@ class Chunk:
     title: str = ""
     force: str | None = None
     year: int | None = None
+    year_to: int | None = None
     report_type: str = "other"
     heading: str = ""
     path: tuple[str, ...] = ()

@@ -74,13 +74,13 @@ class _PreviewCorpus:
         return Citation(quote=section["text"][start:end], source=report["source"], title=report["title"],
                         force=report["force"], year=report["year"], report_type=report["report_type"],
                         section=section["heading"], section_id=section["section_id"], page=section["page"],
-                        start=start, end=end)
+                        start=start, end=end, year_to=report.get("year_to"), url=report.get("url"))
 
 
 def _count_findings(report: Report) -> int:
     meta = report.meta
     record = {"source": meta.source, "title": meta.title, "force": meta.force, "year": meta.year,
-              "report_type": meta.report_type}
+              "year_to": meta.year_to, "report_type": meta.report_type, "url": meta.url}
     sections = [{"section_id": s.section_id, "heading": s.heading, "path": list(s.path), "kind": s.kind, "text": s.text,
                  "question": s.question, "theme": s.theme, "page": s.page, "ordinal": n}
                 for n, s in enumerate(report.sections)]

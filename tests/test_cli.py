@@ -20,7 +20,8 @@ from search import cli
 
 HIT_KEYS = {"rank", "score", "text", "source", "title", "force", "year", "report_type", "section", "question",
             "theme", "judgment", "page", "start", "end", "chunk_id"}
-CITATION_KEYS = {"n", "quote", "source", "title", "force", "year", "section", "page", "start", "end", "chunk_id"}
+CITATION_KEYS = {"n", "quote", "source", "title", "force", "year", "year_to", "section", "page", "start", "end",
+                 "chunk_id", "url"}
 ANSWER_KEYS = {"question", "answer", "abstained", "reason", "citations"}
 INGEST_KEYS = {"source", "force", "year", "published", "report_type", "title", "sections", "footnotes", "error"}
 SECTION_KEYS = {"heading", "path", "kind", "question", "theme", "judgment", "page", "chunks"}

@@ -124,19 +124,24 @@ def test_correct_report_reindexes_only_that_report(built: Path, corpus: Path, em
     assert reports(built)["peel2015_lancashire.txt"]["force"] == "Cumbria Constabulary"
 
 
-def test_correct_report_grades_follow_the_corrected_force(tmp_path: Path, embedder: KeywordEmbedder) -> None:
+def test_correct_report_grades_follow_the_corrected_force_and_period(tmp_path: Path,
+                                                                      embedder: KeywordEmbedder) -> None:
+    """Grades stated of 'the force' take the corrected force and period; the others are unchanged."""
     from search.findings.api import grades
 
     index_dir = tmp_path / "graded"
-    report = tmp_path / "gmp.txt"
-    report.write_bytes((FIXTURES / "peel2021_gmp.txt").read_bytes())
+    report = tmp_path / "kent.txt"
+    report.write_text("Kent 2016\n\nThis is HMIC's PEEL assessment of Kent Police.\n\n"
+                      "The extent to which the force is effective at keeping people safe and reducing crime is good."
+                      "\n\nThe extent to which the force is efficient at keeping people safe and reducing crime is "
+                      "outstanding.\n", encoding="utf-8")
     build_index([report], index_dir, embedder=embedder)
-    stated = grades(Searcher.load(index_dir, embedder=embedder), force="Greater Manchester")
-    assert stated
-    correct_report(index_dir, "gmp.txt", embedder=embedder, force="Cumbria")
+    stated = grades(Searcher.load(index_dir, embedder=embedder), force="Kent")
+    assert {(g.year, g.grade) for g in stated} == {(2016, "Good"), (2016, "Outstanding")}
+    correct_report(index_dir, "kent.txt", embedder=embedder, force="Cumbria", year="2017")
     searcher = Searcher.load(index_dir, embedder=embedder)
-    assert len(grades(searcher, force="Cumbria")) == len(stated)
-    assert not grades(searcher, force="Greater Manchester")
+    assert {(g.year, g.grade) for g in grades(searcher, force="Cumbria")} == {(2017, "Good"), (2017, "Outstanding")}
+    assert not grades(searcher, force="Kent")
 
 
 def test_a_correction_given_as_none_goes_back_to_what_was_detected(built: Path, embedder: KeywordEmbedder) -> None:

@@ -25,7 +25,7 @@ from search.embed import FP32_BACKENDS, Embedder
 from search.errors import IndexCorruptError, IndexIncompatibleError, IndexMissingError, rebuild_hint
 from search.index.dense import INDEX_TYPES
 
-SCHEMA_VERSION = 2  # 2: sentence vectors stored as int8
+SCHEMA_VERSION = 3  # 2: sentence vectors stored as int8; 3: report periods, URLs, stated grades, sentence keys
 MANIFEST = "manifest.json"
 DEFAULT_INDEX_DIR = Path("index")
 
