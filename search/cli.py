@@ -268,7 +268,7 @@ def _format_hit(hit: Hit) -> str:
     text = _shown(hit.text)
     return (f"{hit.rank}. [{hit.score:.4f}] {_shown(hit.title)} ({where})\n   § {_shown(' > '.join(hit.path))}\n"
             f"   {text[:400]}{'…' if len(text) > 400 else ''}\n   ({_shown(hit.source)}, chars {hit.start}-{hit.end}, "
-            f"{hit.chunk_id})")
+            f"{hit.chunk_id})" + (f"\n   {_shown(hit.url)}" if hit.url else ""))
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -352,7 +352,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for c in result.citations:
             page = f", p. {c.page}" if c.page else ""
             print(f"[{c.n}] {_shown(c.title)} ({c.force}, {c.year}{page}) § {_shown(c.section)}\n"
-                  f"    \"{_shown(c.quote)}\"\n    {_shown(c.source)}, chars {c.start}-{c.end}")
+                  f"    \"{_shown(c.quote)}\"\n    {_shown(c.url or c.source)}, chars {c.start}-{c.end}")
         if result.abstained and result.passages:
             print("Closest passages (they do not answer the question):")
             for hit in result.passages[:3]:

@@ -294,3 +294,32 @@ def test_a_csv_row_by_url_corrects_a_downloaded_report(capsys, site, index_dir: 
     report = stored_reports(index_dir)["peel-police-effectiveness-2016-norfolk.pdf"]
     assert (report["title"], report["published"], report["force"]) == ("Norfolk effectiveness 2016", "2017-03-03",
                                                                        NORFOLK)
+
+
+# ---------------------------------------------------------------- the source URL in hits and citations
+
+
+def test_the_source_url_reaches_hits_citations_and_the_manifest(capsys, site, index_dir: Path) -> None:
+    url = site.url + EFFECTIVENESS_PDF
+    assert run(capsys, "index", url, str(FIXTURES / "peel2015_lancashire.txt"), "--index-dir", str(index_dir))[0] == 0
+    reports = manifest(index_dir)["reports"]
+    assert reports["peel-police-effectiveness-2016-norfolk.pdf"]["url"] == url
+    assert reports["peel2015_lancashire.txt"]["url"] is None
+
+    code, out, _err = run(capsys, "search", "How effective is Norfolk at preventing crime?", "--force", "Norfolk",
+                          "--index-dir", str(index_dir), "--json")
+    hits = json.loads(out)["hits"]
+    assert code == 0 and hits and {h["url"] for h in hits} == {url}
+    code, out, _err = run(capsys, "search", "How effective is Norfolk at preventing crime?", "--force", "Norfolk",
+                          "--index-dir", str(index_dir))
+    assert url in out
+
+    code, out, _err = run(capsys, "ask", "How effective is Norfolk at preventing crime?", "--force", "Norfolk",
+                          "--index-dir", str(index_dir), "--json")
+    answer = json.loads(out)
+    assert code == 0 and not answer["abstained"], answer
+    assert answer["citations"] and {c["url"] for c in answer["citations"]} == {url}
+
+    code, out, _err = run(capsys, "grades", "--force", "Norfolk", "--index-dir", str(index_dir), "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and rows and {r["url"] for r in rows} == {url}
