@@ -17,26 +17,17 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from search.cli_fetch import Intake, add_fetch_parser, add_index_arguments, fetch_intake, index_intake
+from search.cli_io import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from search.cli_io import err as _err
+from search.cli_io import print_json as _print_json
+
 if TYPE_CHECKING:
     from search.filters import Filters
     from search.retrieve.searcher import Searcher
     from search.types import Hit
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_INDEX = os.environ.get("INSPECTQA_INDEX_DIR", "index")
-
-
-class UsageError(Exception):
-    """Bad command-line input; exits with status 2."""
-
-
-def _print_json(data: Any) -> None:
-    line = json.dumps(data, ensure_ascii=False)  # a lone surrogate (bad input byte) is written as a JSON \u escape
-    sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"inspectqa: {message}\n")
 
 
 # --- argument parsing ---------------------------------------------------------------------
@@ -68,8 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per report")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
 
-    p = sub.add_parser("index", help="build or update the search index from report files")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders (searched recursively)")
+    p = sub.add_parser("index", help="build or update the search index from report files or web addresses")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="report files, folders (searched recursively) or http(s) addresses to download")
+    add_index_arguments(p)
     p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
     p.add_argument("--index-type", default="flat", choices=["flat", "hnsw", "ivf"],
                    help="vector index: flat (exact, default) or an approximate one for millions of chunks")
@@ -79,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="wait this long for another build of the same folder to finish")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
+
+    add_fetch_parser(sub, DEFAULT_INDEX)
 
     p = sub.add_parser("search", help="ranked passages for a question")
     p.add_argument("query", nargs="?", help="the question")
@@ -210,12 +205,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    return _build(args, index_intake(args))
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    intake = fetch_intake(args)
+    return EXIT_OK if intake is None else _build(args, intake)
+
+
+def _build(args: argparse.Namespace, intake: Intake) -> int:
+    """Index the files an intake brings and print what happened (``index`` and ``fetch``)."""
     from search.embed import default_embedder
     from search.index.build import build_index
 
-    result = build_index(args.paths, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
-                         keep_existing=args.add, rebuild=args.rebuild, progress=_progress_bar(),
-                         wait_seconds=args.wait)
+    if not intake.inputs:
+        _err("no report could be indexed: check the addresses and the errors above")
+        return EXIT_FAILED
+    result = build_index(intake.inputs, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
+                         keep_existing=intake.keep_existing, rebuild=args.rebuild, progress=_progress_bar(),
+                         wait_seconds=args.wait, corrections=intake.corrections)
     summary = {
         "index_dir": str(result.index_dir), "generation": result.generation, "published": result.published,
         "reports": result.reports, "chunks": result.total_chunks, "embedded_chunks": result.embedded_chunks,
@@ -223,6 +231,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         "seconds": round(result.seconds, 2),
         "files": [{"path": f.path, "source": f.source, "status": f.status, "chunks": f.chunks, "error": f.error}
                   for f in result.files],
+        "downloads": intake.summary(),
     }
     if args.json:
         _print_json(summary)
@@ -237,9 +246,10 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"index {result.index_dir}: {state}; {result.reports} report(s), {result.total_chunks} chunks; "
               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
               + (f"; removed {', '.join(result.removed)}" if result.removed else "")
+              + (f"; {len(intake.failed)} address(es) not downloaded" if intake.failed else "")
               + f"; embedded {result.embedded_chunks} chunks in {result.seconds:.1f}s")
     usable = result.reports > 0
-    if not usable or (args.strict and result.errors):
+    if not usable or (args.strict and (result.errors or intake.failed)):
         if not usable:
             _err("no report could be indexed: check the paths and the errors above")
         return EXIT_FAILED
@@ -258,7 +268,7 @@ def _format_hit(hit: Hit) -> str:
     text = _shown(hit.text)
     return (f"{hit.rank}. [{hit.score:.4f}] {_shown(hit.title)} ({where})\n   § {_shown(' > '.join(hit.path))}\n"
             f"   {text[:400]}{'…' if len(text) > 400 else ''}\n   ({_shown(hit.source)}, chars {hit.start}-{hit.end}, "
-            f"{hit.chunk_id})")
+            f"{hit.chunk_id})" + (f"\n   {_shown(hit.url)}" if hit.url else ""))
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -342,7 +352,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for c in result.citations:
             page = f", p. {c.page}" if c.page else ""
             print(f"[{c.n}] {_shown(c.title)} ({c.force}, {c.year}{page}) § {_shown(c.section)}\n"
-                  f"    \"{_shown(c.quote)}\"\n    {_shown(c.source)}, chars {c.start}-{c.end}")
+                  f"    \"{_shown(c.quote)}\"\n    {_shown(c.url or c.source)}, chars {c.start}-{c.end}")
         if result.abstained and result.passages:
             print("Closest passages (they do not answer the question):")
             for hit in result.passages[:3]:
@@ -413,7 +423,7 @@ def cmd_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "search": cmd_search, "ask": cmd_ask,
+COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "fetch": cmd_fetch, "search": cmd_search, "ask": cmd_ask,
             "status": cmd_status, "grades": cmd_grades, "findings": cmd_findings}
 
 

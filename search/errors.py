@@ -42,6 +42,10 @@ class FindingsUnavailableError(IndexError_):
     """The index was built before grades and findings were extracted; the message says how to add them."""
 
 
+class ReportNotFoundError(LookupError):
+    """The index holds no report of that name, or the file a report was read from is gone."""
+
+
 class QueryError(ValueError):
     """The query cannot be searched (empty, or a bad number of results); the message says what to change."""
 
@@ -61,5 +65,5 @@ class EmbedderError(RuntimeError):
 __all__ = [
     "EmbedderError", "FilterError", "FindingsUnavailableError", "IndexCorruptError", "IndexError_",
     "IndexIncompatibleError", "IndexLockedError", "IndexMissingError", "IndexWriteError", "QueryError",
-    "SettingsError", "rebuild_hint",
+    "ReportNotFoundError", "SettingsError", "rebuild_hint",
 ]

@@ -19,7 +19,7 @@ from conftest import DEV_QUESTIONS, LETTER, REPORTS, ROOT, KeywordEmbedder
 from search import cli
 
 HIT_KEYS = {"rank", "score", "text", "source", "title", "force", "year", "report_type", "section", "question",
-            "theme", "judgment", "page", "start", "end", "chunk_id"}
+            "theme", "judgment", "page", "start", "end", "chunk_id", "url"}
 CITATION_KEYS = {"n", "quote", "source", "title", "force", "year", "year_to", "section", "page", "start", "end",
                  "chunk_id", "url"}
 ANSWER_KEYS = {"question", "answer", "abstained", "reason", "citations"}

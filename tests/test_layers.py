@@ -26,12 +26,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                      "search.index.expansion")),
     ("findings data", ("search.findings.model", "search.findings.cues", "search.findings.corpus",
                        "search.findings.extract", "search.findings.trails", "search.findings.storage")),
-    ("index load and build", ("search.index.snapshot", "search.index.publish", "search.index.build")),
+    ("index load and build", ("search.index.snapshot", "search.index.publish", "search.index.corrections",
+                              "search.index.build")),
+    ("reports in and the report manager", ("search.sources", "search.reports")),
     ("retrieve", ("search.retrieve",)),
     ("findings api", ("search.findings.api",)),
     ("answer", ("search.answer", "search.topics")),
     ("present", ("search.present",)),
-    ("command line and evaluation", ("search.cli", "search.__main__", "eval")),
+    ("command line and evaluation", ("search.cli", "search.cli_io", "search.cli_fetch", "search.__main__", "eval")),
     ("app", ("app",)),
 ]
 ENTRY_POINTS = {"search.__main__"}  # may import the command line

@@ -75,7 +75,7 @@ class Grade:
                 "theme": self.theme, "grade": self.grade, "scale": self.scale, "source": self.source,
                 "section": c.section, "page": c.page, "title": self.title, "quote": c.quote,
                 "section_id": c.section_id, "start": c.start, "end": c.end,
-                "previous_comparable": self.previous_comparable}
+                "previous_comparable": self.previous_comparable, "url": c.url}
 
 
 @dataclass(frozen=True)

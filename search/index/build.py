@@ -28,6 +28,7 @@ from search.config import Settings, TrailSettings
 from search.embed import Embedder
 from search.errors import IndexCorruptError, IndexError_, IndexIncompatibleError, IndexWriteError
 from search.findings.storage import build_findings, findings_current
+from search.index.corrections import MetaCorrections
 from search.index.dense import INDEX_TYPES, FaissIndex, dequantize, quantize_unit
 from search.index.expansion import QueryExpander, vocabulary
 from search.index.layout import (
@@ -105,6 +106,7 @@ class _Plan:
     new_reports: list[tuple[Report, str]] = field(default_factory=list)  # (report, its path)
     chunks: dict[str, list[Chunk]] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
+    meta_keys: dict[str, str] = field(default_factory=dict)  # source -> key of the corrections applied
 
 
 @dataclass
@@ -131,8 +133,14 @@ def build_index(
     wait_seconds: float = 0.0,
     on_report: Callable[[Report, list[Chunk]], None] | None = None,
     settings: Settings | None = None,
+    corrections: MetaCorrections | None = None,
+    drop: Iterable[str] = (),
 ) -> BuildResult:
     """Bring the index in ``index_dir`` up to date with the reports under ``paths``.
+
+    Every report's metadata is corrected as ``corrections`` says (default: sidecars and the records
+    kept in ``index_dir``; ``search.index.corrections``). ``drop`` names reports to remove that
+    ``keep_existing`` would otherwise keep.
 
     Raises:
         IndexLockedError: another build holds the folder.
@@ -148,7 +156,8 @@ def build_index(
     with index_lock(index_dir, wait_seconds):
         previous = _previous(index_dir, embedder, params, index_type, rebuild)
         clean_stale(index_dir, keep={previous.folder.name} if previous.folder else set())
-        plan = _plan(paths, previous.reports, params, keep_existing, progress)
+        corrections = corrections or MetaCorrections(index_dir)
+        plan = _plan(paths, previous.reports, params, keep_existing, progress, corrections, frozenset(drop))
         result.files, result.removed = plan.files, plan.removed
         if (previous.manifest and not plan.new_reports and not plan.removed and not previous.rebuild
                 and findings_current(previous.folder, embedder, trails)):
@@ -214,8 +223,10 @@ def _vectors_readable(folder: Path, manifest: dict[str, Any]) -> bool:
 
 
 def _plan(paths: list[str | Path], old_reports: dict[str, dict[str, Any]], params: ChunkingParams,
-          keep_existing: bool, progress: ProgressFn | None) -> _Plan:
-    """Hash every input file; unchanged reports are copied, new and changed ones ingested and chunked."""
+          keep_existing: bool, progress: ProgressFn | None, corrections: MetaCorrections,
+          drop: frozenset[str] = frozenset()) -> _Plan:
+    """Hash every input file; unchanged reports (same bytes, same corrections) are copied, new and
+    changed ones ingested, corrected and chunked."""
     plan = _Plan()
     files, missing = discover(paths)
     plan.files.extend(FileOutcome(item.path, Path(item.path).name, "error", item.error) for item in missing)
@@ -236,24 +247,27 @@ def _plan(paths: list[str | Path], old_reports: dict[str, dict[str, Any]], param
             continue
         seen[source] = digest
         old = old_reports.get(source)
-        if old and old.get("content_hash") == digest:
+        meta_key = plan.meta_keys[source] = corrections.key(file)
+        if old and old.get("content_hash") == digest and old.get("meta_key", "") == meta_key:
             plan.reuse.append(source)
             plan.files.append(FileOutcome(str(file), source, "unchanged", chunks=int(old.get("chunks", 0))))
             continue
         try:
-            report = ingest_path(file)
+            report = corrections.apply(ingest_path(file), file)
             plan.chunks[source] = _chunk(report, params)
         except IngestError as exc:
             if old:  # keep the version indexed before rather than lose it
                 plan.reuse.append(source)
+                plan.meta_keys[source] = old.get("meta_key", "")
             plan.files.append(FileOutcome(str(file), source, "error", str(exc)))
             continue
         plan.new_reports.append((report, str(file)))
         plan.files.append(FileOutcome(str(file), source, "updated" if old else "added"))
     if keep_existing:
         for source, old in old_reports.items():
-            if source not in seen and source not in plan.reuse:
+            if source not in seen and source not in plan.reuse and source not in drop:
                 plan.reuse.append(source)
+                plan.meta_keys[source] = old.get("meta_key", "")
                 plan.files.append(FileOutcome(old.get("path", ""), source, "kept", chunks=int(old.get("chunks", 0))))
     plan.removed = sorted(set(old_reports) - set(plan.reuse) - {r.meta.source for r, _ in plan.new_reports})
     return plan
@@ -338,8 +352,12 @@ def _write_generation(staged: Path, generation: str, plan: _Plan, rows: _NewRows
             raise IndexCorruptError(f"built {len(records)} chunks but {len(vectors)} vectors: please report this")
         counts = {"sections": store.count("sections"), "chunks": len(records), "sentences": len(sentence_vectors),
                   "findings": n_findings}
+        reports = store.manifest_reports()
+        for source, meta_key in plan.meta_keys.items():
+            if meta_key and source in reports:
+                reports[source]["meta_key"] = meta_key
         return make_manifest(generation=generation, embedder=embedder, params=params, index_type=index_type,
-                             reports=store.manifest_reports(), counts=counts, inputs=paths,
+                             reports=reports, counts=counts, inputs=paths,
                              seconds=time.monotonic() - started)
     finally:
         store.close()

@@ -375,9 +375,10 @@ class ChunkStore:
         """What the manifest records of each report: content hash, path, chunk count and metadata."""
         return {
             r["source"]: {"content_hash": r["content_hash"], "path": r["path"], "chunks": r["n_chunks"],
-                          "title": r["title"], "force": r["force"], "year": r["year"], "report_type": r["report_type"]}
+                          "title": r["title"], "force": r["force"], "year": r["year"], "year_to": r["year_to"],
+                          "report_type": r["report_type"], "url": r["url"]}
             for r in self._con().execute(
-                "SELECT source, content_hash, path, n_chunks, title, force, year, report_type FROM reports")
+                "SELECT source, content_hash, path, n_chunks, title, force, year, year_to, report_type, url FROM reports")
         }
 
     def count(self, table: str) -> int:
