@@ -19,7 +19,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +120,37 @@ def calibrate(items: Sequence[Sample], probs: Sequence[np.ndarray], max_wrong: f
             "answerable": len(answerable), "unanswerable": len(unanswerable)}
 
 
+def quote_policy(items: Sequence[Sample], probs: Sequence[np.ndarray], searcher: Searcher,
+                 abstain_below: float) -> dict[str, Any]:
+    """The share of its best candidate's likelihood a further quote needs (``extra_quote_ratio``): the
+    highest ratio (fewest quotes) whose dev citation recall is within one point of the best ratio's,
+    on out-of-fold probabilities, with the product's own quote choice."""
+    from eval.answers import Quote, Reply, question_cited
+    from search.answer.extractive import choose
+
+    rows = []
+    for ratio in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
+        settings = replace(searcher.settings.answer, abstain_below=abstain_below, extra_quote_ratio=ratio)
+        cited = quotes = n = 0
+        for s, p in zip(items, probs, strict=True):
+            if s.graded or not s.question.answerable:
+                continue
+            n += 1
+            if not len(p) or p.max() < abstain_below:
+                continue
+            for c, value in zip(s.candidates, p, strict=True):
+                c.probability = float(value)
+            chosen = choose(searcher.question(s.question.question), s.candidates, settings)
+            quotes += len(chosen)
+            cited += question_cited(s.question, Reply(False, tuple(Quote(c.hit.source, c.text) for c in chosen)))
+        rows.append((ratio, cited / max(1, n), quotes / max(1, n)))
+    best = max(r[1] for r in rows)
+    ratio, recall, per_question = max((r for r in rows if r[1] >= best - 0.01), key=lambda r: r[0])
+    return {"extra_quote_ratio": ratio, "dev_citation_recall": round(recall, 3),
+            "quotes_per_answer": round(per_question, 2),
+            "grid": [[r, round(c, 3), round(q, 2)] for r, c, q in rows]}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.fit_answers", description=__doc__.split("\n\n")[0])
     parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX)
@@ -130,13 +161,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = samples(searcher, load_split("dev"))
     probs = out_of_fold(items)
     thresholds = calibrate(items, probs, args.max_wrong)
+    thresholds.update(quote_policy(items, probs, searcher, thresholds["abstain_below"]))
     model = fit_model(items)
     print(json.dumps({"thresholds": thresholds,
                       "weights": dict(zip(FEATURES, [round(w, 3) for w in model.weights], strict=True)),
                       "intercept": round(model.intercept, 3)}, indent=1))
     if args.write:
         data = model.to_dict()
-        data["calibrated"] = {"abstain_below": thresholds["abstain_below"]}
+        data["calibrated"] = {"abstain_below": thresholds["abstain_below"],
+                              "extra_quote_ratio": thresholds["extra_quote_ratio"]}
         MODEL_FILE.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {MODEL_FILE.relative_to(ROOT)}")
     return 0

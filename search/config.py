@@ -94,8 +94,9 @@ class AnswerSettings:
     abstain_below: float = _setting(_calibrated("abstain_below", 0.30),
                                     "abstain when no sentence is this likely to answer (calibrated on the "
                                     "development split by eval/fit_answers.py)", low=0.0, high=1.0)
-    extra_quote_ratio: float = _setting(0.75, "a further quote is at least this share as likely as the best",
-                                        low=0.0, high=1.0)
+    extra_quote_ratio: float = _setting(_calibrated("extra_quote_ratio", 0.75),
+                                        "a further quote is at least this share as likely as the best "
+                                        "(calibrated on the development split)", low=0.0, high=1.0)
     per_report_below: float = _setting(0.30, "across years or forces: a report's best sentence quoted from this "
                                              "likelihood; below it the report is said not to cover the question",
                                        low=0.0, high=1.0)

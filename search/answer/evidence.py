@@ -31,7 +31,7 @@ from search.types import Hit
 FEATURES: tuple[str, ...] = (
     "question_cosine", "focus_cosine", "focus_coverage", "focus_coverage_context", "question_coverage",
     "passage_rank", "best_in_passage", "type_ok", "type_checkable", "figure_near_focus", "self_description",
-    "repeated", "log_words", "year_match", "year_miss", "table_row", "lead_in",
+    "repeated", "log_words", "year_match", "year_miss", "table_row", "lead_in", "previous_cosine",
 )
 """The feature columns, in order; the evidence model's weights are stored with these names."""
 
@@ -82,6 +82,8 @@ class Candidate:
     focus_cosine: float
     repeated: int = 0  # other reports printing the same sentence
     header: str = ""  # column names, for a table row
+    previous_cosine: float = 0.0  # the previous sentence's cosine to the question (an answer often follows
+    # the sentence that restates the question)
     probability: float = 0.0
     type_ok: bool = False
 
@@ -154,12 +156,13 @@ def gather(snapshot: IndexSnapshot, hits: Sequence[Hit], vector: np.ndarray, foc
         sids = [sid for sid, _, _ in spans]
         vectors = snapshot.sentence_vectors(sids)
         cosines, focus_cosines = vectors @ vector, vectors @ focus_vector
-        for (sid, start, end), cosine, focus_cosine in zip(spans, cosines, focus_cosines, strict=True):
+        for i, ((sid, start, end), cosine, focus_cosine) in enumerate(zip(spans, cosines, focus_cosines,
+                                                                         strict=True)):
             if is_furniture(hit.text[start:end]):
                 continue
             found.append(Candidate(hit, start, end, sid, float(cosine), float(focus_cosine),
                                    int(snapshot.store.repeated[sid]) if len(snapshot.store.repeated) else 0,
-                                   headers.get(hit.row, "")))
+                                   headers.get(hit.row, ""), previous_cosine=float(cosines[i - 1]) if i else 0.0))
     return found
 
 
@@ -211,6 +214,7 @@ def feature_rows(question: Question, candidates: Sequence[Candidate], ranks: dic
             float(span is not None and not in_period and not mentions),
             float("\t" in text),
             float(text.rstrip().endswith(":")),
+            c.previous_cosine,
         )
     return rows
 

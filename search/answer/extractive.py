@@ -18,9 +18,9 @@ from dataclasses import replace
 from ingest.clean import LIST_ITEM_RE
 from ingest.dates import format_period
 from ingest.textutil import normalise_for_match, strip_markers
-from search.answer.evidence import Candidate
+from search.answer.evidence import CHECKABLE, Candidate, satisfies
 from search.config import AnswerSettings
-from search.retrieve.question import Question, Scope
+from search.retrieve.question import AnswerType, Question, Scope
 from search.types import Citation, Hit
 
 _ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|therefore|thus|so|in comparison|"
@@ -44,9 +44,25 @@ def _list_end(text: str, end: int, lead_in: str = "", limit: int = 10) -> int:
     return end
 
 
-def expand(c: Candidate) -> Candidate:
-    """A quote grown to the list it introduces and to next sentences that carry it on, within its passage."""
+def _next_sentence_end(text: str, end: int) -> int | None:
+    """End of the sentence that follows offset ``end`` in the same paragraph, if any."""
+    rest = text[end:]
+    stripped = rest.lstrip(" ")
+    if not stripped or stripped.startswith("\n"):
+        return None
+    sentence_end = _SENTENCE_END_RE.search(stripped)
+    return end + (len(rest) - len(stripped)) + sentence_end.end() if sentence_end else None
+
+
+def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
+    """A quote grown to the list it introduces, to next sentences that carry it on, and, when it
+    lacks the kind of answer asked for (a figure, a date, a reason), to the next sentence of its
+    paragraph that holds one; within its passage."""
     text, end = c.hit.text, c.end
+    if expects is not None and expects in CHECKABLE and not satisfies(expects, text[c.start:end]):
+        following = _next_sentence_end(text, end)
+        if following is not None and satisfies(expects, text[end:following]):
+            end = following
     for _ in range(3):
         if text[c.start:end].rstrip().endswith(":"):
             end = _list_end(text, end, text[c.start:end])
@@ -70,10 +86,10 @@ def _same_words(a: Candidate, b: Candidate) -> bool:
     return x in y or y in x
 
 
-def _distinct(ranked: Sequence[Candidate], limit: int) -> list[Candidate]:
+def _distinct(ranked: Sequence[Candidate], limit: int, expects: AnswerType) -> list[Candidate]:
     chosen: list[Candidate] = []
     for c in ranked:
-        grown = expand(c)
+        grown = expand(c, expects)
         if not any(_same_words(grown, other) for other in chosen):
             chosen.append(grown)
         if len(chosen) == limit:
@@ -106,13 +122,13 @@ def choose(question: Question, candidates: Sequence[Candidate], settings: Answer
     if question.scope is Scope.SINGLE:
         floor = max(settings.abstain_below, ranked[0].probability * settings.extra_quote_ratio)
         return _merge_adjacent(_distinct([c for c in ranked if c.probability >= floor] or ranked[:1],
-                                         settings.max_quotes))
+                                         settings.max_quotes, question.expects))
     by: dict[object, Candidate] = {}
     for c in ranked:
         key = c.hit.force if question.scope is Scope.CROSS_FORCE else _report_key(c.hit)
         if key not in by and c.probability >= settings.per_report_below:
             by[key] = c
-    chosen = _distinct(list(by.values()) or ranked[:1], max(settings.max_quotes, len(by)))
+    chosen = _distinct(list(by.values()) or ranked[:1], max(settings.max_quotes, len(by)), question.expects)
     return _merge_adjacent(chosen)
 
 
