@@ -5,10 +5,12 @@
 Tune on dev documents only (eval/questions/splits.json); the test documents are for reporting.
 """
 
-import json, sys
+import json
+import sys
 from pathlib import Path
-from ingest.pipeline import ingest_path
+
 from ingest.metadata import canonical_grade
+from ingest.pipeline import ingest_path
 
 ROOT = Path(".")
 rows = [json.loads(l) for l in open(ROOT / "eval/corpus/manifest.jsonl")]
@@ -38,6 +40,6 @@ for r in rows:
         g_tot += 1
         grade = canonical_grade(eg["grade"])
         sent = " ".join(eg["sentence"].split()).lower()
-        hit = [g for g in rep.grades if g.grade == grade and " ".join(rep.text[g.start:g.end].split()).lower()[:40] in sent or (g.grade == grade and sent[:40] in " ".join(rep.text[g.start:g.end].split()).lower())]
+        hit = [g for g in rep.grades if (g.grade == grade and " ".join(rep.text[g.start:g.end].split()).lower()[:40] in sent) or (g.grade == grade and sent[:40] in " ".join(rep.text[g.start:g.end].split()).lower())]
         g_ok += bool(hit)
 print(f"{which}: docs {n}, force {ok_f/n:.3f}, period {ok_y/n:.3f}, grades recalled (by grade+sentence) {g_ok}/{g_tot}")
