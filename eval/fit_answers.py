@@ -151,6 +151,36 @@ def quote_policy(items: Sequence[Sample], probs: Sequence[np.ndarray], searcher:
             "grid": [[r, round(c, 3), round(q, 2)] for r, c, q in rows]}
 
 
+def report_policy(items: Sequence[Sample], probs: Sequence[np.ndarray], searcher: Searcher,
+                  abstain_below: float) -> dict[str, Any]:
+    """For questions across years or forces: the share of the best candidate's likelihood a report's
+    best sentence needs to be quoted (``per_report_ratio``), maximising dev gold recall over those
+    questions' golds (out-of-fold probabilities; ties go to the higher ratio, fewer quotes)."""
+    from eval.answers import Quote, gold_cited
+    from search.answer.extractive import choose
+
+    rows = []
+    for ratio in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8):
+        settings = replace(searcher.settings.answer, abstain_below=abstain_below, per_report_ratio=ratio)
+        cited = total = 0
+        for s, p in zip(items, probs, strict=True):
+            if s.graded or not s.question.answerable or s.question.scope == "single":
+                continue
+            total += len(s.question.golds)
+            if not len(p) or p.max() < abstain_below:
+                continue
+            for c, value in zip(s.candidates, p, strict=True):
+                c.probability = float(value)
+            quotes = [Quote(c.hit.source, c.text) for c in choose(searcher.question(s.question.question),
+                                                                   s.candidates, settings)]
+            cited += sum(gold_cited(g, quotes) for g in s.question.golds)
+        rows.append((ratio, cited / max(1, total)))
+    best = max(r[1] for r in rows)
+    ratio, recall = max((r for r in rows if r[1] >= best - 1e-9), key=lambda r: r[0])
+    return {"per_report_ratio": ratio, "dev_cross_gold_recall": round(recall, 3),
+            "report_grid": [[r, round(c, 3)] for r, c in rows]}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.fit_answers", description=__doc__.split("\n\n")[0])
     parser.add_argument("--index-dir", type=Path, default=DEFAULT_INDEX)
@@ -162,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     probs = out_of_fold(items)
     thresholds = calibrate(items, probs, args.max_wrong)
     thresholds.update(quote_policy(items, probs, searcher, thresholds["abstain_below"]))
+    thresholds.update(report_policy(items, probs, searcher, thresholds["abstain_below"]))
     model = fit_model(items)
     print(json.dumps({"thresholds": thresholds,
                       "weights": dict(zip(FEATURES, [round(w, 3) for w in model.weights], strict=True)),
@@ -169,7 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write:
         data = model.to_dict()
         data["calibrated"] = {"abstain_below": thresholds["abstain_below"],
-                              "extra_quote_ratio": thresholds["extra_quote_ratio"]}
+                              "extra_quote_ratio": thresholds["extra_quote_ratio"],
+                              "per_report_ratio": thresholds["per_report_ratio"]}
         MODEL_FILE.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {MODEL_FILE.relative_to(ROOT)}")
     return 0

@@ -91,14 +91,19 @@ class AnswerSettings:
     passages: int = _setting(6, "top passages whose sentences may be quoted", low=1)
     cross_passages: int = _setting(20, "top passages quoted from for a question across years or forces", low=1)
     max_quotes: int = _setting(4, "quotes in one answer to a single-report question, at most", low=1)
+    fan_out_groups: int = _setting(8, "across years or named forces: reports (or forces) searched one by one, "
+                                      "at most", low=0)
+    fan_out_passages: int = _setting(3, "passages taken from each report (or force) searched one by one", low=1)
     abstain_below: float = _setting(_calibrated("abstain_below", 0.30),
                                     "abstain when no sentence is this likely to answer (calibrated on the "
                                     "development split by eval/fit_answers.py)", low=0.0, high=1.0)
     extra_quote_ratio: float = _setting(_calibrated("extra_quote_ratio", 0.75),
                                         "a further quote is at least this share as likely as the best "
                                         "(calibrated on the development split)", low=0.0, high=1.0)
-    per_report_below: float = _setting(0.30, "across years or forces: a report's best sentence quoted from this "
-                                             "likelihood; below it the report is said not to cover the question",
+    per_report_ratio: float = _setting(_calibrated("per_report_ratio", 0.3),
+                                       "across years or forces: a report's best sentence is quoted when it is at "
+                                       "least this share as likely as the best of all; below it the report is said "
+                                       "not to cover the question (calibrated on the development split)",
                                        low=0.0, high=1.0)
     max_foreign: float = _setting(0.5, "abstain when this share of the question's words is foreign to the "
                                        "reports", low=0.0, high=1.0)

@@ -178,7 +178,7 @@ def test_across_years_each_report_gets_its_best_sentence_oldest_first(fake_searc
     weak = _hit(fake_searcher, "The weather was mild.", source="c.txt", year=2016, row=3)
     question = parse_question("Has Hertfordshire's neighbourhood policing improved since 2014?", 2000)
     chosen = choose(question, [_candidate(new, 0.8), _candidate(old, 0.6), _candidate(weak, 0.05)],
-                    AnswerSettings(per_report_below=0.3))
+                    AnswerSettings(abstain_below=0.1, per_report_ratio=0.3))
     text, ordered = compose(question, chosen)
     assert [c.hit.year for c in ordered] == [2014, 2017]
     assert text.index("2014 (Report 2014)") < text.index("2017 (Report 2017)")
@@ -195,7 +195,7 @@ def test_across_forces_each_force_gets_its_best_sentence(fake_searcher) -> None:
     more = _hit(fake_searcher, "Calls are answered in time.", source="c.txt", year=2021, force="Dorset Police", row=3)
     question = parse_question("Which forces answer emergency calls quickly?", 2000)
     chosen = choose(question, [_candidate(one, 0.7), _candidate(two, 0.6), _candidate(more, 0.65)],
-                    AnswerSettings(per_report_below=0.3))
+                    AnswerSettings(abstain_below=0.1, per_report_ratio=0.3))
     assert sorted(c.hit.force for c in chosen) == ["Dorset Police", "Surrey Police"]
     assert {c.hit.source for c in chosen} == {"a.txt", "b.txt"}
 

@@ -124,9 +124,10 @@ def choose(question: Question, candidates: Sequence[Candidate], settings: Answer
         return _merge_adjacent(_distinct([c for c in ranked if c.probability >= floor] or ranked[:1],
                                          settings.max_quotes, question.expects))
     by: dict[object, Candidate] = {}
+    floor = max(settings.abstain_below, ranked[0].probability * settings.per_report_ratio)
     for c in ranked:
         key = c.hit.force if question.scope is Scope.CROSS_FORCE else _report_key(c.hit)
-        if key not in by and c.probability >= settings.per_report_below:
+        if key not in by and c.probability >= floor:
             by[key] = c
     chosen = _distinct(list(by.values()) or ranked[:1], max(settings.max_quotes, len(by)), question.expects)
     return _merge_adjacent(chosen)

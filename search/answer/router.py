@@ -11,10 +11,13 @@ from one index generation: the one its search ran on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ingest.areas import area_key
 from search.answer.abstain import abstention, evidence_gap, missing_years, outside_index
 from search.answer.evidence import Candidate, gather, score
 from search.answer.extractive import choose, citation, compose, uncovered
@@ -22,7 +25,7 @@ from search.answer.grades import grade_answer
 from search.answer.llm import LLMClient, written_answer
 from search.filters import Filters
 from search.index.snapshot import IndexSnapshot
-from search.retrieve.question import Question, Scope
+from search.retrieve.question import AnswerType, Question, Scope
 from search.retrieve.result import SearchResult
 from search.retrieve.searcher import Searcher
 from search.types import Answer, Hit
@@ -47,11 +50,49 @@ def collect(searcher: Searcher, question: Question, filters: Filters | dict | No
                              filters=filters, use_understanding=use_understanding, snapshot=snapshot)
     if not result.hits or result.vector is None or result.focus_vector is None:
         return Evidence(result, (), [], np.zeros((0, 0)))
-    quotable = result.hits[:settings.answer.cross_passages if wide else settings.answer.passages]
+    quotable = _merged(_fan_out(searcher, question, filters, snapshot, result),
+                       result.hits[:settings.answer.cross_passages if wide else settings.answer.passages])
+    ranks: dict[int, int] = {}
+    for hit in (*quotable, *result.hits):
+        ranks[hit.row] = min(ranks.get(hit.row, hit.rank), hit.rank)
     found = gather(snapshot, quotable, result.vector, result.focus_vector)
-    rows = score(question, found, snapshot, {h.row: h.rank for h in result.hits}, settings.evidence,
-                 settings.answer.figure_window)
+    rows = score(question, found, snapshot, ranks, settings.evidence, settings.answer.figure_window)
     return Evidence(result, quotable, found, rows)
+
+
+def _fan_out(searcher: Searcher, question: Question, filters: Filters | dict | None, snapshot: IndexSnapshot,
+             result: SearchResult) -> list[Hit]:
+    """For a question across years about named forces, the best passages of each of their reports in
+    the period; for one comparing named forces, each force's: so that every report or force the
+    question spans is looked at, not only those the single search ranks first. Explicit filters are
+    left as the user set them."""
+    if not Filters.coerce(filters).is_empty() or result.vector is None:
+        return []
+    settings = searcher.settings.answer
+    span = question.span
+    if question.scope is Scope.CROSS_FORCE and len(question.forces) > 1:
+        groups = [Filters(forces=(force,), years=span) for force in question.forces]
+    elif question.scope is Scope.CROSS_YEAR and question.forces:
+        groups = [Filters(sources=(r["source"],)) for r in snapshot.store.report_rows()
+                  if r["force"] in question.forces and (span is None or span.overlaps(r["year"], r["year_to"]))]
+    else:
+        return []
+    hits: list[Hit] = []
+    for group in groups[:settings.fan_out_groups]:
+        hits.extend(searcher.search(question, k=settings.fan_out_passages, filters=group, use_understanding=False,
+                                    snapshot=snapshot, query_vector=result.vector).hits)
+    return hits
+
+
+def _merged(first: Sequence[Hit], then: Sequence[Hit]) -> tuple[Hit, ...]:
+    """``first`` then ``then``, each passage once."""
+    seen: set[int] = set()
+    out = []
+    for hit in (*first, *then):
+        if hit.row not in seen:
+            seen.add(hit.row)
+            out.append(hit)
+    return tuple(out)
 
 
 def answer(searcher: Searcher, question: str | Question, filters: Filters | dict | None = None, *, k: int = 8,
@@ -100,8 +141,27 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
             return Answer(text=text, citations=tuple(cited), passages=passages, abstained=False, mode="llm", **base)
     text, ordered = compose(parsed, choose(parsed, found, settings.answer))
     notes = uncovered(parsed, ordered, snapshot.store.report_rows())
-    return Answer(text=" ".join([text, *notes]), citations=tuple(citation(n, c) for n, c in enumerate(ordered, 1)),
-                  passages=passages, abstained=False, **base)
+    quoted = Answer(text=" ".join([text, *notes]), citations=tuple(citation(n, c) for n, c in enumerate(ordered, 1)),
+                    passages=passages, abstained=False, **base)
+    return _with_grades(searcher, snapshot, parsed, filters, use_understanding, quoted)
+
+
+def _with_grades(searcher: Searcher, snapshot: IndexSnapshot, question: Question, filters: Filters | dict | None,
+                 use_understanding: bool, quoted: Answer) -> Answer:
+    """A question about how a force changed over the years in an area the reports grade ('has Kent got
+    better at investigating crime since 2015?') gets the area's grades over those years first, then
+    the quotes."""
+    if question.scope is not Scope.CROSS_YEAR or not question.forces or area_key(question.focus) in (None, "overall"):
+        return quoted
+    graded = grade_answer(snapshot, searcher.embedder, replace(question, expects=AnswerType.GRADE), filters,
+                          use_understanding=use_understanding, settings=searcher.settings.grades)
+    if graded is None:
+        return quoted
+    shift = len(graded.citations)
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + shift}]", quoted.text)
+    citations = (*graded.citations, *(replace(c, n=c.n + shift) for c in quoted.citations))
+    passages = tuple({h.row: h for h in (*graded.passages, *quoted.passages)}.values())
+    return replace(quoted, text=f"{graded.text} {text}", citations=citations, passages=passages, table=graded.table)
 
 
 __all__ = ["Evidence", "answer", "collect"]
