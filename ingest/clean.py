@@ -20,16 +20,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from ingest.furniture import split_site_lines
+from ingest.furniture import page_top_of_blocks, split_site_lines, unwrapped_lines
 from ingest.textutil import FOOTNOTE_MARKER_RE, SUPERSCRIPT_DIGITS, collapse_spaces, superscript_to_int
 from ingest.types import GRADES, HeadingHint, PageSpan, RawDocument
 
-_GRADE_SET = {g.lower() for g in GRADES}
 _FOOTNOTE_RE = re.compile(rf"^([{SUPERSCRIPT_DIGITS}]+)\s*(\S.*)$", re.S)
 _CAPTION_RE = re.compile(r"^(?:Figure|Table|Chart|Graph|Map)\s+\d+[A-Za-z]?\s*[:.–—-]\s*\S", re.I)
 _SOURCE_RE = re.compile(r"^(?:Source|Sources|Note|Notes)\s*:", re.I)
 LIST_ITEM_RE = re.compile(r"^\s*(?:[-•–·▪●*]|\(?[a-z0-9]{1,3}[.)])\s+\S")
-_TERMINAL = tuple(".?!:;)\"'’”") + tuple(SUPERSCRIPT_DIGITS) + ("}",)
 _TOC_LINE_RE = re.compile(r"^(?P<title>.+?)(?:\s*\.{2,}\s*|\s*\t\s*|\s+)(?P<page>\d{1,3})\s*$")
 _SHORT_CUT_WORDS = 16
 _GRADE_LINE_RE = re.compile(
@@ -117,12 +115,13 @@ def _split_paragraphs(raw: RawDocument) -> list[Block]:
         # A paragraph may mix prose lines with footnote lines or table rows: split at those.
         pieces: list[tuple[int, list[str]]] = []
         offset = start
+        one_a_line = not raw.pages and unwrapped_lines(chunk) is not None  # a page copied with no blank lines
         for line in chunk.split("\n"):
             is_special = bool(_FOOTNOTE_RE.match(line.strip())) or "\t" in line
             prev_special = bool(pieces) and (
                 bool(_FOOTNOTE_RE.match(pieces[-1][1][0].strip())) or "\t" in pieces[-1][1][-1]
             )
-            if not pieces or is_special != prev_special or _FOOTNOTE_RE.match(line.strip()):
+            if not pieces or one_a_line or is_special != prev_special or _FOOTNOTE_RE.match(line.strip()):
                 pieces.append((offset, [line]))
             else:
                 pieces[-1][1].append(line)
@@ -459,13 +458,14 @@ def _split_run_in_questions(blocks: list[Block]) -> list[Block]:
 def _drop_site_furniture(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
     """Take out lines of site navigation and page furniture and split date labels and lone grade
     lines off the lines around them (``ingest.furniture.split_site_lines``)."""
+    top = page_top_of_blocks([block.text for block in blocks])
     kept: list[Block] = []
     dropped: list[Block] = []
     for i, block in enumerate(blocks):
         if block.kind not in {"para", "bullet", "grade"}:
             kept.append(block)
             continue
-        pieces, removed = split_site_lines(block.text, i, len(blocks), separate=grade_of)
+        pieces, removed = split_site_lines(block.text, i, len(blocks), separate=grade_of, drop=top.get(i, ()))
         dropped += [Block(line, "furniture", block.page) for line in removed]
         if pieces == [block.text]:
             kept.append(block)

@@ -13,12 +13,19 @@ edges of a document (``edge=True``).
 
 'Last updated 03/11/2016' is not furniture (it dates the page) but is never a heading or a title:
 see :func:`is_date_label`.
+
+The top of a copied page (:func:`page_top`) holds more than that: the site's name, its menu one item
+a line ('Home', 'About us', 'Publications', 'PEEL assessments', ...) and banners about a
+consultation or planned maintenance, which carry dates and years of their own. Those lines only
+count as furniture above the page's first paragraph, and menu and site-name lines only on a page
+that shows its navigation, so a PDF cover keeps its publisher line and a report keeps a section
+headed 'Publications'.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Container
 
 from ingest.dates import labelled_date
 
@@ -63,6 +70,21 @@ _EDGE_ONLY = re.compile(
     r"please (?:give|send) us your views\b.*|have your say\b.*|take (?:part in )?our survey\b.*)$",
     re.I,
 )
+_MENU = re.compile(  # the inspectorate's site menus and breadcrumb trails, one item a line
+    r"^(?:home|about us|our work|publications|news|news (?:releases|feed)|press releases|speeches|media centre|"
+    r"contact us|search|search (?:this|the) (?:site|website)|police forces|fire (?:&|and) rescue services|"
+    r"peel assessments|inspections|our inspections|consultations|careers|jobs)$", re.I)
+_SITE_NAME = re.compile(
+    r"^(?:HMIC|HMICFRS|HMI Constabulary|(?:Her|His) Majesty['’]s Inspectorate of Constabulary"
+    r"(?: and Fire (?:&|and) Rescue Services)?(?:\s*\((?:HMIC|HMICFRS)\))?)$", re.I)
+_BANNER = re.compile(  # notices a site shows above its pages: consultations, surveys, maintenance
+    r"\bconsultations?\b|\bconsult(?:s|ing)? on\b|\bhave your say\b|\b(?:closes|close|ends) (?:on|at)\b"
+    r"|\bproposed\b.{0,80}\b(?:programmes?|framework|inspections?|changes)\b"
+    r"|\btell us (?:what you think|whether|your views)\b|\b(?:give|send) us your views\b"
+    r"|\bwebsite maintenance\b|\bplanned (?:work|maintenance)\b|\bmay be unavailable\b"
+    r"|\bsorry for any inconvenience\b", re.I)
+TOP_LINES = 80
+"""A page's top (site name, menus, banners, breadcrumb) fits in this many lines."""
 _SKIP_PREFIX = re.compile(r"^skip to (?:the )?(?:main )?content\s+(?=\S)", re.I)
 
 
@@ -81,6 +103,109 @@ def is_furniture(line: str, *, edge: bool = False) -> bool:
                 or _BREADCRUMB.match(text) or (edge and _EDGE_ONLY.match(text)))
 
 
+def _plain(line: str) -> str:
+    return " ".join(line.strip().lstrip("-•*·").split())
+
+
+def is_site_name(line: str) -> bool:
+    """True for a line that only names the inspectorate: 'HMIC', 'HMICFRS', 'Her Majesty's
+    Inspectorate of Constabulary and Fire & Rescue Services' (a site header or a cover's publisher)."""
+    return bool(_SITE_NAME.match(_plain(line)))
+
+
+def is_banner(line: str) -> bool:
+    """True for a line worded like a site banner: a consultation ('Proposed ... programme and
+    framework 2025–29: consultation', 'Have your say', 'The consultation closes on ...') or a
+    maintenance notice. Where it stands decides whether it is one (:func:`page_top`)."""
+    text = _plain(line)
+    return bool(text) and len(text.split()) <= _MAX_WORDS and bool(_BANNER.search(text))
+
+
+def _is_prose(text: str) -> bool:
+    """A line of running text: the page's first paragraph ends its top."""
+    words = len(text.split())
+    return words > 25 or (words >= 12 and text.rstrip("’”'\")").endswith((".", "!", "?", ":")))
+
+
+def page_top(lines: list[str]) -> set[int]:
+    """Indexes of the lines at the top of a copied web page that are the site's, not the page's.
+
+    The top runs to the first paragraph of prose (a banner's own sentences aside). In it:
+
+    - a banner line (:func:`is_banner`) counts when more of the top follows it (the site's name or
+      menu, a breadcrumb, the page's heading): banners sit above the page, so a page whose own
+      heading is about a consultation keeps it;
+    - the site's name and its menu items count when the top shows the site's navigation (two or
+      more menu items, or a skip link or breadcrumb), so a PDF cover keeps its publisher line.
+
+    Args:
+        lines: the document's first lines, in order (blank lines allowed).
+
+    Returns:
+        Indexes into ``lines`` of the lines to treat as furniture.
+    """
+    banners: list[int] = []
+    navigation: list[int] = []
+    followed: set[int] = set()
+    signs = 0
+    for n, line in enumerate(lines[:TOP_LINES]):
+        text = _plain(strip_skip_link(line))
+        if not text:
+            continue
+        if is_banner(text):
+            banners.append(n)
+            continue
+        if _is_prose(text):
+            break
+        menu = bool(_MENU.match(text))
+        if menu or is_site_name(text):
+            navigation.append(n)
+            signs += menu
+        elif is_furniture(line, edge=True):
+            signs += 2 if _ANYWHERE.match(_plain(line)) or _BREADCRUMB.match(text) else 0
+        if not is_date_label(text) and not (_ANYWHERE.match(text) and not _BREADCRUMB.match(text)):
+            followed.update(b for b in banners if b < n)
+    return {b for b in banners if b in followed} | (set(navigation) if signs >= 2 else set())
+
+
+def page_top_of_blocks(texts: list[str]) -> dict[int, set[int]]:
+    """:func:`page_top` over a document's first paragraphs: paragraph index -> numbers of its lines
+    (from 0) that are the site's name, menu or banners."""
+    where: list[tuple[int, int]] = []
+    lines: list[str] = []
+    for i, text in enumerate(texts):
+        for n, line in enumerate(text.split("\n")):
+            where.append((i, n))
+            lines.append(line)
+        if len(lines) >= TOP_LINES:
+            break
+    top: dict[int, set[int]] = {}
+    for k in page_top(lines):
+        top.setdefault(where[k][0], set()).add(where[k][1])
+    return top
+
+
+_UNWRAPPED_LINES = 6
+_BULLETS = "-•–·▪●*"
+_LONG_LINE_WORDS = 40
+"""A printed line never holds this many words: a text whose lines do holds one paragraph a line."""
+
+
+def unwrapped_lines(text: str) -> list[str] | None:
+    """The lines of a paragraph block that is really one paragraph a line, else None.
+
+    Text copied from a web page with no blank lines between paragraphs arrives as one block whose
+    lines are headings, grade lines and whole paragraphs alike. Such a block has six or more lines
+    that are not list items, two of them longer than any printed line; a wrapped paragraph or a
+    list of long items does not.
+    """
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    prose = [line for line in lines if line[:1] not in _BULLETS]
+    if len(prose) < _UNWRAPPED_LINES or sum(len(line.split()) > _LONG_LINE_WORDS for line in prose) < 2:
+        return None
+    return lines
+
+
 def strip_skip_link(line: str) -> str:
     """'Skip to content Norfolk 2016' -> 'Norfolk 2016' (a skip link run into the next line)."""
     return _SKIP_PREFIX.sub("", line.strip())
@@ -95,8 +220,8 @@ EDGE_BLOCKS = 12
 """Paragraphs this close to the start or end of a document are where site headers and footers sit."""
 
 
-def split_site_lines(text: str, index: int, count: int, separate: Callable[[str], object] = lambda line: False
-                     ) -> tuple[list[str], list[str]]:
+def split_site_lines(text: str, index: int, count: int, separate: Callable[[str], object] = lambda line: False,
+                     drop: Container[int] = ()) -> tuple[list[str], list[str]]:
     """One paragraph without its furniture lines, cut into pieces at date labels and at lines
     ``separate`` picks out (lone grade lines), so that a heading, its date and its grade stay apart.
 
@@ -104,6 +229,7 @@ def split_site_lines(text: str, index: int, count: int, separate: Callable[[str]
         text: the paragraph, lines separated by newlines.
         index: its position among the ``count`` paragraphs of the document (edges hold footers).
         separate: a test for lines that must stand alone.
+        drop: numbers of lines (from 0) known to be furniture from where they stand (:func:`page_top`).
 
     Returns:
         (pieces kept, in order; furniture lines dropped). Every other line is kept as it was.
@@ -111,9 +237,9 @@ def split_site_lines(text: str, index: int, count: int, separate: Callable[[str]
     edge = index < EDGE_BLOCKS or index >= count - EDGE_BLOCKS
     runs: list[list[str]] = [[]]
     dropped: list[str] = []
-    for line in text.split("\n"):
+    for n, line in enumerate(text.split("\n")):
         line = strip_skip_link(line) if index < EDGE_BLOCKS else line
-        if is_furniture(line, edge=edge):
+        if n in drop or is_furniture(line, edge=edge):
             dropped.append(line.strip())
         elif is_date_label(line) or separate(line):
             runs += [[line], []]

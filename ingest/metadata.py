@@ -24,7 +24,7 @@ from ingest.dates import (
     year_of,
 )
 from ingest.forces import canonical_force, find_forces
-from ingest.furniture import is_date_label, is_furniture, strip_skip_link
+from ingest.furniture import is_date_label, is_furniture, is_site_name, page_top, strip_skip_link
 from ingest.textutil import strip_markers
 from ingest.themes import THEMES, classify_theme, resolve_theme, theme_scores
 from ingest.types import GRADES, Section
@@ -73,6 +73,7 @@ _CONTINUES_RE = re.compile(  # a cover line that carries on the title above it
 _CONNECTOR_RE = re.compile(r"(?:\b(?:of|in|to|and|for|the|on|at|by|into|with|a|an)|[:–—,-])$", re.I)
 _DEAR_RE = re.compile(r"^dear\s+\w+", re.I)
 _CLOSING_RE = re.compile(r"\byours (?:sincerely|faithfully)\b", re.I)
+_LETTER_TITLE_RE = re.compile(r"\bletter\b", re.I)
 _NATIONAL_RE = re.compile(r"\b(?:all|each of the|the) 43 (?:police )?forces\b|\b43 (?:territorial )?police forces\b"
                           r"|\bnational (?:overview|report|thematic)\b", re.I)
 _NATIONAL_FORCE_COUNT = 8
@@ -111,8 +112,21 @@ _EXPLICIT_FORCE_RE = re.compile(  # phrases that say which force a text is about
     r"\bcustody (?:suites )?in (?=[A-Z])|\bpolice custody in (?=[A-Z])|\bthe force in (?=[A-Z])|"
     r"\bassessment of (?=[A-Z])", re.I)
 _LEAD_PEEL_RE = re.compile(r"\bPEEL\b", re.I)
+_LEAD_CDI_RE = re.compile(r"\bcrime[- ]data[- ]integrity\b", re.I)
+_CDI_CUES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p in (
+    # what a crime data integrity inspection does, in the words its opening paragraphs use
+    r"\brecording rates?\b|\brecords? (?:around |about |approximately |an estimated )?\d[\d.]* ?(?:%|per ?cent)",
+    r"\b(?:inspection|audit|review) of (?:its |the force['’]s )?crime[- ]recording\b|\bcrime[- ]recording "
+    r"(?:arrangements|practices|processes|standards|accuracy|decisions)\b",
+    r"\b(?:accurate(?:ly)?|accuracy)\b[^.\n]{0,60}\brecord|\brecord\w*\b[^.\n]{0,60}\baccurate(?:ly)?\b",
+    r"\b(?:audit\w*|examined|reviewed|dip[- ]sampl\w*)\b[^.\n]{0,60}\b(?:crime|incident) records?\b"
+    r"|\b(?:audit\w*|examined|reviewed)\b[^.\n]{0,40}\breports? of crime\b",
+    r"\bHome Office Counting Rules\b|\bNational Crime Recording Standard\b|\bHOCR\b|\bNCRS\b",
+))
 _LEAD_CHARS = 2500
 """The first paragraphs, where a page or release says which force, period and report it is about."""
+_OPENING_CHARS = 1200
+"""The opening paragraph or two, where a report says what kind of inspection it is."""
 
 
 @dataclass(frozen=True)
@@ -137,9 +151,11 @@ def _front_lines(text: str, limit: int = 40) -> list[str]:
     """The cover and front matter: the first ``limit`` lines that are not site furniture, up to a
     'Contents' line when there is one."""
     lines = []
-    for n, raw in enumerate(text[:20000].split("\n")):
+    raw_lines = text[:20000].split("\n")
+    top = page_top(raw_lines)
+    for n, raw in enumerate(raw_lines):
         line = _clean_line(strip_skip_link(raw) if n < 20 else raw)
-        if line and not is_furniture(line, edge=len(lines) < 12):
+        if line and n not in top and not is_furniture(line, edge=len(lines) < 12):
             lines.append(line)
         if len(lines) >= limit:
             break
@@ -201,16 +217,30 @@ def _cover_title(lines: list[str]) -> str | None:
     return None
 
 
+_LINK_LINE_RE = re.compile(r"\((?:PDF|ODT|DOCX?|XLSX?|CSV|HTML)\b[^)]*\)\s*$|\binfographic\b", re.I)
+_ADDRESS_RE = re.compile(r"^(?:https?://|www\.)\S+$")
+_HEADING_LINES = 12
+"""A page's heading stands within its first lines, before its first paragraph."""
+
+
+def _heading_shaped(line: str, words: int) -> bool:
+    return len(line.split()) <= words and not line.endswith((".", ":", ";", ",")) and not DATE_RE.search(line) \
+        and not is_date_label(line) and not _LINK_LINE_RE.search(line) and bool(find_periods(line))
+
+
 def _page_heading(lines: list[str]) -> str | None:
-    """A web page's own heading as its first line (after the page's address, if saved with it): a
-    force (or PEEL) and a period in a few words, such as 'Norfolk 2016', 'Lancashire PEEL 2015' or
-    'Dyfed-Powys 2018/19'."""
-    line = next((line for line in lines[:3] if not re.match(r"^(?:https?://|www\.)\S+$", line)), None)
-    if line is None:
-        return None
-    if len(line.split()) > 8 or line.endswith((".", ":")) or _TITLE_START_RE.match(line) or DATE_RE.search(line):
-        return None
-    if not find_periods(line) or is_date_label(line):
+    """A web page's own heading: a force and a period in a few words ('Norfolk 2016', 'Kent 2018/19',
+    'Lancashire PEEL 2015', 'PEEL 2021/22: An inspection of Staffordshire Police'), the first such
+    line above the page's first paragraph, after what is left of its breadcrumb ('PEEL 2016',
+    'Norfolk'); else its first line (after the page's address, if saved with it) when that is a
+    force or PEEL with a period. A download link ('... (PDF document)') is never the heading."""
+    for line in lines[:_HEADING_LINES]:
+        if _is_sentence(line) or len(line.split()) > 25:
+            break
+        if _heading_shaped(line, 14) and find_forces(line) and not _ADDRESS_RE.match(line):
+            return _tidy_title(line) if _TITLE_START_RE.match(line) else line
+    line = next((line for line in lines[:3] if not _ADDRESS_RE.match(line)), None)
+    if line is None or not _heading_shaped(line, 8) or _TITLE_START_RE.match(line):
         return None
     return line if find_forces(line) or re.search(r"\bPEEL\b", line) else None
 
@@ -327,21 +357,46 @@ def _type_from_title(title: str, force: str | None) -> str:
     return "other"
 
 
+def _cdi_at(lead: str) -> int | None:
+    """Where the first paragraphs say the report is a crime data integrity inspection: where they
+    name one, or where they have described what one does in two ways (a recording rate, an audit of
+    crime records, how accurately crime is recorded, the counting rules); None when they do not."""
+    named = _LEAD_CDI_RE.search(lead)
+    cues = sorted(m.start() for cue in _CDI_CUES if (m := cue.search(lead)))
+    found = [at for at in (named.start() if named else None, cues[1] if len(cues) >= 2 else None) if at is not None]
+    return min(found) if found else None
+
+
+def _says_cdi(lead: str) -> bool:
+    """A crime data integrity inspection by its opening paragraph(s), not a PEEL page that goes on to
+    recall one ('Our 2017 crime data integrity inspection found ...')."""
+    at = _cdi_at(lead)
+    peel = _LEAD_PEEL_RE.search(lead)
+    return at is not None and at < _OPENING_CHARS and (peel is None or at < peel.start())
+
+
 def _report_type(title: str, force: str | None, lead: str) -> str:
-    """The type a title names; a force page whose first paragraphs speak of its PEEL assessment is 'peel'."""
+    """The type a title names; else a force report whose opening paragraph says it is a crime data
+    integrity inspection (an inspection of the service to victims, say) is 'crime_data_integrity',
+    and a force page whose first paragraphs speak of its PEEL assessment is 'peel'."""
     found = _type_from_title(title, force)
+    if found == "other" and force and _says_cdi(lead):
+        return "crime_data_integrity"
     if found == "other" and force and _LEAD_PEEL_RE.search(lead):
         return "peel"
     return found
 
 
-def _about_type(candidates: list[str], force: str | None) -> str | None:
-    """The type of the report a news release or panel paper discusses, from its headline and lines."""
+def _about_type(candidates: list[str], force: str | None, lead: str) -> str | None:
+    """The type of the report a news release or panel paper discusses, from its headline and lines,
+    else from its first paragraphs when they say it is a crime data integrity inspection."""
     for line in candidates:
         found = _type_from_title(line, force)
         if found not in {"other", "thematic"}:
             return found
-    return "thematic" if force is None else None
+    if force is None:
+        return "thematic"
+    return "crime_data_integrity" if _says_cdi(lead) else None
 
 
 def _lead(text: str, skip: int = 0) -> str:
@@ -405,8 +460,8 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     if is_letter:
         title = _letter_subject(lines, dear) or ""
     elif is_release:
-        headline = next((line for line in lines if not _RELEASE_RE.match(line)), "")
-        title = _RELEASE_NUMBER_RE.sub("", headline)
+        headline = next((line for line in lines if not _RELEASE_RE.match(line) and not is_site_name(line)), "")
+        title = _RELEASE_NUMBER_RE.sub("", headline).strip(" –—-:")
     else:
         title = subject or _page_heading(lines) or _cover_title(cover) or ""
     found_at = text.find(lines[0]) if lines and not is_letter else -1
@@ -419,11 +474,11 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     published = _published(lines, dates if is_letter else None)
     release_year = int(release.group(1)) if release else None
     period = _period(title, None if is_letter else lead, subject, lines, dates, published, release_year)
-    if is_letter:
+    if is_letter or (_LETTER_TITLE_RE.search(title) and _CLOSING_RE.search(text)):  # a letter shown as a page
         report_type, about = "letter", None
     elif is_release or is_panel:
         report_type = "news_release" if is_release else "panel_paper"
-        about = _about_type([title, *(line for line in lines[1:25] if _SUBJECT_LINE_RE.search(line))], force)
+        about = _about_type([title, *(line for line in lines[1:25] if _SUBJECT_LINE_RE.search(line))], force, lead)
     else:
         report_type, about = _report_type(title, force, lead), None
     warnings = () if force else ("no single police force recognised in the text: force left empty",)

@@ -8,7 +8,15 @@ import pytest
 
 from ingest.dates import Period, find_periods, format_period, labelled_date, parse_date, parse_period
 from ingest.forces import find_forces
-from ingest.furniture import is_date_label, is_furniture, split_site_lines, strip_skip_link
+from ingest.furniture import (
+    is_banner,
+    is_date_label,
+    is_furniture,
+    is_site_name,
+    page_top,
+    split_site_lines,
+    strip_skip_link,
+)
 from ingest.metadata import REPORT_TYPES, document_facts, resolve_report_type
 from ingest.pipeline import build_report
 from ingest.types import RawDocument, ReportMeta
@@ -231,3 +239,140 @@ def test_a_page_saved_with_its_address_keeps_its_heading() -> None:
     found = facts("URL\n\nhttps://www.justiceinspectorates.gov.uk/hmicfrs/peel-assessments/peel-2017/essex/\n\n"
                   "Inspection area\n\nEssex 2017\n\nThis is HMICFRS' fourth PEEL assessment of Essex Police. " + BODY)
     assert (found.title, found.force, found.year, found.report_type) == ("Essex 2017", "Essex Police", 2017, "peel")
+
+
+# ---------------------------------------------------------------- the top of a copied page: menus, banners, headings
+
+MENU = "HMICFRS\nHis Majesty's Inspectorate of Constabulary and Fire & Rescue Services\nSearch this site\nHome\nAbout us\n" \
+       "Our work\nPublications\nPEEL assessments\nNews\nContact us\n"
+
+
+def _report(text: str, name: str = "page.txt"):
+    raw = RawDocument(source=name, path=name, format="text", text=text,
+                      content_hash=hashlib.sha256(text.encode()).hexdigest())
+    return build_report(raw)
+
+
+def test_copied_page_heading_after_menu_and_breadcrumb_lines() -> None:
+    text = ("Skip to content\n" + MENU + "Home\nPEEL assessments\nPEEL 2017\nSuffolk\nSuffolk 2017\n"
+            "Read more about Suffolk\nThis is HMICFRS's fourth PEEL assessment of Suffolk Constabulary. " + BODY + "\n")
+    found = facts(text)
+    assert (found.title, found.force, found.year, found.year_to, found.report_type) == (
+        "Suffolk 2017", "Suffolk Constabulary", 2017, 2017, "peel")
+
+
+def test_a_consultation_banner_above_the_menu_gives_neither_title_nor_period() -> None:
+    text = ("Skip to content\nProposed policing inspection programme and framework 2025–29: for consultation\n"
+            "Have your say on what we inspect next. The consultation closes on 28 March 2025.\n" + MENU +
+            "Home\nPEEL assessments\nPEEL 2018/19\nWiltshire 2018/19\nRead more about Wiltshire\n"
+            "This is HMICFRS's fifth PEEL assessment of Wiltshire Police. " + BODY + "\n")
+    found = facts(text)
+    assert (found.title, found.year, found.year_to) == ("Wiltshire 2018/19", 2018, 2019)
+    report = _report(text)
+    assert (report.meta.title, report.meta.year, report.meta.year_to) == ("Wiltshire 2018/19", 2018, 2019)
+    for gone in ("consultation", "Have your say", "About us", "Search this site", "Our work", "Majesty"):
+        assert gone not in report.text, gone
+    assert "This is HMICFRS's fifth PEEL assessment of Wiltshire Police." in report.text
+
+
+def test_a_maintenance_banner_is_site_furniture() -> None:
+    text = ("Website maintenance\nParts of this website may be unavailable on Saturday 4 May 2019 while we carry "
+            "out planned work.\n" + MENU + "Home\nPolice forces\nDurham Constabulary\nPEEL 2023–2025\n"
+            "PEEL 2023–2025: An inspection of Durham Constabulary\nPublished: 9 May 2024\n"
+            "PEEL 2023–2025 – An inspection of Durham Constabulary (PDF document)\n"
+            "Durham Constabulary: PEEL 2023–2025 infographic (PDF document)\n"
+            "Our inspection assessed how good Durham Constabulary is in nine areas of policing. " + BODY + "\n")
+    report = _report(text)
+    assert (report.meta.title, report.meta.year, report.meta.year_to, report.meta.published) == (
+        "PEEL 2023–2025: An inspection of Durham Constabulary", 2023, 2025, "2024-05-09")
+    assert "maintenance" not in report.text and "planned work" not in report.text
+
+
+def test_a_page_about_a_consultation_keeps_its_own_heading() -> None:
+    text = ("Skip to content\nHome\nPublications\nInspection programme and framework 2025–29: consultation\n"
+            "Published: 10 February 2025\nWe are asking the public and the police what we should inspect in the "
+            "next four years, and how. " + BODY + "\n")
+    report = _report(text)
+    assert report.meta.title == "Inspection programme and framework 2025–29: consultation"
+    assert report.text.startswith("Inspection programme and framework 2025–29: consultation")
+
+
+def test_a_publisher_line_on_a_cover_is_kept_without_site_navigation() -> None:
+    report = _report("HMIC\n\nPEEL: Police efficiency 2015\n\nAn inspection of Suffolk Constabulary\n\n"
+                     "October 2015\n\n" + BODY + "\n")
+    assert report.text.startswith("HMIC\n")
+    assert report.meta.title == "PEEL: Police efficiency 2015 – An inspection of Suffolk Constabulary"
+
+
+def test_page_top_lines() -> None:
+    lines = ["Skip to content", "Have your say on our plans for 2025–29. The consultation closes on 3 March 2025.",
+             "HMICFRS", "Home", "About us", "Publications", "Home", "PEEL assessments", "PEEL 2016", "Norfolk",
+             "Norfolk 2016", "HMIC's PEEL assessment of Norfolk Constabulary is now in its third year, and this page "
+             "brings its findings together.", "Home"]
+    assert page_top(lines) == {1, 2, 3, 4, 5, 6, 7}
+    assert page_top(["HMIC", "PEEL: Police efficiency 2015", "An inspection of Kent Police"]) == set()
+    assert is_banner("Proposed inspection programme and framework 2025–29: for consultation")
+    assert not is_banner("Norfolk 2016") and is_site_name("Her Majesty's Inspectorate of Constabulary")
+
+
+def test_news_release_headline_not_the_site_name() -> None:
+    text = ("HMIC\nHer Majesty's Inspectorate of Constabulary\nHome\nAbout us\nPublications\nNews\nNews releases\n"
+            "Search\nHome\nNews\nNews releases\n#031/2013 – Police custody in Cumbria – safe but stretched\n\n"
+            "Published: 3 September 2013\n\nPolice custody in Cumbria was safe, said the inspectorates as they "
+            "published the report of an unannounced inspection. " + BODY + "\n\nNotes to editors\n\n1. The report "
+            "is on the inspectorates' websites.\n")
+    found = facts(text)
+    assert (found.title, found.force, found.year, found.report_type, found.about_type) == (
+        "Police custody in Cumbria – safe but stretched", "Cumbria Constabulary", 2013, "news_release", "custody")
+    bare = facts("HMICFRS\n\nWest Mercia Police records crime more accurately\n\nPublished: 5 June 2019\n\n"
+                 "HMICFRS has today published its inspection of crime recording in West Mercia Police. It estimates "
+                 "that the force now records 94 percent of the crimes reported to it. " + BODY +
+                 "\n\nNotes to editors\n\n1. The report is on our website.\n")
+    assert (bare.title, bare.report_type, bare.about_type) == (
+        "West Mercia Police records crime more accurately", "news_release", "crime_data_integrity")
+
+
+def test_a_crime_recording_inspection_is_typed_by_its_opening_paragraph() -> None:
+    opening = ("Northamptonshire Police: the service it gives to victims of crime\n\nMarch 2020\n\n"
+               "Introduction\n\nThis inspection examined how accurately Northamptonshire Police records the crimes "
+               "reported to it. We audited 1,200 crime records and incident records from the six months to "
+               "31 August 2019, and we estimate a recording rate of 88 percent. " + BODY + "\n")
+    assert facts(opening).report_type == "crime_data_integrity"
+    named = facts("Victims of crime in Essex\n\nJune 2019\n\nThis crime data integrity inspection looked at Essex "
+                  "Police. " + BODY + "\n")
+    assert named.report_type == "crime_data_integrity"
+    recalled = facts("Kent 2018/19\n\nThis is HMICFRS's fifth PEEL assessment of Kent Police. " + BODY + " " + BODY +
+                     "\n\nOur 2017 crime data integrity inspection found weaknesses; the force now records crime "
+                     "accurately, as our audit of crime records showed.\n")
+    assert recalled.report_type == "peel"
+    victims = facts("Northamptonshire Police: the service it gives to victims of crime\n\nMarch 2020\n\n"
+                    "This inspection looked at how Northamptonshire Police supports victims after they report a "
+                    "crime. " + BODY + "\n")
+    assert victims.report_type == "other"
+
+
+def test_a_letter_shown_as_a_page_is_a_letter() -> None:
+    found = facts("Dorset Police: PEEL cause of concern revisit letter\n\nPublished on: 2 March 2023\n\nFrom:\n\n"
+                  "Jane Smith\n\nTo:\n\nThe Chief Constable\n\nBackground\n\n" + BODY + "\n\nYours sincerely,\n\n"
+                  "Jane Smith\n")
+    assert (found.report_type, found.force) == ("letter", "Dorset Police")
+    page = facts("Dorset 2016\n\nThis is HMIC's third PEEL assessment of Dorset Police. " + BODY + "\n")
+    assert page.report_type == "peel"
+
+
+def test_one_paragraph_a_line_copy_is_cut_into_paragraphs() -> None:
+    long = BODY + " " + BODY
+    text = ("Skip to content\n" + MENU + "Home\nPEEL assessments\nPEEL 2016\nSuffolk\nSuffolk 2016\n"
+            "This is HMIC's third PEEL assessment of Suffolk Constabulary. " + long + "\nHMI's observations\n"
+            + long + "\n" + long + "\nEffectiveness\nHow effective is the force at keeping people safe and reducing "
+            "crime?\nLast updated 02/03/2017\nGood\nSuffolk Constabulary is good at keeping people safe and reducing "
+            "crime. " + BODY + "\n" + long + "\n")
+    report = _report(text)
+    headings = [s.heading for s in report.sections]
+    assert "HMI's observations" in headings
+    assert "How effective is the force at keeping people safe and reducing crime?" in headings
+    assert report.meta.title == "Suffolk 2016"
+    wrapped = _report("Introduction\n\nThe force has a plan for the money it must save and\nit has made most of "
+                      "the savings it needs. It works with\nneighbouring forces to share the cost of support\n"
+                      "services and it plans to do more of that\nin the next two years, as its budget falls.\n")
+    assert "save and\nit has made" in wrapped.text  # a wrapped paragraph stays one paragraph
