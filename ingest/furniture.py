@@ -220,10 +220,17 @@ EDGE_BLOCKS = 12
 """Paragraphs this close to the start or end of a document are where site headers and footers sit."""
 
 
+def _is_heading_line(line: str) -> bool:
+    text = line.strip()
+    return 0 < len(text.split()) <= 20 and text[:1].isupper() and not text.endswith((".", ",", ";", ":"))
+
+
 def split_site_lines(text: str, index: int, count: int, separate: Callable[[str], object] = lambda line: False,
                      drop: Container[int] = ()) -> tuple[list[str], list[str]]:
     """One paragraph without its furniture lines, cut into pieces at date labels and at lines
-    ``separate`` picks out (lone grade lines), so that a heading, its date and its grade stay apart.
+    ``separate`` picks out (lone grade lines), so that a heading, its date and its grade stay apart;
+    a stack of headings above a date or grade line ('Effectiveness' / 'How effective is ...?') is
+    cut into its lines too.
 
     Args:
         text: the paragraph, lines separated by newlines.
@@ -242,6 +249,8 @@ def split_site_lines(text: str, index: int, count: int, separate: Callable[[str]
         if n in drop or is_furniture(line, edge=edge):
             dropped.append(line.strip())
         elif is_date_label(line) or separate(line):
+            if len(runs[-1]) > 1 and all(_is_heading_line(kept) for kept in runs[-1]):  # 'Effectiveness' / 'How ...?'
+                runs[-1:] = [[kept] for kept in runs[-1]]
             runs += [[line], []]
         else:
             runs[-1].append(line)

@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, replace
 
 from ingest.areas import AREA_PILLAR, PILLARS, area_key, names_pillars, pillar_of, slug
 from ingest.dates import find_periods
 from ingest.forces import find_forces
+from ingest.gradechoice import CONTEXTUAL, DIRECT, STRUCTURED, Found, choose
 from ingest.textutil import FOOTNOTE_MARKER_RE, sentence_spans
 from ingest.types import GRADES, GradeStatement, Report, Section
 
@@ -90,29 +90,12 @@ _FINDINGS_HEADING_RE = re.compile(r"^(?:causes? of concern|recommendations?|area
 _ANNEX_RE = re.compile(r"^(?:annex|appendix)\b", re.I)  # methodology: what each grade means, not a grade given
 _FORCE_WORDS_RE = re.compile(r"\b(?:the force|the constabulary|the service|it|its|they)\b", re.I)
 
-STRUCTURED, DIRECT, CONTEXTUAL = 3, 2, 1
-"""How clear a statement is: a heading or table row, a sentence naming its area, a sentence whose
-area comes from its context. The clearest statement of an area and period is kept."""
-
-
 def canonical(word: str) -> str | None:
     """'requires improvement', 'Good', 'not yet graded' -> a grade of GRADES, or None for an ungraded mark."""
     low = " ".join(word.lower().split())
     if low.startswith("requir"):
         return "Requires improvement"
     return next((g for g in GRADES if g.lower() == low), None)
-
-
-@dataclass
-class _Found:
-    area: str
-    key: str
-    grade: str | None
-    start: int
-    end: int
-    strength: int
-    period: tuple[int | None, int | None]
-    force: str | None
 
 
 class _Reader:
@@ -125,7 +108,7 @@ class _Reader:
         self.current = (self.meta.year, self.meta.year_to)
         self.sections = sorted(report.sections, key=lambda s: s.start)
         self.starts = [s.start for s in self.sections]
-        self.found: list[_Found] = []
+        self.found: list[Found] = []
         self.used_lines: set[int] = set()
         self.last_key: str | None = None  # the area last graded, for 'in this area' with no heading above
 
@@ -137,11 +120,26 @@ class _Reader:
             return self.sections[n - 1]
         return self.sections[n] if n < len(self.sections) else None
 
+    def headings_above(self, offset: int) -> tuple[str, ...]:
+        """The headings ``offset`` sits under, top level first. A generic heading ('Summary') that the
+        section finder set at the top level, right after a question that holds nothing but its grade
+        line, sits under that question."""
+        n = bisect.bisect_right(self.starts, offset)
+        section = self.section_at(offset)
+        if section is None:
+            return ()
+        path = section.path
+        before = self.sections[n - 2] if n >= 2 and self.sections[n - 1] is section else None
+        if before is not None and len(path) == 1 and _norm(section.heading) in _GENERIC_HEADINGS \
+                and all(_LINE_GRADE_RE.match(_clean(line)) or _LABEL_LINE_RE.match(_clean(line))
+                        for line in before.text.split("\n") if line.strip()):
+            return (*before.path, *path)
+        return path
+
     def context_pillar(self, offset: int) -> str | None:
         """The pillar a generic statement ('is good at keeping people safe') is about: from the
         headings above it, else from the report's type."""
-        section = self.section_at(offset)
-        for heading in reversed(section.path if section else ()):
+        for heading in reversed(self.headings_above(offset)):
             key = area_key(heading)
             if key in PILLARS:
                 return key
@@ -150,23 +148,46 @@ class _Reader:
 
     def area_in_context(self, offset: int) -> str | None:
         """The graded area of the question or heading a sentence sits under ('in this area')."""
-        section = self.section_at(offset)
-        for heading in reversed(section.path if section else ()):
+        for heading in reversed(self.headings_above(offset)):
             key = area_key(heading)
             if key not in (None, "overall") and _norm(heading) not in _GENERIC_HEADINGS:
                 return key
         return None
 
+    def left_out(self, offset: int) -> bool:
+        """Whether ``offset`` is in an annex, a contents list or a list of findings (causes of concern,
+        recommendations, areas for improvement), where grade words are not grades given."""
+        section = self.section_at(offset)
+        return section is not None and (section.kind in _SKIP_KINDS or any(
+            _FINDINGS_HEADING_RE.match(h) or _ANNEX_RE.match(h) for h in section.path))
+
+    def opens_own_section(self, found: Found) -> bool:
+        """Whether a statement is the first sentence (labels and the grade line aside) of the section
+        of the area it grades ('Investigating crime' / 'Good' / 'The force is good at investigating
+        crime.'); a generic heading ('Summary') stands for the area above it."""
+        section = self.section_at(found.start)
+        if section is None or not section.start <= found.start < section.end:
+            return False
+        generic = _norm(section.heading) in _GENERIC_HEADINGS
+        if (self.area_in_context(found.start) if generic else area_key(section.heading)) != found.key:
+            return False
+        for a, b in sentence_spans(section.text):
+            if not _LINE_GRADE_RE.match(_clean(section.text[a:b])) and not _LABEL_LINE_RE.match(
+                    _clean(section.text[a:b])):
+                return found.start < section.start + b and section.start + a < found.end
+        return False
+
     def add(self, area: str, key: str, grade_word: str, start: int, end: int, strength: int,
-            period: tuple[int | None, int | None] | None = None, force: str | None = None) -> _Found | None:
+            period: tuple[int | None, int | None] | None = None, force: str | None = None,
+            shape: str = "sentence") -> Found | None:
         if key == "overall" and (pillar := self.context_pillar(start)):
             key = pillar
         low = grade_word.lower()
         grade = None if "graded" in low else canonical(grade_word)
         if grade is None and "graded" not in low:
             return None
-        found = _Found(" ".join(FOOTNOTE_MARKER_RE.sub("", area).split()).strip(" –-:"), key, grade, start, end,
-                       strength, period or self.current, force or self.meta.force)
+        found = Found(" ".join(FOOTNOTE_MARKER_RE.sub("", area).split()).strip(" –-:"), key, grade, start, end,
+                      strength, period or self.current, force or self.meta.force, shape)
         self.found.append(found)
         self.last_key = key
         return found
@@ -187,7 +208,7 @@ class _Reader:
         kinds = ["grade" if _LINE_GRADE_RE.match(_clean(lines[n][2])) else
                  "label" if _LABEL_LINE_RE.match(_clean(lines[n][2])) else "area" for n in run]
         grades = [i for i, kind in enumerate(kinds) if kind == "grade"]
-        if not grades:
+        if not grades or self.left_out(lines[run[grades[0]]][0]):  # an annex's table of what grades mean
             return
         before = _clean(lines[run[0] - 1][2]) if run[0] else ""
         first_real = next(i for i, kind in enumerate(kinds) if kind != "label")
@@ -209,12 +230,12 @@ class _Reader:
                 key = self._heading_key(area, h_start)
                 if key:
                     grade = _LINE_GRADE_RE.match(_clean(line)).group(1)
-                    self.add(area, key, grade, h_start, self._extend(end, grade), STRUCTURED)
+                    self.add(area, key, grade, h_start, self._extend(end, grade), STRUCTURED, shape="line")
             elif kinds[i] == "area" and columns and current is not None:
                 area = _clean(line)
                 grade_start, _, grade_line = lines[run[current]]
                 grade = _LINE_GRADE_RE.match(_clean(grade_line)).group(1)
-                self.add(area, area_key(area) or slug(area), grade, grade_start, end, DIRECT)
+                self.add(area, area_key(area) or slug(area), grade, grade_start, end, DIRECT, shape="line")
                 self.used_lines.add(start)
 
     def _heading_key(self, heading: str, offset: int) -> str | None:
@@ -240,7 +261,7 @@ class _Reader:
         header: list[str | None] | None = None
         for match in re.finditer(r"[^\n]+", self.text):
             line, start = match.group(), match.start()
-            if start in self.used_lines:
+            if start in self.used_lines or self.left_out(start):
                 continue
             if "\t" in line:
                 cells = [_clean(c) for c in line.split("\t")]
@@ -253,12 +274,14 @@ class _Reader:
                         continue
                     for cell, mark in zip(cells, header, strict=True):
                         if cell and mark and not _LINE_GRADE_RE.match(cell):
-                            self.add(cell, area_key(cell) or slug(cell), mark, start, match.end(), STRUCTURED)
+                            self.add(cell, area_key(cell) or slug(cell), mark, start, match.end(), STRUCTURED,
+                                     shape="row")
                     continue
                 graded = [(i, m) for i, m in enumerate(marks) if m]
                 areas = [c for i, c in enumerate(cells) if c and not marks[i] and area_key(c)]
                 if len(graded) == 1 and areas:
-                    self.add(areas[0], area_key(areas[0]) or "", graded[0][1], start, match.end(), STRUCTURED)
+                    self.add(areas[0], area_key(areas[0]) or "", graded[0][1], start, match.end(), STRUCTURED,
+                             shape="row")
                 continue
             header = None
             if not _ENDS_WITH_GRADE_RE.search(line):
@@ -266,7 +289,7 @@ class _Reader:
             row = _AREA_LINE_RE.match(_clean(line))
             if row and not _LINE_GRADE_RE.match(_clean(line)) and (key := area_key(row.group("area"))) \
                     and not _PRED_RE.search(row.group("area") + " ") and len(row.group("area").split()) <= 14:
-                self.add(row.group("area"), key, row.group("grade"), start, match.end(), STRUCTURED)
+                self.add(row.group("area"), key, row.group("grade"), start, match.end(), STRUCTURED, shape="row")
 
     # --- 3 and 4. sentences, and lists under a lead line -------------------------------------
     def read_sentences(self) -> None:
@@ -279,10 +302,7 @@ class _Reader:
             if not (is_item or sentence.rstrip().endswith(":") or _QUICK_RE.search(sentence)):
                 count_grade = lead_force = None
                 continue
-            section = self.section_at(lo)
-            if "\t" in sentence or lo in self.used_lines or (section and (
-                    section.kind in _SKIP_KINDS or any(_FINDINGS_HEADING_RE.match(h) or _ANNEX_RE.match(h)
-                                                       for h in section.path))):
+            if "\t" in sentence or lo in self.used_lines or self.left_out(lo):
                 continue
             if count_grade and is_item:
                 item = re.sub(r"^\s*[-•*·▪]\s*", "", sentence).strip(" ;.,")
@@ -304,7 +324,7 @@ class _Reader:
 
     def _read_sentence(self, sentence: str, lo: int, lead_force: str | None) -> None:
         previous_end: int | None = None
-        stated: list[_Found] = []
+        stated: list[Found] = []
         subject_pillar: str | None = None
         for mark in _GRADE_RE.finditer(sentence):
             word = mark.group(1)
@@ -353,7 +373,7 @@ class _Reader:
         if subject_pillar in PILLARS and len(stated) >= 2 and len({s.grade for s in stated}) == 1 \
                 and all(AREA_PILLAR.get(s.key) == subject_pillar for s in stated):
             first = stated[0]
-            self.found.append(_Found(subject_pillar.capitalize(), subject_pillar, first.grade, first.start, first.end,
+            self.found.append(Found(subject_pillar.capitalize(), subject_pillar, first.grade, first.start, first.end,
                                      CONTEXTUAL, first.period, first.force))
 
     def _sentence_area(self, subject: str, complement: str, offset: int) -> str | None:
@@ -413,29 +433,15 @@ class _Reader:
         self.read_grade_lines()
         self.read_rows()
         self.read_sentences()
-        best: dict[tuple[str | None, str, int | None, int | None], _Found] = {}
-        for found in self.found:
-            if found.force is None:  # a national report's 'most forces were good at ...' grades no force
-                continue
-            slot = (found.force, found.key, *found.period)
-            old = best.get(slot)
-            if old is None or _rank(found) > _rank(old):
-                best[slot] = found
-        for slot, found in best.items():  # a grade line is cited by a sentence stating the same grade, if any
-            if found.strength == STRUCTURED:
-                sentence = next((f for f in self.found if f.strength == DIRECT and f.grade == found.grade
-                                 and (f.force, f.key, *f.period) == slot), None)
-                if sentence is not None:
-                    best[slot] = replace(found, start=sentence.start, end=sentence.end)
-        kept = sorted(best.values(), key=lambda f: (f.start, f.key))
-        return tuple(self._statement(f) for f in kept)
+        chosen = choose(self.found, self.text, self.opens_own_section, self.left_out)
+        return tuple(self._statement(c.found, c.also) for c in chosen)
 
-    def _statement(self, found: _Found) -> GradeStatement:
+    def _statement(self, found: Found, also: tuple[tuple[int, int], ...]) -> GradeStatement:
         year_from, year_to = found.period
         return GradeStatement(
             area=found.area, area_key=found.key, grade=found.grade, scale=self._scale(year_from),
             year_from=year_from, year_to=year_to, start=found.start, end=found.end, force=found.force,
-            status="graded" if found.grade else "not_graded", pillar=pillar_of(found.key))
+            status="graded" if found.grade else "not_graded", pillar=pillar_of(found.key), also=also)
 
     def _scale(self, year: int | None) -> str:
         rtype = self.meta.about_type or self.meta.report_type
@@ -444,10 +450,6 @@ class _Reader:
         if year is not None:
             return "five-grade" if year >= FIVE_GRADE_FROM else "four-grade"
         return "five-grade" if any(f.grade == "Adequate" for f in self.found) else "four-grade"
-
-
-def _rank(found: _Found) -> tuple[int, int, int]:
-    return (found.grade is not None, found.strength, -found.start)
 
 
 def _clean(line: str) -> str:

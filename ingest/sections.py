@@ -124,8 +124,8 @@ def heading_kind(block: Block, toc: set[str], next_block: Block | None = None) -
     last_word = norm.split()[-1]
     shaped = words <= limit and len(text) <= 140 and not text.endswith(tuple(".,;:!")) and text[:1].isupper()
     if shaped and last_word not in _FUNCTION_WORDS and next_block is not None and (
-        grade_of(next_block.text) or _looks_like_body(next_block)
-    ):
+        grade_of(next_block.text) or _looks_like_body(next_block) or is_date_label(next_block.text)
+    ):  # a web page dates each heading's section: 'Investigating crime' / 'Last updated 01/03/2017'
         return "other"
     return None
 

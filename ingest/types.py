@@ -169,6 +169,9 @@ class GradeStatement:
     force: str | None = field(default=None, metadata={"doc": "the force graded (the report's unless the text names another)"})
     status: str = field(default="graded", metadata={"doc": "graded | not_graded"})
     pillar: str | None = field(default=None, metadata={"doc": "effectiveness | efficiency | legitimacy | leadership, if any"})
+    also: tuple[tuple[int, int], ...] = field(default=(), metadata={
+        "doc": "other statements of the same grade (a page-top line, a table row), as spans in Report.text: "
+               "text order, at most 3, worded differently, none in an annex or findings list"})
 
 
 @dataclass(frozen=True)

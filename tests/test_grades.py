@@ -219,3 +219,109 @@ def test_a_year_after_the_grade_in_its_complement() -> None:
     text = ("The force was judged good at investigating crime in 2015. Kent Police is good at preventing crime, "
             "as it was in 2015.")
     assert grades_of(text) == {("investigating_crime", 2015): GOOD, ("preventing_crime", 2016): GOOD}
+
+
+# ---------------------------------------------------------------- one grade stated several times: citation and alternatives
+
+
+def _quotes(report: Report, key: str, year: int = 2016) -> tuple[str, list[str]]:
+    grade = next(g for g in report.grades if (g.area_key, g.year_from) == (key, year))
+    return report.text[grade.start:grade.end], [report.text[a:b] for a, b in grade.also]
+
+
+def test_the_sections_opening_sentence_is_cited_and_the_other_statements_are_alternatives() -> None:
+    report = report_of("""
+The degree to which the constabulary protects people and cuts crime through effective policing is rated good.
+
+The constabulary is efficient; the extent to which it is efficient at keeping people safe and reducing crime is good.
+
+HMI's observations
+
+Most of all, the constabulary is good at investigating crime: its detectives are thorough.
+
+Investigating crime
+
+Last updated 01/03/2017
+
+Good
+
+Kent Police is good at investigating crime. Its detectives supervise cases closely and keep victims informed.
+
+We reviewed 80 files and found that Kent Police is good at investigating crime, including burglary.
+
+Our judgments
+
+Investigating crime\tGood
+
+Annex A – What the grades mean
+
+A force that is good at investigating crime finds the offender in most cases it can.
+""")
+    cited, also = _quotes(report, "investigating_crime")
+    assert cited == "Kent Police is good at investigating crime."
+    assert also == ["Most of all, the constabulary is good at investigating crime: its detectives are thorough.",
+                    "We reviewed 80 files and found that Kent Police is good at investigating crime, including burglary.",
+                    "Investigating crime\tGood"]  # text order, at most three; the annex and the heading left out
+
+
+def test_alternatives_are_worded_differently_and_never_from_findings_lists() -> None:
+    report = report_of("""
+Kent Police is good at responding to the public.
+
+Responding to the public
+
+Good
+
+Kent Police is good at responding to the public.
+
+Kent Police answers 999 calls quickly. Inspectors found it to be good at responding to the public in every district.
+
+Areas for improvement
+
+- The force should remain good at responding to the public by training new call handlers.
+""")
+    cited, also = _quotes(report, "responding_to_public")
+    assert cited == "Kent Police is good at responding to the public."
+    assert report.text.count(cited) == 2 and report.text.index(cited) < report.text.index("Responding to the public\n")
+    assert also == ["Inspectors found it to be good at responding to the public in every district."]
+
+
+def test_a_table_row_in_an_annex_is_never_an_alternative() -> None:
+    report = report_of("""
+Responding to the public
+
+Last updated 01/03/2017
+
+Good
+
+Kent Police is good at responding to the public.
+
+Annex B – How we grade
+
+Responding to the public (an example row)\tGood
+""")
+    assert _quotes(report, "responding_to_public") == ("Kent Police is good at responding to the public.", [])
+
+
+def test_another_grade_or_period_is_never_an_alternative() -> None:
+    report = report_of("""
+Efficiency
+
+Last updated 03/11/2016
+
+Good
+
+Kent Police is good in the efficiency with which it keeps people safe and reduces crime.
+
+In 2015 we judged Kent Police to be outstanding in the efficiency with which it keeps people safe and reduces crime.
+
+Elsewhere the report says the efficiency with which the force keeps people safe is requires improvement.
+""")
+    cited, also = _quotes(report, "efficiency")
+    assert cited.startswith("Kent Police is good in the efficiency") and also == []
+    assert _quotes(report, "efficiency", 2015)[1] == []
+
+
+def test_a_grade_stated_once_has_no_alternatives() -> None:
+    report = report_of("Kent Police is judged to be outstanding at planning for the future.")
+    assert [g.also for g in report.grades] == [()]

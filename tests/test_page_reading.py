@@ -222,7 +222,7 @@ def test_report_type_vocabulary_has_the_new_families() -> None:
 def test_split_site_lines_keeps_text_and_separates_date_and_grade() -> None:
     text = "Skip to content Kent 2016\nRead more about Kent\nHow efficient is the force?\nLast updated 03/11/2016\nGood"
     pieces, dropped = split_site_lines(text, 0, 30, separate=lambda line: line == "Good")
-    assert pieces == ["Kent 2016\nHow efficient is the force?", "Last updated 03/11/2016", "Good"]
+    assert pieces == ["Kent 2016", "How efficient is the force?", "Last updated 03/11/2016", "Good"]
     assert dropped == ["Read more about Kent"]
     middle, none = split_site_lines("Accessibility\nThe suites were accessible to disabled detainees.", 15, 40)
     assert (middle, none) == (["Accessibility\nThe suites were accessible to disabled detainees."], [])

@@ -27,6 +27,8 @@ EXPECTED_META: dict[str, tuple[str, str | None, tuple[int, int], str, str | None
     "peel2016_norfolk.html": ("Norfolk 2016", "Norfolk Constabulary", (2016, 2016), "peel", None, "2016-12-08"),
     "peel2017_dyfed_powys.html": ("Dyfed-Powys 2017", "Dyfed-Powys Police", (2017, 2017), "peel", None,
                                   "2017-12-12"),
+    # copied page text, one paragraph a line, with the site's banner, menu and breadcrumb (grades made up)
+    "peel2017_suffolk_copied.txt": ("Suffolk 2017", "Suffolk Constabulary", (2017, 2017), "peel", None, "2018-03-22"),
     "peel2017_lancashire_legitimacy.txt": ("Lancashire PEEL 2017", "Lancashire Constabulary", (2017, 2017), "peel",
                                            None, "2017-12-12"),
     "peel2018_norfolk.txt": ("Norfolk 2018/19", "Norfolk Constabulary", (2018, 2019), "peel", None, "2019-05-02"),
@@ -72,6 +74,9 @@ EXPECTED_GRADES: dict[str, dict[tuple[str, int, int], str | None]] = {
     "peel2017_dyfed_powys.html": {("effectiveness", 2017, 2017): None, ("efficiency", 2017, 2017): RI,
                                   ("legitimacy", 2017, 2017): GOOD, ("understanding_demand", 2017, 2017): GOOD,
                                   ("use_of_resources", 2017, 2017): RI, ("planning_for_future", 2017, 2017): RI},
+    "peel2017_suffolk_copied.txt": {("effectiveness", 2017, 2017): GOOD, ("effectiveness", 2016, 2016): GOOD,
+                                    ("efficiency", 2017, 2017): GOOD, ("legitimacy", 2017, 2017): RI,
+                                    ("leadership", 2017, 2017): None},
     "peel2017_lancashire_legitimacy.txt": {("legitimacy", 2017, 2017): GOOD, ("legitimacy", 2016, 2016): GOOD,
                                            ("public_treatment", 2017, 2017): GOOD,
                                            ("workforce_treatment", 2017, 2017): RI,
@@ -146,6 +151,33 @@ def test_each_grade_cites_the_words_that_state_it(reports: dict[str, Report], na
             stated = "requir"
         assert stated in quote, (grade.area_key, quote)
         assert grade.grade in (None, *GRADES) and grade.scale in GRADE_SCALES
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_GRADES))
+def test_alternative_citations_state_the_same_grade(reports: dict[str, Report], name: str) -> None:
+    report = reports[name]
+    for grade in report.grades:
+        assert len(grade.also) <= 3 and list(grade.also) == sorted(grade.also)
+        quotes = [" ".join(report.text[a:b].split()).lower() for a, b in [(grade.start, grade.end), *grade.also]]
+        assert len(set(quotes)) == len(quotes), quotes
+        for a, b in grade.also:
+            assert not (a < grade.end and grade.start < b)
+            quote = quotes[[(grade.start, grade.end), *grade.also].index((a, b))].replace("’", "'")
+            assert ("requir" if grade.grade == RI else (grade.grade or "graded").lower()) in quote, quote
+
+
+def test_a_grade_cites_its_sections_opening_sentence_and_the_page_top_line(reports: dict[str, Report]) -> None:
+    report = reports["peel2017_suffolk_copied.txt"]
+    by_key = {(g.area_key, g.year_from): g for g in report.grades}
+    for key, opening, top in (
+            ("effectiveness", "Suffolk Constabulary is good at keeping people safe and reducing crime.",
+             "The extent to which the constabulary is effective at keeping people safe and reducing crime is good."),
+            ("legitimacy", "Suffolk Constabulary requires improvement in how legitimately it keeps people safe",
+             "The extent to which the constabulary is legitimate at keeping people safe and reducing crime requires")):
+        grade = by_key[key, 2017]
+        assert report.text[grade.start:grade.end].startswith(opening)
+        assert [report.text[a:b] for a, b in grade.also][0].startswith(top)
+    assert by_key["effectiveness", 2016].also == ()
 
 
 def test_no_area_gets_two_grades_for_one_period(reports: dict[str, Report]) -> None:
