@@ -3,6 +3,8 @@ several reports print alike; year filters match any overlap of a report's period
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from search.filters import Filters
 from search.findings.api import grades
 from search.index.build import build_index
+from search.index.layout import CHUNKS_DB, generation_dir, read_manifest
 from search.index.store import ChunkStore, sentence_key
 from search.retrieve.searcher import Searcher
 from tests.conftest import KeywordEmbedder
@@ -34,6 +37,12 @@ The force is adequate at responding to the public. It answers most emergency cal
 The extent to which Suffolk Constabulary is efficient at keeping people safe and reducing crime is good.
 
 The force has a detailed plan for its estate and shares a control room with a neighbouring force.
+
+How efficient is the force at keeping people safe and reducing crime?
+
+Good
+
+Suffolk Constabulary is good in the efficiency with which it keeps people safe and reduces crime.
 """,
 }
 
@@ -117,3 +126,35 @@ def test_an_incremental_build_keeps_the_grades_and_keys_of_unchanged_reports(per
     assert {replace(g, citation=None) for g in grades(fresh)} == {replace(g, citation=None) for g in grades(scratch)}
     store: ChunkStore = fresh.snapshot.store
     assert int(store.repeated.max()) == 1  # the template sentence is still known as shared
+
+
+def _statements(store: ChunkStore, source: str) -> dict[str, tuple[str, list[str]]]:
+    """area key -> (the quote cited, the alternative quotes), read back from the store's grade rows."""
+    texts = {s["section_id"]: s["text"] for s in store.sections(source)}
+    return {row["area_key"]: (texts[row["section_id"]][row["start"]:row["end"]],
+                              [texts[section][a:b] for section, a, b in row["also"]])
+            for row in store.grade_rows(source)}
+
+
+def test_the_store_keeps_each_grades_alternative_citations(period_searcher: Searcher) -> None:
+    stated = _statements(period_searcher.snapshot.store, "suffolk_2016.txt")
+    assert stated["efficiency"] == (
+        "Suffolk Constabulary is good in the efficiency with which it keeps people safe and reduces crime.",
+        ["The extent to which Suffolk Constabulary is efficient at keeping people safe and reducing crime is good."])
+    assert all(not also for _, also in _statements(period_searcher.snapshot.store, "dorset_2021.txt").values())
+
+
+def test_reports_copy_from_a_store_written_before_alternatives(period_index: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.sqlite"
+    shutil.copy(generation_dir(period_index, read_manifest(period_index)) / CHUNKS_DB, old)
+    con = sqlite3.connect(old)
+    con.execute("ALTER TABLE grades DROP COLUMN also")
+    con.commit()
+    con.close()
+    ChunkStore.copy_reports(old, tmp_path / "new.sqlite", ["suffolk_2016.txt"])
+    stated = _statements(ChunkStore.open(tmp_path / "new.sqlite"), "suffolk_2016.txt")
+    assert stated["efficiency"][0].startswith("Suffolk Constabulary is good in the efficiency") and \
+        stated["efficiency"][1] == []
+    ChunkStore.copy_reports(generation_dir(period_index, read_manifest(period_index)) / CHUNKS_DB, tmp_path / "same.sqlite",
+                            ["suffolk_2016.txt"])
+    assert _statements(ChunkStore.open(tmp_path / "same.sqlite"), "suffolk_2016.txt")["efficiency"][1] != []

@@ -51,7 +51,7 @@ CREATE TABLE sentences (
 );
 CREATE TABLE grades (
     source TEXT, ordinal INTEGER, area TEXT, area_key TEXT, pillar TEXT, grade TEXT, scale TEXT, status TEXT,
-    year_from INTEGER, year_to INTEGER, force TEXT, section_id TEXT, start INTEGER, end_ INTEGER
+    year_from INTEGER, year_to INTEGER, force TEXT, section_id TEXT, start INTEGER, end_ INTEGER, also TEXT
 );
 CREATE INDEX sections_source ON sections(source);
 CREATE INDEX sentences_row ON sentences(row);
@@ -138,9 +138,10 @@ class ChunkStore:
                 )
                 stated = [(g, _section_span(report, g.start, g.end)) for g in report.grades]
                 con.executemany(
-                    "INSERT INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [(m.source, n, g.area, g.area_key, g.pillar, g.grade, g.scale, g.status, g.year_from, g.year_to,
-                      g.force or m.force, span[0], span[1], span[2])
+                      g.force or m.force, span[0], span[1], span[2],
+                      json.dumps([list(alt) for a, b in g.also if (alt := _section_span(report, a, b))]))
                      for n, (g, span) in enumerate(stated) if span is not None],
                 )
                 con.executemany(
@@ -182,7 +183,8 @@ class ChunkStore:
             con.execute("CREATE TEMP TABLE keep (source TEXT PRIMARY KEY)")
             con.executemany("INSERT INTO keep VALUES (?)", [(s,) for s in sources])
             for table in ("reports", "sections", "footnotes", "grades"):
-                con.execute(f"INSERT INTO {table} SELECT * FROM old.{table} WHERE source IN (SELECT source FROM keep)")
+                cols = ", ".join(_shared_columns(con, table, "old"))  # the old store may lack a newer column
+                con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM old.{table} WHERE source IN keep")
             old_rows = [r[0] for r in con.execute(
                 "SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row")]
             con.execute(
@@ -236,7 +238,7 @@ class ChunkStore:
                            "year": "m.year", "year_to": "m.year", "title": "m.title"},
             }
             for table, swap in swaps.items():
-                cols = [row[1] for row in con.execute(f"PRAGMA main.table_info({table})")]
+                cols = _shared_columns(con, table, "src")
                 select = ", ".join(swap.get(c, f"t.{c}") for c in cols)
                 order = " ORDER BY m.r, t.row" if table == "chunks" else ""
                 con.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM src.{table} t "
@@ -367,9 +369,11 @@ class ChunkStore:
 
     def grade_rows(self, source: str) -> list[dict[str, Any]]:
         """The grades one report states (ingest's grade statements), in the report's order; ``start``/``end``
-        are offsets in the section's text."""
+        are offsets in the section's text; ``also`` lists the other statements of the grade as
+        (section_id, start, end) (empty in a store written before alternatives were kept)."""
         rows = self._con().execute("SELECT * FROM grades WHERE source = ? ORDER BY ordinal", (source,))
-        return [{**dict(r), "end": r["end_"]} for r in rows]
+        return [{**(row := dict(r)), "end": r["end_"], "also": [tuple(x) for x in json.loads(row.get("also") or "[]")]}
+                for r in rows]
 
     def manifest_reports(self) -> dict[str, dict[str, Any]]:
         """What the manifest records of each report: content hash, path, chunk count and metadata."""
@@ -466,6 +470,12 @@ def _repeated(keys: np.ndarray, sources: np.ndarray) -> np.ndarray:
     pairs = np.unique(np.stack([keys, sources.astype(np.int64)], axis=1), axis=0)
     distinct_keys, per_key = np.unique(pairs[:, 0], return_counts=True)
     return (per_key[np.searchsorted(distinct_keys, keys)] - 1).astype(np.int32)
+
+
+def _shared_columns(con: sqlite3.Connection, table: str, attached: str) -> list[str]:
+    """The columns of ``table`` in the new store that the attached one has too, in the new store's order."""
+    have = {row[1] for row in con.execute(f"PRAGMA {attached}.table_info({table})")}
+    return [row[1] for row in con.execute(f"PRAGMA main.table_info({table})") if row[1] in have]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
