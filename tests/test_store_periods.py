@@ -12,6 +12,7 @@ import pytest
 
 from search.filters import Filters
 from search.findings.api import grades
+from search.findings.model import Grade
 from search.index.build import build_index
 from search.index.layout import CHUNKS_DB, generation_dir, read_manifest
 from search.index.store import ChunkStore, sentence_key
@@ -158,3 +159,20 @@ def test_reports_copy_from_a_store_written_before_alternatives(period_index: Pat
     ChunkStore.copy_reports(generation_dir(period_index, read_manifest(period_index)) / CHUNKS_DB, tmp_path / "same.sqlite",
                             ["suffolk_2016.txt"])
     assert _statements(ChunkStore.open(tmp_path / "same.sqlite"), "suffolk_2016.txt")["efficiency"][1] != []
+
+
+def test_a_grade_carries_its_alternative_citations_verbatim(period_searcher: Searcher) -> None:
+    found = {(g.force, g.area_key): g for g in grades(period_searcher)}
+    efficiency = found["Suffolk Constabulary", "efficiency"]
+    assert efficiency.citation.quote.startswith("Suffolk Constabulary is good in the efficiency")
+    assert [c.quote for c in efficiency.also] == [
+        "The extent to which Suffolk Constabulary is efficient at keeping people safe and reducing crime is good."]
+    for g in found.values():
+        for c in (g.citation, *g.also):
+            assert period_searcher.section(c.section_id)["text"][c.start:c.end] == c.quote
+            assert (c.source, c.force) == (g.source, g.force)
+    assert Grade.from_dict(efficiency.to_dict()) == efficiency
+    row = efficiency.grid_row()
+    assert [(a["quote"], a["start"], a["end"]) for a in row["also"]] == [
+        (c.quote, c.start, c.end) for c in efficiency.also]
+    assert found["Dorset Police", "investigating_crime"].also == ()

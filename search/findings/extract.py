@@ -29,8 +29,9 @@ from search.findings.model import (
     Grade,
     TrailLink,
 )
+from search.types import Citation
 
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3
 """Bump when extraction changes: findings of unchanged reports are then extracted again."""
 
 
@@ -98,8 +99,25 @@ def extract_grades(report: dict[str, Any], sections: Sequence[dict[str, Any]], c
                          source=report["source"], title=report["title"], question=label,
                          theme="overall" if label is None else classify_theme(label), grade=row["grade"],
                          scale=row["scale"], citation=corpus.citation(report, section, start, end),
-                         year_to=row["year_to"], area_key=row["area_key"], pillar=row["pillar"]))
+                         year_to=row["year_to"], area_key=row["area_key"], pillar=row["pillar"],
+                         also=_alternatives(report, by_id, row, (row["section_id"], start, end), corpus)))
     return out
+
+
+def _alternatives(report: dict[str, Any], by_id: dict[str, dict[str, Any]], row: dict[str, Any],
+                  cited: tuple[str, int, int], corpus: Corpus) -> tuple[Citation, ...]:
+    """The other statements of a grade (ingest's ``GradeStatement.also``) as verbatim citations, each
+    run on like the primary when it is only a grade line, and left out when it then overlaps the
+    primary or another alternative."""
+    spans = [cited]
+    for section_id, a, b in row.get("also") or ():
+        section = by_id.get(section_id)
+        if section is None:
+            continue
+        start, end = _stating_span(section["text"], a, b, row["grade"])
+        if not any(s == section_id and start < e and a0 < end for s, a0, e in spans):
+            spans.append((section_id, start, end))
+    return tuple(corpus.citation(report, by_id[s], a, b) for s, a, b in spans[1:])
 
 
 _RECALL_RE = re.compile(r"\brecommend(?:ed|ation|ations|s)?\b|\bareas? for improvement\b|\bcauses? of concern\b",

@@ -45,6 +45,9 @@ class Grade:
     area_key: str | None = field(default=None, metadata={"doc": "canonical area (ingest.areas), 'overall' for the "
                                                                 "overall judgment"})
     pillar: str | None = field(default=None, metadata={"doc": "the PEEL pillar the area sits under, if any"})
+    also: tuple[Citation, ...] = field(
+        default=(), metadata={"doc": "other statements of the same grade in the report (a page-top line, a table "
+                                     "row), verbatim like ``citation``, in text order"})
 
     @property
     def period(self) -> str:
@@ -60,12 +63,14 @@ class Grade:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (``level`` added for charts); ``from_dict`` reads it back."""
-        return {**asdict(self), "citation": self.citation.location(), "level": self.level}
+        return {**asdict(self), "citation": self.citation.location(), "also": [c.location() for c in self.also],
+                "level": self.level}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Grade:
         values = {k: v for k, v in data.items() if k != "level"}
-        return cls(**{**values, "citation": Citation.from_location(data["citation"])})
+        return cls(**{**values, "citation": Citation.from_location(data["citation"]),
+                      "also": tuple(Citation.from_location(c) for c in data.get("also") or ())})
 
     def grid_row(self) -> dict[str, Any]:
         """The line ``inspectqa grades --json`` prints."""
@@ -75,7 +80,9 @@ class Grade:
                 "theme": self.theme, "grade": self.grade, "scale": self.scale, "source": self.source,
                 "section": c.section, "page": c.page, "title": self.title, "quote": c.quote,
                 "section_id": c.section_id, "start": c.start, "end": c.end,
-                "previous_comparable": self.previous_comparable, "url": c.url}
+                "previous_comparable": self.previous_comparable, "url": c.url,
+                "also": [{"quote": a.quote, "section": a.section, "section_id": a.section_id, "page": a.page,
+                          "start": a.start, "end": a.end} for a in self.also]}
 
 
 @dataclass(frozen=True)
