@@ -1,7 +1,10 @@
 """Answers from the structured grades, for questions about graded judgments: one force's grade for
 an area ('how did inspectors rate Kent on protecting vulnerable people in 2018/19?'), every grade of
 a report, or every force graded as asked ('which forces were graded inadequate for responding to
-the public in 2021/22?'), each grade citing the sentence that states it, with the rows as a table.
+the public in 2021/22?'), each grade citing the sentence that states it and, when the report states
+the grade again in another sentence (a page-top line, a table row), that one too ([n][m]), with the
+rows as a table. A grade a later report recalls ('In 2015 we judged ... good') is one row with the
+earlier report's own: it cites the report whose period it is.
 
 The area asked about is read from the question's focus with ingest's area vocabulary, else matched
 to the graded areas by embedding similarity; a question naming no area gets every grade in scope.
@@ -55,7 +58,8 @@ def grade_answer(snapshot: IndexSnapshot, embedder: Embedder, question: Question
         return None
     areas = _areas(question, pool, embedder, snapshot, settings or GradeSettings())
     asked = list(given.judgments) or list(question.grades) if use_understanding else list(given.judgments)
-    selected = [g for g in pool if (areas is None or g.area_key in areas) and (not asked or g.grade in asked)]
+    selected = one_per_period([g for g in pool if (areas is None or g.area_key in areas)
+                               and (not asked or g.grade in asked)])
     if not selected:
         return None
     text, citations, hits, table = _compose(snapshot, question, selected, asked, pool, by_grade=areas is None)
@@ -76,6 +80,30 @@ def _in_scope(items: list[Grade], given: Filters, forces: tuple[str, ...], span:
             and (not given.themes or g.theme in given.themes or g.question is None)
             and (not given.report_types or g.report_type in given.report_types)
             and (not given.sources or g.source in given.sources)]
+
+
+def _own_period(g: Grade) -> bool:
+    """The grade is for the period of the report that states it (not recalled from an earlier one)."""
+    c = g.citation
+    return (c.year, c.year_to if c.year_to is not None else c.year) == (g.year, g.year_to if g.year_to is not None
+                                                                         else g.year)
+
+
+def one_per_period(items: list[Grade]) -> list[Grade]:
+    """One grade per force, area and period: a later report that recalls an earlier year's grade ('In
+    2015 we judged ... good') and the earlier report itself state the same grade. The grade of the
+    report whose own period it is stands (else the first stated); a recalling report is cited as its
+    alternative when it has none of its own. In the order given."""
+    groups: dict[tuple[str | None, str | None, int | None, int | None], list[Grade]] = {}
+    for g in items:
+        key = g.area_key or g.question or "overall"
+        groups.setdefault((g.force, key, g.year, g.year_to), []).append(g)
+    kept: dict[int, Grade] = {}
+    for group in groups.values():
+        own = next((g for g in group if _own_period(g)), group[0])
+        others = [g for g in group if g is not own and g.source != own.source and g.grade == own.grade]
+        kept[id(own)] = replace(own, also=(others[0].citation,)) if others and not own.also else own
+    return [kept[id(g)] for g in items if id(g) in kept]
 
 
 def _label(g: Grade) -> str:
@@ -146,23 +174,37 @@ def _compose(snapshot: IndexSnapshot, question: Question, selected: list[Grade],
     elif asked and by_grade:
         parts.extend(_counts(ordered, pool, asked))
     for g in ordered:
-        citation, hit = _cite(snapshot, len(citations) + 1, g)
-        citations.append(citation)
-        if hit is not None and all(h.row != hit.row for h in hits):
-            hits.append(hit)
-        parts.append(f"{g.force or 'The force'} was graded {g.grade} {_what(g)} {_where(g)} [{citation.n}].")
-        table.append({"n": citation.n, "force": g.force, "period": format_period(g.year, g.year_to),
-                      "year": g.year, "year_to": g.year_to, "area": _label(g), "area_key": g.area_key,
-                      "grade": g.grade, "scale": g.scale, "title": g.citation.title, "source": g.source})
+        marks = []
+        for quoted in (g.citation, *_other_sentence(g)):
+            citation, hit = _cite(snapshot, len(citations) + 1, quoted)
+            citations.append(citation)
+            marks.append(citation.n)
+            if hit is not None and all(h.row != hit.row for h in hits):
+                hits.append(hit)
+        parts.append(f"{g.force or 'The force'} was graded {g.grade} {_what(g)} {_where(g)} "
+                     f"{''.join(f'[{n}]' for n in marks)}.")
+        table.append({"n": marks[0], "also_n": marks[1] if len(marks) > 1 else None, "force": g.force,
+                      "period": format_period(g.year, g.year_to), "year": g.year, "year_to": g.year_to,
+                      "area": _label(g), "area_key": g.area_key, "grade": g.grade, "scale": g.scale,
+                      "title": g.citation.title, "source": g.source})
     if len({g.scale for g in ordered}) > 1:
         parts.append("Grades on the four-grade scale (PEEL up to 2020, no 'Adequate') and the five-grade scale "
                      "(from 2021/22) are not directly comparable.")
     return " ".join(parts), citations, hits, table
 
 
-def _cite(snapshot: IndexSnapshot, n: int, g: Grade) -> tuple[Citation, Hit | None]:
-    """Citation [n] of a grade, and the passage (Hit) it quotes when a chunk holds the quote."""
+def _other_sentence(g: Grade) -> tuple[Citation, ...]:
+    """The grade's first alternative citation, when it quotes another sentence than the primary."""
     c = g.citation
+    first = g.also[0] if g.also else None
+    if first is None or (first.source == c.source and first.section_id == c.section_id
+                         and first.start < c.end and c.start < first.end):
+        return ()
+    return (first,)
+
+
+def _cite(snapshot: IndexSnapshot, n: int, c: Citation) -> tuple[Citation, Hit | None]:
+    """Citation [n] of a grade's quote, and the passage (Hit) it quotes when a chunk holds the quote."""
     row = snapshot.store.row_of(c.chunk_id)
     records = snapshot.store.chunks([row]) if row is not None else []
     record = records[0] if records else None

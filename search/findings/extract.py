@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ingest.areas import AREAS
+from ingest.clean import grade_of
+from ingest.furniture import is_date_label
 from ingest.metadata import classify_theme
 from ingest.textutil import normalise_for_match, sentence_spans, strip_markers
 from search.findings.corpus import Corpus
@@ -104,18 +106,29 @@ def extract_grades(report: dict[str, Any], sections: Sequence[dict[str, Any]], c
     return out
 
 
+_LABEL_RE = re.compile(r"^(?:overall\s+)?judg(?:e)?ment:?$", re.I)
+
+
+def _only_labels(quote: str) -> bool:
+    """A quote of nothing but a grade line and labels ('Last updated 15/10/2015' / 'Outstanding')."""
+    return all(grade_of(line) or is_date_label(line) or _LABEL_RE.match(line.strip())
+               for line in quote.splitlines() if line.strip())
+
+
 def _alternatives(report: dict[str, Any], by_id: dict[str, dict[str, Any]], row: dict[str, Any],
                   cited: tuple[str, int, int], corpus: Corpus) -> tuple[Citation, ...]:
     """The other statements of a grade (ingest's ``GradeStatement.also``) as verbatim citations, each
-    run on like the primary when it is only a grade line, and left out when it then overlaps the
-    primary or another alternative."""
+    run on like the primary when it is only a grade line; left out when it then overlaps the primary
+    or another alternative, or is still a grade line and labels alone (its heading is not in the
+    section's text)."""
     spans = [cited]
     for section_id, a, b in row.get("also") or ():
         section = by_id.get(section_id)
         if section is None:
             continue
         start, end = _stating_span(section["text"], a, b, row["grade"])
-        if not any(s == section_id and start < e and a0 < end for s, a0, e in spans):
+        if not _only_labels(section["text"][start:end]) \
+                and not any(s == section_id and start < e and a0 < end for s, a0, e in spans):
             spans.append((section_id, start, end))
     return tuple(corpus.citation(report, by_id[s], a, b) for s, a, b in spans[1:])
 

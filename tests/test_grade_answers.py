@@ -1,0 +1,140 @@
+"""Grade answers cite each grade's own sentence and its alternative ([n][m]), and show one row per
+force, area and period when a later report recalls an earlier year's grade.
+
+The pages are written for these tests in the shape of PEEL 2015 and 2016 force pages (made-up grades).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from search.answer.grades import grade_answer, one_per_period
+from search.findings.api import grades
+from search.findings.model import Grade
+from search.index.build import build_index
+from search.retrieve.searcher import Searcher
+from search.types import Citation
+from tests.conftest import KeywordEmbedder
+
+PAGES = {
+    "cumbria_2015.txt": """Cumbria 2015
+
+This is HMIC's second PEEL assessment of Cumbria Constabulary, telling the public how well their force keeps them safe.
+
+The extent to which Cumbria Constabulary is effective at keeping people safe and reducing crime is good.
+
+The extent to which Cumbria Constabulary is efficient at keeping people safe and reducing crime is outstanding.
+
+How effective is the force at keeping people safe and reducing crime?
+
+Last updated 18/02/2016
+
+Good
+
+Cumbria Constabulary is good at keeping people safe and reducing crime.
+
+Its neighbourhood officers know their areas well and work with councils to stop problems recurring.
+
+How efficient is the force at keeping people safe and reducing crime?
+
+Last updated 15/10/2015
+
+Outstanding
+
+The force plans its spending carefully and shares its control room costs with a neighbouring service.
+""",
+    "cumbria_2016.txt": """Cumbria 2016
+
+This is HMIC's third PEEL assessment of Cumbria Constabulary, telling the public how well their force keeps them safe.
+
+The extent to which Cumbria Constabulary is effective at keeping people safe and reducing crime is good.
+
+How effective is the force at keeping people safe and reducing crime?
+
+Last updated 02/03/2017
+
+Good
+
+Cumbria Constabulary is good at keeping people safe and reducing crime. In 2015 we judged its effectiveness to be good.
+
+Rural patrols have been kept despite the smaller budget.
+
+How efficient is the force at keeping people safe and reducing crime?
+
+Last updated 03/11/2016
+
+Good
+
+Cumbria Constabulary is good in the efficiency with which it keeps people safe and reduces crime. In 2015 we judged its efficiency to be outstanding.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    folder = tmp_path_factory.mktemp("grade-pages")
+    for name, text in PAGES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("grade-index")
+    build_index([folder], index_dir, embedder=KeywordEmbedder())
+    return Searcher.load(index_dir, embedder=KeywordEmbedder())
+
+
+def ask(searcher: Searcher, question: str):
+    reply = grade_answer(searcher.snapshot, searcher.embedder, searcher.question(question))
+    assert reply is not None and reply.mode == "grades"
+    for c in reply.citations:  # every citation, alternatives too, is verbatim at its offsets
+        assert searcher.section(c.section_id)["text"][c.start:c.end] == c.quote
+        assert c.passage[c.passage_start:c.passage_end] == c.quote
+    return reply
+
+
+def test_a_grade_row_cites_its_sentence_and_the_page_top_line(searcher: Searcher) -> None:
+    reply = ask(searcher, "What grade did Cumbria get for effectiveness in 2016?")
+    assert reply.text.endswith("[1][2].") and len(reply.citations) == 2
+    assert reply.citations[0].quote == "Cumbria Constabulary is good at keeping people safe and reducing crime."
+    assert reply.citations[1].quote.startswith("The extent to which Cumbria Constabulary is effective")
+    assert {c.source for c in reply.citations} == {"cumbria_2016.txt"}
+    assert [(row["n"], row["also_n"]) for row in reply.table] == [(1, 2)]
+
+
+def test_a_recalled_grade_is_one_row_citing_the_report_of_its_year(searcher: Searcher) -> None:
+    stated = [g for g in grades(searcher) if (g.area_key, g.year) == ("effectiveness", 2015)]
+    assert {g.source for g in stated} == {"cumbria_2015.txt", "cumbria_2016.txt"}  # stated twice
+    reply = ask(searcher, "What grade did Cumbria get for effectiveness in 2015?")
+    assert len(reply.table) == 1 and reply.table[0]["grade"] == "Good"
+    assert reply.citations[0].source == "cumbria_2015.txt"
+    assert reply.citations[0].quote == "Cumbria Constabulary is good at keeping people safe and reducing crime."
+    assert reply.citations[1].source == "cumbria_2015.txt"  # the report's own alternative, not the recall
+
+
+def test_the_recalling_report_is_the_alternative_when_the_grade_has_none(searcher: Searcher) -> None:
+    reply = ask(searcher, "What grade did Cumbria get for efficiency in 2015?")
+    assert len(reply.table) == 1 and reply.table[0]["grade"] == "Outstanding"
+    assert [c.source for c in reply.citations] == ["cumbria_2015.txt", "cumbria_2016.txt"]
+    assert reply.citations[1].quote == "In 2015 we judged its efficiency to be outstanding."
+
+
+def _grade(source: str, year: int, report_year: int, grade: str = "Good", also: tuple[Citation, ...] = ()) -> Grade:
+    citation = Citation(quote=f"{source} says {grade}", source=source, title=source, force="Kent Police",
+                        year=report_year, report_type="peel", section="s", section_id=f"{source}-s", page=None,
+                        start=0, end=10, year_to=report_year)
+    return Grade(force="Kent Police", year=year, report_type="peel", source=source, title=source, question=None,
+                 theme="overall", grade=grade, scale="four-grade", citation=citation, year_to=year,
+                 area_key="effectiveness", also=also)
+
+
+def test_one_per_period_keeps_the_report_of_the_grades_own_year() -> None:
+    recalled, own = _grade("kent_2016", 2015, 2016), _grade("kent_2015", 2015, 2015)
+    kept = one_per_period([recalled, own, _grade("kent_2016", 2016, 2016)])
+    assert [(g.source, g.year) for g in kept] == [("kent_2015", 2015), ("kent_2016", 2016)]
+    assert kept[0].also == (recalled.citation,)
+    alternative = replace(own.citation, quote="another line", start=20, end=32)
+    kept = one_per_period([recalled, replace(own, also=(alternative,))])
+    assert kept[0].also == (alternative,)
+    only_recalled = one_per_period([recalled, _grade("kent_2017", 2015, 2017)])
+    assert [g.source for g in only_recalled] == ["kent_2016"]
+    differ = one_per_period([own, _grade("kent_2016", 2015, 2016, grade="Outstanding")])
+    assert [(g.source, g.grade, g.also) for g in differ] == [("kent_2015", "Good", ())]
