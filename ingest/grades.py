@@ -19,8 +19,9 @@ Four shapes are read from ``Report.text`` (see docs/ingest-metadata.md for examp
 
 A grade stated for an earlier period ('In 2016 we judged ...', 'last year, when we judged ...')
 carries that period; 'remains' keeps the current one. One area of one report gets one grade per
-period: when the text states it more than once, the clearest statement is kept (a graded statement
-over 'not yet graded', then the structured heading or table over a sentence, then the first).
+period: when the text states it more than once, the clearest statement gives the grade, the sentence
+opening the area's own section is cited, and the other statements are kept as alternatives
+(``ingest.gradechoice``).
 
 Not graded: definitions in annexes, hypotheticals ('whether', 'would'), causes of concern,
 recommendations and areas for improvement (findings, read by the findings stage).
