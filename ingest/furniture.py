@@ -27,7 +27,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container
 
-from ingest.dates import labelled_date
+from ingest.dates import find_periods, labelled_date
+from ingest.forces import find_forces
 
 _MAX_WORDS = 40
 """Longer lines are prose, never furniture."""
@@ -133,8 +134,9 @@ def page_top(lines: list[str]) -> set[int]:
     The top runs to the first paragraph of prose (a banner's own sentences aside). In it:
 
     - a banner line (:func:`is_banner`) counts when more of the top follows it (the site's name or
-      menu, a breadcrumb, the page's heading): banners sit above the page, so a page whose own
-      heading is about a consultation keeps it;
+      menu, a breadcrumb, the page's heading), or, on a copy without the site's navigation, when a
+      heading naming a force and a period ('Norfolk 2016') follows it: banners sit above the page,
+      so a page whose own heading is about a consultation keeps it, and so does a PDF's cover;
     - the site's name and its menu items count when the top shows the site's navigation (two or
       more menu items, or a skip link or breadcrumb), so a PDF cover keeps its publisher line.
 
@@ -147,6 +149,7 @@ def page_top(lines: list[str]) -> set[int]:
     banners: list[int] = []
     navigation: list[int] = []
     followed: set[int] = set()
+    headed: set[int] = set()
     signs = 0
     for n, line in enumerate(lines[:TOP_LINES]):
         text = _plain(strip_skip_link(line))
@@ -164,8 +167,11 @@ def page_top(lines: list[str]) -> set[int]:
         elif is_furniture(line, edge=True):
             signs += 2 if _ANYWHERE.match(_plain(line)) or _BREADCRUMB.match(text) else 0
         if not is_date_label(text) and not (_ANYWHERE.match(text) and not _BREADCRUMB.match(text)):
-            followed.update(b for b in banners if b < n)
-    return {b for b in banners if b in followed} | (set(navigation) if signs >= 2 else set())
+            followed.update(banners)
+            if len(text.split()) <= 14 and find_forces(text) and find_periods(text):
+                headed.update(banners)
+    shown = signs >= 2
+    return {b for b in banners if b in (followed if shown else headed)} | (set(navigation) if shown else set())
 
 
 def page_top_of_blocks(texts: list[str]) -> dict[int, set[int]]:

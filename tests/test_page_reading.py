@@ -275,6 +275,18 @@ def test_a_consultation_banner_above_the_menu_gives_neither_title_nor_period() -
     assert "This is HMICFRS's fifth PEEL assessment of Wiltshire Police." in report.text
 
 
+def test_a_banner_above_the_heading_of_a_copy_without_navigation() -> None:
+    text = ("Proposed policing inspection programme and framework 2025–29: for consultation\n"
+            "Have your say on what we inspect next. The consultation closes on 28 March 2025.\n"
+            "Norfolk 2016\nHMIC's PEEL assessment of Norfolk Constabulary is now in its third year. " + BODY + "\n")
+    for found in (facts(text), _report(text).meta):
+        assert (found.title, found.year, found.year_to) == ("Norfolk 2016", 2016, 2016)
+    assert "consultation" not in _report(text).text
+    cover = _report("Consultation on the policing inspection programme and framework 2025–29\n\nMarch 2025\n\n"
+                    "We are asking the public and the police which areas of policing we should inspect. " + BODY + "\n")
+    assert cover.text.startswith("Consultation on the policing inspection programme")
+
+
 def test_a_maintenance_banner_is_site_furniture() -> None:
     text = ("Website maintenance\nParts of this website may be unavailable on Saturday 4 May 2019 while we carry "
             "out planned work.\n" + MENU + "Home\nPolice forces\nDurham Constabulary\nPEEL 2023–2025\n"
@@ -311,6 +323,7 @@ def test_page_top_lines() -> None:
              "brings its findings together.", "Home"]
     assert page_top(lines) == {1, 2, 3, 4, 5, 6, 7}
     assert page_top(["HMIC", "PEEL: Police efficiency 2015", "An inspection of Kent Police"]) == set()
+    assert page_top(["Have your say on our plans. The consultation closes on 3 March 2025.", "March 2025"]) == set()
     assert is_banner("Proposed inspection programme and framework 2025–29: for consultation")
     assert not is_banner("Norfolk 2016") and is_site_name("Her Majesty's Inspectorate of Constabulary")
 
