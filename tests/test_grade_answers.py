@@ -69,6 +69,20 @@ Good
 
 Cumbria Constabulary is good in the efficiency with which it keeps people safe and reduces crime. In 2015 we judged its efficiency to be outstanding.
 """,
+    "cumbria_2021.txt": """PEEL 2021/22: An inspection of Cumbria Constabulary
+
+Investigating crime
+
+Last updated 20/05/2022
+
+Adequate
+
+Detectives close most burglary cases within six weeks and keep victims informed.
+
+Our judgments
+
+Investigating crime\tAdequate
+""",
 }
 
 
@@ -138,3 +152,8 @@ def test_one_per_period_keeps_the_report_of_the_grades_own_year() -> None:
     assert [g.source for g in only_recalled] == ["kent_2016"]
     differ = one_per_period([own, _grade("kent_2016", 2015, 2016, grade="Outstanding")])
     assert [(g.source, g.grade, g.also) for g in differ] == [("kent_2015", "Good", ())]
+
+
+def test_a_grade_line_alone_gives_way_to_a_statement_that_says_more(searcher: Searcher) -> None:
+    stated = next(g for g in grades(searcher) if (g.area_key, g.year) == ("investigating_crime", 2021))
+    assert stated.citation.quote == "Investigating crime\tAdequate" and stated.also == ()

@@ -88,7 +88,8 @@ def _stating_span(text: str, start: int, end: int, grade: str) -> tuple[int, int
 
 def extract_grades(report: dict[str, Any], sections: Sequence[dict[str, Any]], corpus: Corpus) -> list[Grade]:
     """The grades the report states (read at ingest: ingest.grades), each citing the sentence that
-    states it; areas stated as not yet graded are left out."""
+    states it (the first alternative when the statement cut to its section is a grade line alone)
+    and the other statements of it; areas stated as not yet graded are left out."""
     by_id = {s["section_id"]: s for s in sections}
     out = []
     for row in corpus.store.grade_rows(report["source"]):
@@ -97,12 +98,15 @@ def extract_grades(report: dict[str, Any], sections: Sequence[dict[str, Any]], c
             continue
         label = _area_label(row, report["report_type"])
         start, end = _stating_span(section["text"], row["start"], row["end"], row["grade"])
+        citation = corpus.citation(report, section, start, end)
+        also = _alternatives(report, by_id, row, (row["section_id"], start, end), corpus)
+        if also and _only_labels(citation.quote):  # a grade line alone says less than a sentence stating it
+            citation, also = also[0], also[1:]
         out.append(Grade(force=row["force"] or report["force"], year=row["year_from"], report_type=report["report_type"],
                          source=report["source"], title=report["title"], question=label,
                          theme="overall" if label is None else classify_theme(label), grade=row["grade"],
-                         scale=row["scale"], citation=corpus.citation(report, section, start, end),
-                         year_to=row["year_to"], area_key=row["area_key"], pillar=row["pillar"],
-                         also=_alternatives(report, by_id, row, (row["section_id"], start, end), corpus)))
+                         scale=row["scale"], citation=citation, year_to=row["year_to"], area_key=row["area_key"],
+                         pillar=row["pillar"], also=also))
     return out
 
 
