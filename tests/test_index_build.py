@@ -19,7 +19,13 @@ from conftest import LETTER, KeywordEmbedder
 
 from ingest.chunk import ChunkingParams, chunk_report, sentence_units
 from ingest.pipeline import ingest_path
-from search.errors import IndexCorruptError, IndexIncompatibleError, IndexLockedError, IndexMissingError
+from search.errors import (
+    IndexCorruptError,
+    IndexIncompatibleError,
+    IndexInputError,
+    IndexLockedError,
+    IndexMissingError,
+)
 from search.index import publish
 from search.index.build import build_index
 from search.index.dense import FaissIndex
@@ -246,7 +252,11 @@ def test_keep_existing_keeps_reports_not_under_the_paths(corpus: Path, index_dir
     assert {f.source: f.status for f in added.files} == {ESSEX: "added", LETTER.name: "kept"}
     assert set(read_manifest(index_dir)["reports"]) == {LETTER.name, ESSEX}
 
-    replaced = build_index([corpus / ESSEX], index_dir, embedder=KeywordEmbedder())
+    # without --add a report given by name elsewhere is kept too: only --prune removes it
+    again = build_index([corpus / ESSEX], index_dir, embedder=KeywordEmbedder())
+    assert not again.removed and not again.published
+    assert set(read_manifest(index_dir)["reports"]) == {LETTER.name, ESSEX}
+    replaced = build_index([corpus / ESSEX], index_dir, embedder=KeywordEmbedder(), prune=True)
     assert replaced.removed == [LETTER.name]
     assert set(read_manifest(index_dir)["reports"]) == {ESSEX}
 
@@ -262,11 +272,15 @@ def test_a_changed_file_that_no_longer_reads_keeps_its_indexed_version(corpus: P
 
 def test_bad_and_missing_files_do_not_stop_the_others(corpus: Path, index_dir: Path) -> None:
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a PDF")
-    result = build_index([corpus, corpus / "nowhere.txt"], index_dir, embedder=KeywordEmbedder())
+    result = build_index([corpus], index_dir, embedder=KeywordEmbedder())
     statuses = {f.source: f.status for f in result.files}
-    assert statuses == {LETTER.name: "added", ESSEX: "added", "broken.pdf": "error", "nowhere.txt": "error"}
+    assert statuses == {LETTER.name: "added", ESSEX: "added", "broken.pdf": "error"}
     assert all(f.error for f in result.errors)
     assert set(read_manifest(index_dir)["reports"]) == {LETTER.name, ESSEX}
+    # a path that does not exist is a mistake in the command, not a file to skip: nothing is built
+    with pytest.raises(IndexInputError, match=r"nowhere\.txt does not exist"):
+        build_index([corpus, corpus / "nowhere.txt"], index_dir, embedder=KeywordEmbedder(), rebuild=True)
+    assert read_manifest(index_dir)["generation"] == result.generation
 
 
 def test_rebuild_embeds_everything_again(corpus: Path, index_dir: Path) -> None:

@@ -3,14 +3,15 @@ unchanged from the live generation, write the store, vectors, FAISS, BM25, query
 findings, and publish.
 
 Reports whose bytes have not changed keep their chunks and vectors (nothing is embedded again);
-new and changed files are ingested and embedded; reports no longer under the given paths are
-dropped unless ``keep_existing``. A file that cannot be read is reported in the result and the
-rest are still indexed. docs/index.md describes the folder this writes.
+new and changed files are read in bounded workers and embedded. Which reports are kept or removed
+is decided by ``search.index.plan`` (never by a mistyped path). A file that cannot be read is
+reported in the result and the rest are still indexed; a build never publishes an index without
+reports. docs/index.md describes the folder this writes.
 """
 
 from __future__ import annotations
 
-import hashlib
+import difflib
 import logging
 import sqlite3
 import time
@@ -21,14 +22,24 @@ from typing import Any
 
 import numpy as np
 
-from ingest.chunk import ChunkingParams, chunk_report, sentence_units
-from ingest.pipeline import discover, ingest_path
-from ingest.types import Chunk, IngestError, Report
+from ingest.chunk import ChunkingParams, sentence_units
+from ingest.files import display_name
+from ingest.limits import ReadLimits
+from ingest.types import Chunk, Report
 from search.config import Settings, TrailSettings
 from search.embed import Embedder
-from search.errors import IndexCorruptError, IndexError_, IndexIncompatibleError, IndexWriteError
+from search.errors import (
+    IndexCorruptError,
+    IndexEmptyError,
+    IndexError_,
+    IndexIncompatibleError,
+    IndexInputError,
+    IndexWriteError,
+    rebuild_hint,
+)
 from search.findings.storage import build_findings, findings_current
 from search.index.dense import INDEX_TYPES, FaissIndex, dequantize, quantize_unit
+from search.index import integrity
 from search.index.expansion import QueryExpander, vocabulary
 from search.index.layout import (
     CHUNKS_DB,
@@ -44,25 +55,13 @@ from search.index.layout import (
     read_manifest,
 )
 from search.index.lexical import LexicalIndex, lexical_text
+from search.index.plan import FileOutcome, Mode, Plan, ProgressFn, plan_build
 from search.index.publish import clean_stale, discard, index_lock, publish, staging_dir
 from search.index.store import ChunkStore
 
 logger = logging.getLogger(__name__)
 
-ProgressFn = Callable[[str, int, int], None]
-"""progress(stage, done, total): called as a build advances (stages: read, embed, findings, index)."""
 EMBED_BATCH = 64
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """What a build did with one input file."""
-
-    path: str
-    source: str
-    status: str = field(metadata={"doc": "added | updated | unchanged | error | kept"})
-    error: str | None = None
-    chunks: int = 0
 
 
 @dataclass
@@ -78,6 +77,7 @@ class BuildResult:
     total_chunks: int = 0
     reports: int = 0
     removed: list[str] = field(default_factory=list)
+    skipped: list[FileOutcome] = field(default_factory=list)  # hidden files and folders, links to folders
     published: bool = False
     seconds: float = 0.0
 
@@ -88,23 +88,14 @@ class BuildResult:
 
 @dataclass
 class _Previous:
-    """The live generation a build starts from; ``reports`` is empty when everything is rebuilt."""
+    """The live generation a build starts from. ``known`` are the reports its manifest lists (even
+    when it cannot be built upon); ``reports`` those whose rows can be reused (empty on a rebuild)."""
 
     manifest: dict[str, Any] | None
     folder: Path | None
+    known: dict[str, dict[str, Any]]
     reports: dict[str, dict[str, Any]]
     rebuild: bool
-
-
-@dataclass
-class _Plan:
-    """What to do with each report: copy it from the previous generation, or ingest it anew."""
-
-    files: list[FileOutcome] = field(default_factory=list)
-    reuse: list[str] = field(default_factory=list)  # sources whose rows are copied from the old generation
-    new_reports: list[tuple[Report, str]] = field(default_factory=list)  # (report, its path)
-    chunks: dict[str, list[Chunk]] = field(default_factory=dict)
-    removed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -126,56 +117,132 @@ def build_index(
     params: ChunkingParams | None = None,
     index_type: str = "flat",
     keep_existing: bool = False,
+    prune: bool = False,
     rebuild: bool = False,
     progress: ProgressFn | None = None,
     wait_seconds: float = 0.0,
     on_report: Callable[[Report, list[Chunk]], None] | None = None,
     settings: Settings | None = None,
+    limits: ReadLimits | None = None,
 ) -> BuildResult:
     """Bring the index in ``index_dir`` up to date with the reports under ``paths``.
 
+    Args:
+        keep_existing: keep every indexed report not under ``paths``, even one whose file is gone.
+        prune: the index holds exactly the reports under ``paths`` (others are removed).
+        rebuild: read and embed every report again.
+        limits: what reading one file may cost (default: ``ReadLimits.from_env()``).
+
     Raises:
+        IndexInputError: a path does not exist, cannot be listed or holds no report (nothing is read).
+        PruneRequiredError: more than half of the indexed reports would be removed without ``prune``.
+        IndexEmptyError: no report could be indexed (the published index is unchanged).
         IndexLockedError: another build holds the folder.
         IndexWriteError: the new generation could not be written (the published one is unchanged).
         ValueError: bad ``index_type``.
     """
     started = time.monotonic()
-    paths, params, trails = list(paths), params or ChunkingParams(), (settings or Settings()).trails
+    paths, params, settings = list(paths), params or ChunkingParams(), settings or Settings()
+    trails = settings.trails
     if index_type not in INDEX_TYPES:
         raise ValueError(f"unknown index type {index_type!r}: choose one of {', '.join(INDEX_TYPES)}")
     index_dir = Path(index_dir)
     result = BuildResult(index_dir=index_dir, generation=None)
     with index_lock(index_dir, wait_seconds):
         previous = _previous(index_dir, embedder, params, index_type, rebuild)
-        clean_stale(index_dir, keep={previous.folder.name} if previous.folder else set())
-        plan = _plan(paths, previous.reports, params, keep_existing, progress)
-        result.files, result.removed = plan.files, plan.removed
+        keep = settings.index.keep_generations
+        clean_stale(index_dir, keep_generations=keep)
+        mode = Mode(keep_all=keep_existing, prune=prune, reread_all=previous.rebuild)
+        plan = plan_build(paths, previous.known, mode, params, limits=limits, progress=progress,
+                          on_report=on_report)
+        result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
+        if not plan.report_count:
+            first = next((f.error for f in plan.files if f.error), None)
+            raise IndexEmptyError(
+                f"no report could be indexed from {', '.join(str(p) for p in paths)}"
+                + (f" ({first})" if first else "")
+                + ": nothing was published" + (" and the index is unchanged" if previous.manifest else "")
+                + "; check the paths and the errors")
         if (previous.manifest and not plan.new_reports and not plan.removed and not previous.rebuild
                 and findings_current(previous.folder, embedder, trails)):
             result.generation = previous.manifest["generation"]
             result.reports, result.total_chunks = len(plan.reuse), int(previous.manifest["counts"]["chunks"])
             result.seconds = time.monotonic() - started
             return result  # up to date: nothing to embed, nothing to publish
-        rows = _embed_new(plan, embedder, progress, on_report)
-        result.embedded_chunks, result.embedded_sentences = len(rows.chunks), len(rows.sentences)
-        result.files = [FileOutcome(f.path, f.source, f.status, f.error, rows.counts.get(f.source, f.chunks))
-                        for f in result.files]
-        generation = new_generation_name()
-        staged = staging_dir(index_dir, generation)
-        try:
-            staged.mkdir(parents=True)
-            manifest = _write_generation(staged, generation, plan, rows, previous, embedder, params, index_type,
-                                         trails, paths, progress, started, result)
-            publish(index_dir, staged, generation, manifest)
-        except BaseException as exc:
-            discard(index_dir, staged, generation)
-            if isinstance(exc, OSError | sqlite3.Error):
-                raise IndexWriteError(
-                    f"could not write the new index in {index_dir} ({type(exc).__name__}: {exc}): check there is "
-                    "free disk space and the folder is writable, then run the build again; the published index "
-                    "is unchanged") from exc
-            raise
-        clean_stale(index_dir, keep={generation, previous.folder.name if previous.folder else ""})
+        if plan.reuse and not previous.rebuild and not _verified(previous, index_dir):
+            previous = _Previous(manifest=previous.manifest, folder=previous.folder, known=previous.known, reports={},
+                                 rebuild=True)
+            plan = plan_build(paths, previous.known, Mode(keep_all=keep_existing, prune=prune, reread_all=True),
+                              params, limits=limits, progress=progress, on_report=on_report)
+            result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
+        return _commit(index_dir, plan, previous, embedder, params, index_type, settings, paths, progress, started,
+                       result)
+
+
+def remove_reports(sources: Iterable[str], index_dir: str | Path = DEFAULT_INDEX_DIR, *, embedder: Embedder,
+                   params: ChunkingParams | None = None, settings: Settings | None = None,
+                   wait_seconds: float = 0.0, progress: ProgressFn | None = None) -> BuildResult:
+    """Publish a generation without the reports ``sources`` (file names as the index lists them).
+
+    Raises:
+        IndexMissingError: no index in ``index_dir``.
+        IndexInputError: a source is not in the index (the message lists close names).
+        IndexEmptyError: every report would be removed (nothing is published).
+        IndexCorruptError, IndexIncompatibleError: the live generation cannot be updated (rebuild it).
+    """
+    started = time.monotonic()
+    sources, params, settings = list(dict.fromkeys(sources)), params or ChunkingParams(), settings or Settings()
+    index_dir = Path(index_dir)
+    result = BuildResult(index_dir=index_dir, generation=None)
+    with index_lock(index_dir, wait_seconds):
+        manifest = read_manifest(index_dir)
+        index_type = str(manifest["index_type"])
+        previous = _previous(index_dir, embedder, params, index_type, rebuild=False)
+        if previous.rebuild or not _verified(previous, index_dir):
+            check_compatible(manifest, embedder, params, index_dir)  # names what differs, if anything does
+            raise IndexCorruptError(f"the index in {index_dir} cannot be updated in place: {rebuild_hint(index_dir)}")
+        unknown = [s for s in sources if s not in previous.known]
+        if unknown:
+            close = sorted({k for u in unknown for k in difflib.get_close_matches(u, list(previous.known), 3)})
+            raise IndexInputError(
+                f"not in the index in {index_dir}: {', '.join(display_name(u) for u in unknown)}"
+                + (f" (did you mean {', '.join(display_name(c) for c in close)}?)" if close else "")
+                + "; `inspectqa status` lists the indexed reports (nothing was removed)")
+        clean_stale(index_dir, keep_generations=settings.index.keep_generations)
+        plan = Plan(reuse=[s for s in previous.known if s not in sources], removed=sorted(sources))
+        plan.files = [FileOutcome(str(previous.known[s].get("path") or ""), s, "removed") for s in plan.removed]
+        if not plan.reuse:
+            raise IndexEmptyError(f"removing {len(sources)} report(s) would leave the index in {index_dir} empty: "
+                                  "nothing was removed (build a new index with `inspectqa index PATH --prune`)")
+        result.files, result.removed = plan.files, plan.removed
+        return _commit(index_dir, plan, previous, embedder, params, index_type, settings,
+                       list(manifest.get("inputs") or []), progress, started, result)
+
+
+def _commit(index_dir: Path, plan: Plan, previous: _Previous, embedder: Embedder, params: ChunkingParams,
+            index_type: str, settings: Settings, paths: list[str | Path], progress: ProgressFn | None,
+            started: float, result: BuildResult) -> BuildResult:
+    """Embed the new reports, write the new generation and publish it (called with the lock held)."""
+    rows = _embed_new(plan, embedder, progress)
+    result.embedded_chunks, result.embedded_sentences = len(rows.chunks), len(rows.sentences)
+    result.files = [FileOutcome(f.path, f.source, f.status, f.error, rows.counts.get(f.source, f.chunks))
+                    for f in result.files]
+    generation = new_generation_name()
+    staged = staging_dir(index_dir, generation)
+    try:
+        staged.mkdir(parents=True)
+        manifest = _write_generation(staged, generation, plan, rows, previous, embedder, params, index_type,
+                                     settings.trails, paths, progress, started, result)
+        publish(index_dir, staged, generation, manifest)
+    except BaseException as exc:
+        discard(index_dir, staged, generation)
+        if isinstance(exc, OSError | sqlite3.Error):
+            raise IndexWriteError(
+                f"could not write the new index in {index_dir} ({type(exc).__name__}: {exc}): check there is "
+                "free disk space and the folder is writable, then run the build again; the published index "
+                "is unchanged") from exc
+        raise
+    clean_stale(index_dir, keep_generations=settings.index.keep_generations)
     result.generation, result.published = generation, True
     result.reports, result.total_chunks = manifest["counts"]["reports"], manifest["counts"]["chunks"]
     result.seconds = time.monotonic() - started
@@ -187,8 +254,10 @@ def _previous(index_dir: Path, embedder: Embedder, params: ChunkingParams, index
     """The live generation, if it can be built upon; an incompatible or damaged one means a rebuild."""
     manifest: dict[str, Any] | None = None
     folder: Path | None = None
+    known: dict[str, dict[str, Any]] = {}
     try:
         manifest = read_manifest(index_dir)
+        known = manifest["reports"]
         folder = generation_dir(index_dir, manifest)
         check_compatible(manifest, embedder, params, index_dir)
         if (manifest.get("index_type") != index_type or not (folder / CHUNKS_DB).exists()
@@ -199,8 +268,20 @@ def _previous(index_dir: Path, embedder: Embedder, params: ChunkingParams, index
             logger.info("rebuilding %s: %s", index_dir, exc)
         manifest = manifest if folder and folder.exists() else None
         rebuild = True
-    return _Previous(manifest=manifest, folder=folder, reports={} if rebuild or not manifest else manifest["reports"],
-                     rebuild=rebuild)
+    return _Previous(manifest=manifest, folder=folder, known=known,
+                     reports={} if rebuild or not manifest else manifest["reports"], rebuild=rebuild)
+
+
+def _verified(previous: _Previous, index_dir: Path) -> bool:
+    """Whether every file of the live generation still has its checksum (it is about to be reused)."""
+    if previous.manifest is None or previous.folder is None:
+        return False
+    try:
+        integrity.verify_all(previous.folder, previous.manifest["files"], index_dir)
+    except IndexError_ as exc:
+        logger.warning("rebuilding %s instead of reusing it: %s", index_dir, exc)
+        return False
+    return True
 
 
 def _vectors_readable(folder: Path, manifest: dict[str, Any]) -> bool:
@@ -213,72 +294,7 @@ def _vectors_readable(folder: Path, manifest: dict[str, Any]) -> bool:
         return False
 
 
-def _plan(paths: list[str | Path], old_reports: dict[str, dict[str, Any]], params: ChunkingParams,
-          keep_existing: bool, progress: ProgressFn | None) -> _Plan:
-    """Hash every input file; unchanged reports are copied, new and changed ones ingested and chunked."""
-    plan = _Plan()
-    files, missing = discover(paths)
-    plan.files.extend(FileOutcome(item.path, Path(item.path).name, "error", item.error) for item in missing)
-    seen: dict[str, str] = {}
-    for n, file in enumerate(files):
-        if progress:
-            progress("read", n + 1, len(files))
-        source = file.name
-        try:
-            digest = _sha256(file)
-        except OSError as exc:
-            plan.files.append(FileOutcome(str(file), source, "error", str(exc)))
-            continue
-        if source in seen:
-            if seen[source] != digest:
-                plan.files.append(FileOutcome(str(file), source, "error", f"{file}: another file named {source} is "
-                                              "already in this index: rename one of them"))
-            continue
-        seen[source] = digest
-        old = old_reports.get(source)
-        if old and old.get("content_hash") == digest:
-            plan.reuse.append(source)
-            plan.files.append(FileOutcome(str(file), source, "unchanged", chunks=int(old.get("chunks", 0))))
-            continue
-        try:
-            report = ingest_path(file)
-            plan.chunks[source] = _chunk(report, params)
-        except IngestError as exc:
-            if old:  # keep the version indexed before rather than lose it
-                plan.reuse.append(source)
-            plan.files.append(FileOutcome(str(file), source, "error", str(exc)))
-            continue
-        plan.new_reports.append((report, str(file)))
-        plan.files.append(FileOutcome(str(file), source, "updated" if old else "added"))
-    if keep_existing:
-        for source, old in old_reports.items():
-            if source not in seen and source not in plan.reuse:
-                plan.reuse.append(source)
-                plan.files.append(FileOutcome(old.get("path", ""), source, "kept", chunks=int(old.get("chunks", 0))))
-    plan.removed = sorted(set(old_reports) - set(plan.reuse) - {r.meta.source for r, _ in plan.new_reports})
-    return plan
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _chunk(report: Report, params: ChunkingParams) -> list[Chunk]:
-    """A report's chunks; a chunking failure is that file's IngestError, so the build goes on."""
-    try:
-        return chunk_report(report, params)
-    except Exception as exc:  # a chunker bug must not stop the other reports from being indexed
-        logger.exception("chunking %s failed", report.meta.source)
-        raise IngestError(report.meta.source, f"could not be cut into chunks ({type(exc).__name__}: {exc}); "
-                                              "please report this file") from exc
-
-
-def _embed_new(plan: _Plan, embedder: Embedder, progress: ProgressFn | None,
-               on_report: Callable[[Report, list[Chunk]], None] | None) -> _NewRows:
+def _embed_new(plan: Plan, embedder: Embedder, progress: ProgressFn | None) -> _NewRows:
     """Vectors for the chunks of new and changed reports and for their sentences."""
     chunks: list[Chunk] = []
     counts: dict[str, int] = {}
@@ -286,8 +302,6 @@ def _embed_new(plan: _Plan, embedder: Embedder, progress: ProgressFn | None,
         report_chunks = plan.chunks[report.meta.source]
         counts[report.meta.source] = len(report_chunks)
         chunks.extend(report_chunks)
-        if on_report:
-            on_report(report, report_chunks)
     sentences: list[tuple[int, int, int]] = []
     sentence_texts: list[str] = []
     for index, chunk in enumerate(chunks):
@@ -306,6 +320,8 @@ def _embed(embedder: Embedder, texts: list[str], progress: ProgressFn | None) ->
     # padding is encoded (slices in corpus order mix chunks with short sentences).
     order = np.argsort([-len(t) for t in texts], kind="stable")
     out = np.empty((len(texts), embedder.dim), np.float32)
+    if progress:
+        progress("embed", 0, len(texts))
     for start in range(0, len(texts), EMBED_BATCH):
         rows = order[start:start + EMBED_BATCH]
         out[rows] = embedder.encode([texts[i] for i in rows], batch_size=32)
@@ -314,7 +330,7 @@ def _embed(embedder: Embedder, texts: list[str], progress: ProgressFn | None) ->
     return out
 
 
-def _write_generation(staged: Path, generation: str, plan: _Plan, rows: _NewRows, previous: _Previous,
+def _write_generation(staged: Path, generation: str, plan: Plan, rows: _NewRows, previous: _Previous,
                       embedder: Embedder, params: ChunkingParams, index_type: str, trails: TrailSettings,
                       paths: list[str | Path], progress: ProgressFn | None, started: float,
                       result: BuildResult) -> dict[str, Any]:
@@ -340,12 +356,12 @@ def _write_generation(staged: Path, generation: str, plan: _Plan, rows: _NewRows
                   "findings": n_findings}
         return make_manifest(generation=generation, embedder=embedder, params=params, index_type=index_type,
                              reports=store.manifest_reports(), counts=counts, inputs=paths,
-                             seconds=time.monotonic() - started)
+                             seconds=time.monotonic() - started, files=integrity.record(staged))
     finally:
         store.close()
 
 
-def _write_rows(staged: Path, plan: _Plan, rows: _NewRows, old_folder: Path | None) -> tuple[np.ndarray, np.ndarray]:
+def _write_rows(staged: Path, plan: Plan, rows: _NewRows, old_folder: Path | None) -> tuple[np.ndarray, np.ndarray]:
     """The chunk store and the chunk and sentence vectors: rows of reused reports first (copied),
     then the new ones. Returns the vectors written."""
     store_path = staged / CHUNKS_DB
@@ -365,4 +381,4 @@ def _write_rows(staged: Path, plan: _Plan, rows: _NewRows, old_folder: Path | No
     return vectors, sentence_vectors
 
 
-__all__ = ["BuildResult", "FileOutcome", "ProgressFn", "build_index"]
+__all__ = ["BuildResult", "FileOutcome", "ProgressFn", "build_index", "remove_reports"]
