@@ -30,6 +30,7 @@ from search.errors import (
     IndexIncompatibleError,
     IndexLockedError,
     IndexMissingError,
+    ManifestError,
 )
 from search.index.build import build_index
 from search.index.layout import MANIFEST, read_manifest
@@ -181,7 +182,7 @@ MANIFEST_EDITS: dict[str, tuple[Callable[[Path], None], type[IndexError_]]] = {
     "wrong model name": (lambda d: _edit_manifest(d, lambda m: m["model"].update(name="other/model")),
                          IndexIncompatibleError),
     "model not an object": (lambda d: _edit_manifest(d, lambda m: m.update(model="all-MiniLM-L6-v2")),
-                            IndexIncompatibleError),
+                            ManifestError),
     "other chunking": (lambda d: _edit_manifest(d, lambda m: m["chunking"].update(chunk_tokens=64)),
                        IndexIncompatibleError),
     "other schema": (lambda d: _edit_manifest(d, lambda m: m.update(schema=99)), IndexIncompatibleError),

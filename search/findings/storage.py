@@ -218,15 +218,16 @@ class FindingsIndex:
 
     @classmethod
     def load(cls, folder: Path) -> FindingsIndex:
-        """Read ``findings.sqlite`` of a generation; an index built before findings existed
-        loads as ``available=False``.
+        """Read ``findings.sqlite`` of a generation.
 
         Raises:
-            IndexCorruptError: the file is unreadable (the message says how to rebuild).
+            IndexCorruptError: the file is missing or unreadable (the message says how to rebuild);
+                a missing store is never taken for an index without findings.
         """
         path = Path(folder) / FINDINGS_DB
-        if not path.exists():
-            return cls(available=False, folder=str(folder))
+        if not path.is_file():
+            raise IndexCorruptError(f"the findings store of {folder} is missing (grades and findings would silently "
+                                    f"change): {rebuild_hint(Path(folder).parent)}")
         try:
             con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
             try:

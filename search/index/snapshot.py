@@ -21,9 +21,11 @@ from ingest.chunk import ChunkingParams
 from search.embed import Embedder
 from search.errors import IndexCorruptError, rebuild_hint
 from search.filters import Filters
-from search.findings.storage import FindingsIndex
+from search.findings.storage import FINDINGS_DB, FINDINGS_VECTORS, FindingsIndex
 from search.index.dense import RowFile, VectorIndex, dequantize, open_vector_index
+from search.index import integrity
 from search.index.expansion import QueryExpander
+from search.index.integrity import LazyCheck
 from search.index.layout import (
     CHUNKS_DB,
     DENSE,
@@ -38,6 +40,9 @@ from search.index.lexical import LexicalIndex
 from search.index.store import ChunkStore
 
 logger = logging.getLogger(__name__)
+
+_ON_DEMAND = (VECTORS, SENTENCES, FINDINGS_DB, FINDINGS_VECTORS)
+"""Files not parsed when a generation is opened: verified in the background before first use."""
 
 DAMAGE = (sqlite3.Error, OSError, ValueError, EOFError)
 """What reading damaged index files raises (numpy and bm25s raise ValueError, FAISS's errors are
@@ -57,15 +62,35 @@ class IndexSnapshot:
     sentences: RowFile = field(metadata={"doc": "int8 sentence vectors; chunk r owns store.sentence_ptr[r:r+2]"})
     expander: QueryExpander | None = None
     common_masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    pending: dict[str, LazyCheck] = field(default_factory=dict, repr=False)  # checksums still being verified
     _findings: FindingsIndex | None = field(default=None, repr=False)
     _findings_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _verified: bool = field(default=False, repr=False)
 
     @property
     def generation(self) -> str:
         return str(self.manifest["generation"])
 
+    def verified(self) -> None:
+        """Wait until every file of the generation matches its checksum (checked in the background
+        since load; a no-op once done, so warm searches pay nothing).
+
+        Raises:
+            IndexIntegrityError: a file changed since it was written (with the rebuild command).
+        """
+        if self._verified:
+            return
+        for check in self.pending.values():
+            check.wait()
+        self._verified = True
+
     def findings(self) -> FindingsIndex:
-        """Grades, findings and trails of this generation, read on first use."""
+        """Grades, findings and trails of this generation, read on first use.
+
+        Raises:
+            IndexCorruptError: the findings store is missing or damaged.
+        """
+        self.verified()
         with self._findings_lock:
             if self._findings is None:
                 self._findings = FindingsIndex.load(self.folder)
@@ -113,6 +138,16 @@ def open_snapshot(index_dir: str | Path, embedder: Embedder, params: ChunkingPar
     check_compatible(manifest, embedder, params, index_dir)
     folder = generation_dir(index_dir, manifest)
     rebuild = rebuild_hint(index_dir)
+    if not folder.is_dir():
+        raise IndexCorruptError(f"the generation {manifest['generation']} named by the manifest of {index_dir} is "
+                                f"missing: {rebuild}")
+    checks = integrity.start(folder, manifest, index_dir)
+    # Files parsed now are verified before they are parsed; arrays read on demand, and the
+    # findings (read on first use), finish in the background (IndexSnapshot.verified).
+    for name, check in checks.items():
+        if not name.startswith(_ON_DEMAND):
+            check.wait()
+    pending = {name: check for name, check in checks.items() if name.startswith(_ON_DEMAND)}
     try:
         vectors = np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)
         store = ChunkStore.open(folder / CHUNKS_DB)
@@ -133,7 +168,7 @@ def open_snapshot(index_dir: str | Path, embedder: Embedder, params: ChunkingPar
         raise IndexCorruptError(f"the index in {index_dir} is damaged ({type(exc).__name__}: "
                                 f"{str(exc)[:200]}): {rebuild}") from exc
     snapshot = IndexSnapshot(index_dir=index_dir, folder=folder, manifest=manifest, store=store, dense=dense,
-                             lexical=lexical, sentences=sentences, expander=expander)
+                             lexical=lexical, sentences=sentences, expander=expander, pending=pending)
     # Masks for the filter most users set (one force) are made once, here.
     for force in store.vocab["force"]:
         snapshot.common_masks[force] = store.mask(Filters(forces=(force,)))
