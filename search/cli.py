@@ -73,12 +73,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
     p.add_argument("--index-type", default="flat", choices=["flat", "hnsw", "ivf"],
                    help="vector index: flat (exact, default) or an approximate one for millions of chunks")
-    p.add_argument("--add", action="store_true", help="keep reports already indexed that are not under PATH")
+    changes = p.add_mutually_exclusive_group()
+    changes.add_argument("--add", action="store_true",
+                         help="keep every report already indexed, even one whose file is gone")
+    changes.add_argument("--prune", action="store_true",
+                         help="remove indexed reports that are not under PATH (by default only reports whose "
+                              "file is gone from a folder given here are removed)")
     p.add_argument("--rebuild", action="store_true", help="re-ingest and re-embed everything")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for another build of the same folder to finish")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
+
+    p = sub.add_parser("remove", help="remove reports from the index by name (see `inspectqa status`)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="report file names as the index lists them")
+    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for another build of the same folder to finish")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+
+    p = sub.add_parser("rollback", help="make the previous generation of the index live again")
+    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
+    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+                   help="wait this long for a build of the same folder to finish")
 
     p = sub.add_parser("search", help="ranked passages for a question")
     p.add_argument("query", nargs="?", help="the question")
@@ -118,19 +135,52 @@ def _filters(args: argparse.Namespace) -> Filters:
                    report_types=tuple(args.report_type), judgments=tuple(args.judgment))
 
 
-def _read_queries(path: str) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+def _read_queries(path: str) -> Iterator[tuple[str, Any, Any, str | None]]:
+    """(id, question, filters, error) per non-empty line; a line that cannot be read gets an error."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}: check the path") from exc
+        raise UsageError(f"cannot read {_name(path)}: {exc.strerror or exc}: check the path") from exc
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            yield str(item.get("id", n)), item["question"], item.get("filters")
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise UsageError(f"{path}, line {n}: expected {{\"id\", \"question\", \"filters\"}} ({exc})") from exc
+            if not isinstance(item, dict) or "question" not in item:
+                raise ValueError("not an object with a question")
+        except (ValueError, RecursionError) as exc:
+            yield str(n), None, None, (f"line {n}: expected {{\"id\", \"question\", \"filters\"}} "
+                                       f"({str(exc)[:120]})")
+            continue
+        yield str(item.get("id", n)), item["question"], item.get("filters"), None
+
+
+def _line_filters(raw: Any, default: Filters) -> Filters:
+    """The filters of one batch line (``default``: those of the command line when it has none).
+
+    Raises:
+        FilterError: the line's filters cannot be read (wrong types, numbers out of range).
+    """
+    from search.errors import FilterError
+    from search.filters import Filters
+
+    if not raw:
+        return default
+    try:
+        return Filters.from_dict(raw)
+    except FilterError:
+        raise
+    except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+        shown = json.dumps(raw, ensure_ascii=False, default=str)[:120]
+        raise FilterError(f"the filters {shown} cannot be read ({type(exc).__name__}): use names and whole "
+                          "years, e.g. {\"force\": \"Kent\", \"years\": [2014, 2016]}") from exc
+
+
+def _name(name: object) -> str:
+    """A file or report name safe to print: control characters escaped (ESC becomes \\x1b)."""
+    from ingest.files import display_name
+
+    return display_name(str(name))
 
 
 def _load_searcher(index_dir: str) -> Searcher:
@@ -143,17 +193,21 @@ def _progress_bar() -> Callable[[str, int, int], None]:
     from tqdm import tqdm
 
     bars: dict[str, Any] = {}
+    labels = {"check": "checking files", "read": "reading reports", "embed": "embedding", "index": "indexing",
+              "findings": "findings", "merge": "merging segments"}
 
     def progress(stage: str, done: int, total: int) -> None:
         if total <= 1 and stage != "embed":
             return
         bar = bars.get(stage)
         if bar is None:
-            labels = {"read": "reading reports", "embed": "embedding", "index": "indexing"}
-            bar = bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), unit=" item", file=sys.stderr,
-                                     leave=False, disable=not sys.stderr.isatty() and total < 50)
-        bar.n = done
-        bar.refresh()
+            # A bar first seen part-way counts its rate from there (initial=done): dividing the
+            # items done before it existed by the moment since gave rates like 10737418 item/s.
+            bar = bars[stage] = tqdm(total=total, initial=done, desc=labels.get(stage, stage), unit=" item",
+                                     file=sys.stderr, leave=False, smoothing=0,
+                                     disable=not sys.stderr.isatty() and total < 50)
+        if done > bar.n:
+            bar.update(done - bar.n)
         if done >= total:
             bar.close()
 
@@ -174,7 +228,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                              "report_type": None, "title": None, "sections": [], "footnotes": 0,
                              "error": result.error})
             else:
-                _err(result.error or f"{result.path}: failed")
+                _err(_name(result.error or f"{result.path}: failed"))
             continue
         ok += 1
         report = result.report
@@ -193,7 +247,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 "footnotes": len(report.footnotes), "warnings": list(report.warnings), "error": None,
             })
         else:
-            print(f"{meta.source}: {meta.title}")
+            print(f"{_name(meta.source)}: {_name(meta.title)}")
             print(f"  force {meta.force or '(not recognised)'} | year {meta.year} | published {meta.published} | "
                   f"type {meta.report_type} | {len(report.sections)} sections, {len(chunks)} chunks, "
                   f"{len(report.footnotes)} footnotes")
@@ -214,8 +268,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     from search.index.build import build_index
 
     result = build_index(args.paths, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
-                         keep_existing=args.add, rebuild=args.rebuild, progress=_progress_bar(),
+                         keep_existing=args.add, prune=args.prune, rebuild=args.rebuild, progress=_progress_bar(),
                          wait_seconds=args.wait)
+    return _build_summary(result, args)
+
+
+def _build_summary(result: Any, args: argparse.Namespace) -> int:
+    """Print what a build (index or remove) did; its exit status."""
     summary = {
         "index_dir": str(result.index_dir), "generation": result.generation, "published": result.published,
         "reports": result.reports, "chunks": result.total_chunks, "embedded_chunks": result.embedded_chunks,
@@ -223,26 +282,42 @@ def cmd_index(args: argparse.Namespace) -> int:
         "seconds": round(result.seconds, 2),
         "files": [{"path": f.path, "source": f.source, "status": f.status, "chunks": f.chunks, "error": f.error}
                   for f in result.files],
+        "skipped": [{"path": f.path, "reason": f.error} for f in result.skipped],
     }
     if args.json:
         _print_json(summary)
     else:
         for f in result.files:
             if f.error:
-                _err(f.error)
+                _err(_name(f.error))
         counts: dict[str, int] = {}
         for f in result.files:
             counts[f.status] = counts.get(f.status, 0) + 1
         state = "published" if result.published else "already up to date"
-        print(f"index {result.index_dir}: {state}; {result.reports} report(s), {result.total_chunks} chunks; "
+        print(f"index {_name(result.index_dir)}: {state}; {result.reports} report(s), {result.total_chunks} chunks; "
               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-              + (f"; removed {', '.join(result.removed)}" if result.removed else "")
+              + (f"; removed {', '.join(_name(s) for s in result.removed)}" if result.removed else "")
               + f"; embedded {result.embedded_chunks} chunks in {result.seconds:.1f}s")
-    usable = result.reports > 0
-    if not usable or (args.strict and result.errors):
-        if not usable:
-            _err("no report could be indexed: check the paths and the errors above")
+        for f in result.skipped:
+            print(f"  skipped {_name(f.error or f.path)}")
+    if getattr(args, "strict", False) and result.errors:
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from search.embed import default_embedder
+    from search.index.build import remove_reports
+
+    result = remove_reports(args.sources, args.index_dir, embedder=default_embedder(), wait_seconds=args.wait)
+    return _build_summary(result, args)
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from search.index.publish import rollback
+
+    before, after = rollback(Path(args.index_dir), wait_seconds=args.wait)
+    print(f"index {_name(args.index_dir)}: {_name(after)} is live again (was {_name(before)})")
     return EXIT_OK
 
 
@@ -267,21 +342,23 @@ def cmd_search(args: argparse.Namespace) -> int:
                          "people?\", or --queries FILE.jsonl")
     filters = _filters(args)
     searcher = _load_searcher(args.index_dir)
-    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None)]
+    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None, None)]
     from search.errors import FilterError, QueryError
-    from search.filters import Filters
     from search.present import describe_filters, hit_json
 
     failures = 0
-    for qid, question, item_filters in batch:
+    for qid, question, item_filters, problem in batch:
         try:
-            use = Filters.from_dict(item_filters) if item_filters else filters
+            if problem:
+                raise QueryError(problem)
+            use = _line_filters(item_filters, filters)
             result = searcher.search(question, k=args.k, filters=use if not use.is_empty() else None)
         except (QueryError, FilterError) as exc:
             if not args.queries:
                 raise
             failures += 1
-            _print_json({"id": qid, "query": question, "error": str(exc), "hits": []})
+            _print_json({"id": qid, "query": question if isinstance(question, str) else None, "error": str(exc),
+                         "hits": []})
             continue
         if args.json:
             data = {"query": result.query, "filters_used": result.filters_used, "notices": list(result.notices),
@@ -308,24 +385,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from search.answer.llm import client_from_env
     from search.answer.router import answer
     from search.errors import FilterError, QueryError
-    from search.filters import Filters
     from search.present import describe_filters
 
     filters = _filters(args)
     searcher = _load_searcher(args.index_dir)
     llm = client_from_env()
-    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None)]
+    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None, None)]
     failures = 0
-    for qid, question, item_filters in batch:
+    for qid, question, item_filters, problem in batch:
         try:
-            use = Filters.from_dict(item_filters) if item_filters else filters
+            if problem:
+                raise QueryError(problem)
+            use = _line_filters(item_filters, filters)
             result = answer(searcher, question, filters=use if not use.is_empty() else None, k=args.k, llm=llm)
         except (QueryError, FilterError) as exc:
             if not args.queries:
                 raise
             failures += 1
-            _print_json({"id": qid, "question": question, "answer": None, "abstained": True, "reason": str(exc),
-                         "citations": []})
+            _print_json({"id": qid, "question": question if isinstance(question, str) else None, "answer": None,
+                         "abstained": True, "reason": str(exc), "citations": []})
             continue
         if args.json:
             data = result.to_dict()
@@ -366,20 +444,26 @@ def run_eval(argv: list[str]) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from search.index.layout import read_manifest
+    from search.errors import IndexIncompatibleError, rebuild_hint
+    from search.index.layout import SCHEMA_VERSION, read_manifest
 
     manifest = read_manifest(Path(args.index_dir))
     if args.json:
         _print_json(manifest)
         return EXIT_OK
-    model = manifest["model"]
-    print(f"index {args.index_dir}: {manifest['counts']['reports']} report(s), {manifest['counts']['chunks']} chunks, "
-          f"built {manifest['created']} in {manifest['build_seconds']}s")
-    print(f"model {model['name']} ({model['backend']}, weights {model['fingerprint']}), index type "
-          f"{manifest['index_type']}, chunking {manifest['chunking']}")
-    for source, info in sorted(manifest["reports"].items(), key=lambda x: (x[1].get("force") or "", x[1].get("year") or 0)):
-        print(f"  {info.get('force') or '(no force)'} {info.get('year')} {info.get('report_type')}: {info.get('title')} "
-              f"[{source}, {info.get('chunks')} chunks]")
+    if manifest["schema"] != SCHEMA_VERSION:
+        raise IndexIncompatibleError(f"the index in {args.index_dir} has schema {manifest['schema']}, this version "
+                                     f"reads schema {SCHEMA_VERSION}: {rebuild_hint(args.index_dir)}")
+    model, counts = manifest["model"], manifest["counts"]
+    print(f"index {_name(args.index_dir)}: {counts['reports']} report(s), {counts['chunks']} chunks"
+          + (f" in {counts['segments']} segment(s)" if "segments" in counts else "")
+          + f", built {_name(manifest['created'])} in {manifest.get('build_seconds', '?')}s")
+    print(f"model {_name(model['name'])} ({_name(model['backend'])}, weights {_name(model['fingerprint'])}), index "
+          f"type {manifest['index_type']}, chunking {_name(manifest['chunking'])}")
+    for source, info in sorted(manifest["reports"].items(),
+                               key=lambda x: (str(x[1].get("force") or ""), str(x[1].get("year") or ""), x[0])):
+        print(f"  {_name(info.get('force') or '(no force)')} {info.get('year')} {_name(info.get('report_type'))}: "
+              f"{_name(info.get('title'))} [{_name(source)}, {info.get('chunks')} chunks]")
     return EXIT_OK
 
 
@@ -413,8 +497,9 @@ def cmd_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "search": cmd_search, "ask": cmd_ask,
-            "status": cmd_status, "grades": cmd_grades, "findings": cmd_findings}
+COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "remove": cmd_remove, "rollback": cmd_rollback,
+            "search": cmd_search, "ask": cmd_ask, "status": cmd_status, "grades": cmd_grades,
+            "findings": cmd_findings}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -430,19 +515,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             _err(f"--{name} must be at least 1")
             return EXIT_USAGE
+    if hasattr(args, "index_dir") and not str(args.index_dir).strip():
+        _err("the index folder is empty text (--index-dir \"\" or INSPECTQA_INDEX_DIR set to nothing): give a "
+             "folder such as --index-dir index, or unset INSPECTQA_INDEX_DIR")
+        return EXIT_USAGE
     from ingest.types import IngestError
-    from search.errors import FilterError, IndexError_, QueryError
+    from search.errors import FilterError, IndexError_, IndexInputError, QueryError
 
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:
         _err(str(exc))
         return EXIT_USAGE
-    except (QueryError, FilterError) as exc:
-        _err(str(exc))
+    except (QueryError, FilterError, IndexInputError) as exc:
+        _err(_name(exc))
         return EXIT_USAGE
     except (IndexError_, IngestError) as exc:
-        _err(str(exc))
+        _err(_name(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
         _err("interrupted: the previous index is unchanged")
