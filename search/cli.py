@@ -170,7 +170,7 @@ def _line_filters(raw: Any, default: Filters) -> Filters:
         return Filters.from_dict(raw)
     except FilterError:
         raise
-    except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+    except (TypeError, ValueError, OverflowError, AttributeError, LookupError) as exc:
         shown = json.dumps(raw, ensure_ascii=False, default=str)[:120]
         raise FilterError(f"the filters {shown} cannot be read ({type(exc).__name__}): use names and whole "
                           "years, e.g. {\"force\": \"Kent\", \"years\": [2014, 2016]}") from exc

@@ -55,7 +55,7 @@ from search.index.layout import (
     read_manifest,
 )
 from search.index.lexical import LexicalIndex, lexical_text
-from search.index.plan import FileOutcome, Mode, Plan, ProgressFn, plan_build
+from search.index.plan import FileOutcome, Mode, Plan, ProgressFn, check_paths, plan_build
 from search.index.publish import clean_stale, discard, index_lock, publish, staging_dir
 from search.index.store import ChunkStore
 
@@ -147,6 +147,7 @@ def build_index(
     if index_type not in INDEX_TYPES:
         raise ValueError(f"unknown index type {index_type!r}: choose one of {', '.join(INDEX_TYPES)}")
     index_dir = Path(index_dir)
+    checked = check_paths(paths)  # a mistyped path stops the build before the index folder is touched
     result = BuildResult(index_dir=index_dir, generation=None)
     with index_lock(index_dir, wait_seconds):
         previous = _previous(index_dir, embedder, params, index_type, rebuild)
@@ -154,7 +155,7 @@ def build_index(
         clean_stale(index_dir, keep_generations=keep)
         mode = Mode(keep_all=keep_existing, prune=prune, reread_all=previous.rebuild)
         plan = plan_build(paths, previous.known, mode, params, limits=limits, progress=progress,
-                          on_report=on_report)
+                          on_report=on_report, checked=checked)
         result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
         if not plan.report_count:
             first = next((f.error for f in plan.files if f.error), None)
@@ -173,7 +174,7 @@ def build_index(
             previous = _Previous(manifest=previous.manifest, folder=previous.folder, known=previous.known, reports={},
                                  rebuild=True)
             plan = plan_build(paths, previous.known, Mode(keep_all=keep_existing, prune=prune, reread_all=True),
-                              params, limits=limits, progress=progress, on_report=on_report)
+                              params, limits=limits, progress=progress, on_report=on_report, checked=checked)
             result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
         return _commit(index_dir, plan, previous, embedder, params, index_type, settings, paths, progress, started,
                        result)

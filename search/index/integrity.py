@@ -142,8 +142,8 @@ def check_later(folder: Path, name: str, expected: dict[str, Any], index_dir: Pa
     key = (os.path.realpath(Path(folder) / name), str(expected.get("sha256")))
     with _checked_lock:
         running = _pending.get(key)
-        if running is not None and (not running.done or running._future.exception() is None):
-            return running
+        if running is not None and not running.done:
+            return running  # finished checks are not reused: ``verify`` looks at the file's stamp again
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="verify")
         check = LazyCheck(_pool.submit(verify, Path(folder), name, expected, index_dir), name)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,7 +101,7 @@ def check_paths(paths: Sequence[str | Path]) -> list[tuple[Path, list[Path]]]:
                 problems.append(f"{shown} cannot be listed ({own[0].error})")
             elif not discovery.files and not discovery.errors:
                 problems.append(f"{shown} holds no report files (.pdf, .html, .docx, .txt, .md)")
-        elif info.st_size == 0:
+        elif stat.S_ISREG(info.st_mode) and info.st_size == 0:
             problems.append(f"{shown} is empty")
         found.append((path, discovery.files))
     if problems:
@@ -125,19 +126,21 @@ def _under(path: Path, folder: Path) -> bool:
 
 def plan_build(paths: Sequence[str | Path], known: dict[str, dict[str, Any]], mode: Mode, params: ChunkingParams,
                *, limits: ReadLimits | None = None, progress: ProgressFn | None = None,
-               on_report: Callable[[Report, list[Chunk]], None] | None = None) -> Plan:
+               on_report: Callable[[Report, list[Chunk]], None] | None = None,
+               checked: list[tuple[Path, list[Path]]] | None = None) -> Plan:
     """Decide what happens to each report, then read the new and changed files.
 
     Args:
         paths: the files and folders given to the build.
         known: the live manifest's reports (source -> content hash, path, chunks, ...); empty for a new index.
         mode: how reports not under ``paths`` are treated.
+        checked: what ``check_paths(paths)`` returned, when the caller checked them already.
 
     Raises:
         IndexInputError: a path cannot be used (see ``check_paths``).
         PruneRequiredError: more than half of the known reports would be removed without ``mode.prune``.
     """
-    checked = check_paths(paths)
+    checked = check_paths(paths) if checked is None else checked
     plan = Plan()
     discovery = discover([p for p, _files in checked])
     plan.skipped = [FileOutcome(r.path, Path(r.path).name, "skipped", r.error) for r in discovery.skipped]
