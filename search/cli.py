@@ -13,31 +13,22 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from search.cli_index import add_index_parsers, cmd_index, cmd_remove, cmd_rollback, cmd_status
+from search.console import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, shown_name
+from search.console import err as _err
+from search.console import print_json as _print_json
+
+_name = shown_name
+DEFAULT_INDEX = os.environ.get("INSPECTQA_INDEX_DIR", "index")
 
 if TYPE_CHECKING:
     from search.filters import Filters
     from search.retrieve.searcher import Searcher
     from search.types import Hit
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-DEFAULT_INDEX = os.environ.get("INSPECTQA_INDEX_DIR", "index")
-
-
-class UsageError(Exception):
-    """Bad command-line input; exits with status 2."""
-
-
-def _print_json(data: Any) -> None:
-    line = json.dumps(data, ensure_ascii=False)  # a lone surrogate (bad input byte) is written as a JSON \u escape
-    sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
-
-
-def _err(message: str) -> None:
-    sys.stderr.write(f"inspectqa: {message}\n")
-
 
 # --- argument parsing ---------------------------------------------------------------------
 def _add_filter_args(parser: argparse.ArgumentParser) -> None:
@@ -68,34 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per report")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
 
-    p = sub.add_parser("index", help="build or update the search index from report files")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders (searched recursively)")
-    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
-    p.add_argument("--index-type", default="flat", choices=["flat", "hnsw", "ivf"],
-                   help="vector index: flat (exact, default) or an approximate one for millions of chunks")
-    changes = p.add_mutually_exclusive_group()
-    changes.add_argument("--add", action="store_true",
-                         help="keep every report already indexed, even one whose file is gone")
-    changes.add_argument("--prune", action="store_true",
-                         help="remove indexed reports that are not under PATH (by default only reports whose "
-                              "file is gone from a folder given here are removed)")
-    p.add_argument("--rebuild", action="store_true", help="re-ingest and re-embed everything")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for another build of the same folder to finish")
-    p.add_argument("--json", action="store_true", help="print a JSON summary")
-    p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
-
-    p = sub.add_parser("remove", help="remove reports from the index by name (see `inspectqa status`)")
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="report file names as the index lists them")
-    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for another build of the same folder to finish")
-    p.add_argument("--json", action="store_true", help="print a JSON summary")
-
-    p = sub.add_parser("rollback", help="make the previous generation of the index live again")
-    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for a build of the same folder to finish")
+    add_index_parsers(sub, DEFAULT_INDEX)
 
     p = sub.add_parser("search", help="ranked passages for a question")
     p.add_argument("query", nargs="?", help="the question")
@@ -108,10 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     # Handled before parsing (main): the arguments are those of `python -m eval.run`.
     sub.add_parser("eval", add_help=False,
                    help="score retrieval (and answers) on a question set: `python -m eval.run` from a checkout")
-
-    p = sub.add_parser("status", help="what the index holds and how it was built")
-    p.add_argument("--index-dir", default=DEFAULT_INDEX)
-    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("grades", help="graded judgments: force × year × question")
     p.add_argument("--force", help="police force (name or alias)")
@@ -176,42 +136,10 @@ def _line_filters(raw: Any, default: Filters) -> Filters:
                           "years, e.g. {\"force\": \"Kent\", \"years\": [2014, 2016]}") from exc
 
 
-def _name(name: object) -> str:
-    """A file or report name safe to print: control characters escaped (ESC becomes \\x1b)."""
-    from ingest.files import display_name
-
-    return display_name(str(name))
-
-
 def _load_searcher(index_dir: str) -> Searcher:
     from search.retrieve.searcher import Searcher
 
     return Searcher.load(index_dir)
-
-
-def _progress_bar() -> Callable[[str, int, int], None]:
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-    labels = {"check": "checking files", "read": "reading reports", "embed": "embedding", "index": "indexing",
-              "findings": "findings", "merge": "merging segments"}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if total <= 1 and stage != "embed":
-            return
-        bar = bars.get(stage)
-        if bar is None:
-            # A bar first seen part-way counts its rate from there (initial=done): dividing the
-            # items done before it existed by the moment since gave rates like 10737418 item/s.
-            bar = bars[stage] = tqdm(total=total, initial=done, desc=labels.get(stage, stage), unit=" item",
-                                     file=sys.stderr, leave=False, smoothing=0,
-                                     disable=not sys.stderr.isatty() and total < 50)
-        if done > bar.n:
-            bar.update(done - bar.n)
-        if done >= total:
-            bar.close()
-
-    return progress
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -260,64 +188,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"{ok} report(s) ingested, {failed} failed")
     if ok == 0 or (args.strict and failed):
         return EXIT_FAILED
-    return EXIT_OK
-
-
-def cmd_index(args: argparse.Namespace) -> int:
-    from search.embed import default_embedder
-    from search.index.build import build_index
-
-    result = build_index(args.paths, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
-                         keep_existing=args.add, prune=args.prune, rebuild=args.rebuild, progress=_progress_bar(),
-                         wait_seconds=args.wait)
-    return _build_summary(result, args)
-
-
-def _build_summary(result: Any, args: argparse.Namespace) -> int:
-    """Print what a build (index or remove) did; its exit status."""
-    summary = {
-        "index_dir": str(result.index_dir), "generation": result.generation, "published": result.published,
-        "reports": result.reports, "chunks": result.total_chunks, "embedded_chunks": result.embedded_chunks,
-        "embedded_sentences": result.embedded_sentences, "removed": result.removed,
-        "seconds": round(result.seconds, 2),
-        "files": [{"path": f.path, "source": f.source, "status": f.status, "chunks": f.chunks, "error": f.error}
-                  for f in result.files],
-        "skipped": [{"path": f.path, "reason": f.error} for f in result.skipped],
-    }
-    if args.json:
-        _print_json(summary)
-    else:
-        for f in result.files:
-            if f.error:
-                _err(_name(f.error))
-        counts: dict[str, int] = {}
-        for f in result.files:
-            counts[f.status] = counts.get(f.status, 0) + 1
-        state = "published" if result.published else "already up to date"
-        print(f"index {_name(result.index_dir)}: {state}; {result.reports} report(s), {result.total_chunks} chunks; "
-              + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-              + (f"; removed {', '.join(_name(s) for s in result.removed)}" if result.removed else "")
-              + f"; embedded {result.embedded_chunks} chunks in {result.seconds:.1f}s")
-        for f in result.skipped:
-            print(f"  skipped {_name(f.error or f.path)}")
-    if getattr(args, "strict", False) and result.errors:
-        return EXIT_FAILED
-    return EXIT_OK
-
-
-def cmd_remove(args: argparse.Namespace) -> int:
-    from search.embed import default_embedder
-    from search.index.build import remove_reports
-
-    result = remove_reports(args.sources, args.index_dir, embedder=default_embedder(), wait_seconds=args.wait)
-    return _build_summary(result, args)
-
-
-def cmd_rollback(args: argparse.Namespace) -> int:
-    from search.index.publish import rollback
-
-    before, after = rollback(Path(args.index_dir), wait_seconds=args.wait)
-    print(f"index {_name(args.index_dir)}: {_name(after)} is live again (was {_name(before)})")
     return EXIT_OK
 
 
@@ -441,30 +311,6 @@ def run_eval(argv: list[str]) -> int:
              "from a checkout of InspectQA")
         return EXIT_USAGE
     return eval_main(argv, prog="inspectqa eval", prefix="inspectqa", load_searcher=_load_searcher)
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    from search.errors import IndexIncompatibleError, rebuild_hint
-    from search.index.layout import SCHEMA_VERSION, read_manifest
-
-    manifest = read_manifest(Path(args.index_dir))
-    if args.json:
-        _print_json(manifest)
-        return EXIT_OK
-    if manifest["schema"] != SCHEMA_VERSION:
-        raise IndexIncompatibleError(f"the index in {args.index_dir} has schema {manifest['schema']}, this version "
-                                     f"reads schema {SCHEMA_VERSION}: {rebuild_hint(args.index_dir)}")
-    model, counts = manifest["model"], manifest["counts"]
-    print(f"index {_name(args.index_dir)}: {counts['reports']} report(s), {counts['chunks']} chunks"
-          + (f" in {counts['segments']} segment(s)" if "segments" in counts else "")
-          + f", built {_name(manifest['created'])} in {manifest.get('build_seconds', '?')}s")
-    print(f"model {_name(model['name'])} ({_name(model['backend'])}, weights {_name(model['fingerprint'])}), index "
-          f"type {manifest['index_type']}, chunking {_name(manifest['chunking'])}")
-    for source, info in sorted(manifest["reports"].items(),
-                               key=lambda x: (str(x[1].get("force") or ""), str(x[1].get("year") or ""), x[0])):
-        print(f"  {_name(info.get('force') or '(no force)')} {info.get('year')} {_name(info.get('report_type'))}: "
-              f"{_name(info.get('title'))} [{_name(source)}, {info.get('chunks')} chunks]")
-    return EXIT_OK
 
 
 def cmd_grades(args: argparse.Namespace) -> int:

@@ -552,7 +552,7 @@ def test_the_first_progress_tick_shows_a_sane_rate(monkeypatch: pytest.MonkeyPat
 
     import tqdm.std
 
-    import search.cli
+    import search.cli_index
 
     now = [0.0]
 
@@ -568,7 +568,7 @@ def test_the_first_progress_tick_shows_a_sane_rate(monkeypatch: pytest.MonkeyPat
 
     screen = Terminal()
     monkeypatch.setattr(sys, "stderr", screen)
-    progress = search.cli._progress_bar()
+    progress = search.cli_index.progress_bar()
     for done in (64, 128, 192, 256):  # the first call already has a batch done
         progress("embed", done, 1000)
         now[0] += 1.0

@@ -37,7 +37,7 @@ from search.errors import (
     IndexWriteError,
     rebuild_hint,
 )
-from search.findings.storage import build_findings, findings_current
+from search.findings.storage import FINDINGS_DB, FINDINGS_VECTORS, build_findings, findings_current
 from search.index.dense import INDEX_TYPES, FaissIndex, dequantize, quantize_unit
 from search.index import integrity
 from search.index.expansion import QueryExpander, vocabulary
@@ -62,6 +62,7 @@ from search.index.store import ChunkStore
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
+FINDINGS_FILES = (FINDINGS_DB, FINDINGS_VECTORS)
 
 
 @dataclass
@@ -96,6 +97,7 @@ class _Previous:
     known: dict[str, dict[str, Any]]
     reports: dict[str, dict[str, Any]]
     rebuild: bool
+    findings_ok: bool = True  # False: the findings of the live generation are not copied, but extracted again
 
 
 @dataclass
@@ -274,14 +276,23 @@ def _previous(index_dir: Path, embedder: Embedder, params: ChunkingParams, index
 
 
 def _verified(previous: _Previous, index_dir: Path) -> bool:
-    """Whether every file of the live generation still has its checksum (it is about to be reused)."""
+    """Whether every file of the live generation that a build copies rows from still has its
+    checksum. The findings are checked apart: when they fail, they are extracted again
+    (``previous.findings_ok``) and the rows are still reused."""
     if previous.manifest is None or previous.folder is None:
         return False
+    files = previous.manifest["files"]
+    findings = [name for name in files if name.startswith(FINDINGS_FILES)]
     try:
-        integrity.verify_all(previous.folder, previous.manifest["files"], index_dir)
+        integrity.verify_all(previous.folder, files, index_dir, [n for n in files if n not in findings])
     except IndexError_ as exc:
         logger.warning("rebuilding %s instead of reusing it: %s", index_dir, exc)
         return False
+    try:
+        integrity.verify_all(previous.folder, files, index_dir, findings)
+    except IndexError_ as exc:
+        logger.warning("extracting the findings of %s again: %s", index_dir, exc)
+        previous.findings_ok = False
     return True
 
 
@@ -340,7 +351,9 @@ def _write_generation(staged: Path, generation: str, plan: Plan, rows: _NewRows,
     store = ChunkStore.open(staged / CHUNKS_DB)
     try:
         # Grades, findings and their trails (docs/findings.md), from the new store alone.
-        n_findings, result.embedded_findings = build_findings(store, staged, previous.folder, plan.reuse, embedder,
+        n_findings, result.embedded_findings = build_findings(store, staged,
+                                                              previous.folder if previous.findings_ok else None,
+                                                              plan.reuse, embedder,
                                                               trails, progress)
         if progress:
             progress("index", 0, 1)
