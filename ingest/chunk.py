@@ -255,7 +255,7 @@ def chunk_report(report: Report, params: ChunkingParams | None = None) -> list[C
                     chunk_id=_chunk_id(meta.content_hash, section.section_id, start, end, params),
                     source=meta.source, section_id=section.section_id, text=text,
                     embed_text=prefix + embed_body, start=start, end=end,
-                    title=meta.title, force=meta.force, year=meta.year, report_type=meta.report_type,
+                    title=meta.title, force=meta.force, year=meta.year, year_to=meta.year_to, report_type=meta.report_type,
                     heading=section.heading, path=section.path, kind=section.kind,
                     question=section.question, theme=section.theme, judgment=section.judgment,
                     page=report.page_at(section.start + start), is_table=is_table,

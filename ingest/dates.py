@@ -16,6 +16,10 @@ from datetime import date
 
 MAX_PERIOD_YEARS = 4
 """'2015-2022' is two years named in passing, not one inspection period: periods span at most this many years."""
+MAX_STATED_YEARS = 11
+"""A period a person states in a correction ('2014 to 2024') may span this many years."""
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+"""Years a correction may state."""
 
 _MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
                 "november", "december")
@@ -29,6 +33,7 @@ DATE_RE = re.compile(  # '3 September 2014', 'February 2016', and ranges '12–2
 _NUMERIC_DATE_RE = re.compile(r"(?<![\d/])(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d\d)(?![\d/])")
 _PERIOD_RE = re.compile(
     r"(?<![\d/£$,.#\w])((?:19|20)\d\d)(?:\s*(?:/|[–—-]|to)\s*((?:19|20)?\d\d)(?![\d,%]))?(?![\d,%]|/\d)")
+_WHOLE_PERIOD_RE = re.compile(r"(\d{4})(?:\s*(?:/|[–—-]|to)\s*(\d{4}|\d\d))?", re.I)
 _LABELLED_RE = re.compile(
     r"^\W*(?P<label>last updated|updated|published(?: on)?|publication date|date published|date of publication|"
     r"date of (?:meeting|report|issue)|date|issued)\b\s*(?:on\b)?\s*[:.–-]?\s*(?P<rest>.{4,40})$", re.I)
@@ -64,9 +69,30 @@ def format_period(year_from: int | None, year_to: int | None = None) -> str:
     return f"{year_from}–{year_to % 100:02d}" if year_to // 100 == year_from // 100 else f"{year_from}–{year_to}"
 
 
-def _second_year(first: int, second: str) -> int | None:
-    year = int(second) if len(second) == 4 else first // 100 * 100 + int(second)
-    return year if first < year <= first + MAX_PERIOD_YEARS - 1 else None
+def second_year(first: int, second: str | int) -> int:
+    """The last year a period's second part names: '19' after 2018 is 2019, '00' after 1999 is 2000,
+    '2025' is 2025 (compare with ``first`` to see whether it is a period at all)."""
+    text = str(second)
+    if len(text) == 4:
+        return int(text)
+    year = first // 100 * 100 + int(text)
+    return year + 100 if year <= first else year
+
+
+def period_of(first: int | str, second: str | int | None = None, *, max_years: int = MAX_PERIOD_YEARS) -> Period:
+    """The period that a year and an optional second part name, as reports and addresses write it.
+
+    '2018' and '19' give 2018–2019, '2023' and '2025' give 2023–2025. When the second part is not a
+    later year within ``max_years`` (counting both ends), the two numbers are not one period and the
+    first year stands alone: '2015' and '2022' give 2015. This is the one rule for periods in text
+    (:func:`find_periods`), in addresses (``ingest.urlmeta``) and, checked strictly, in corrections
+    (:func:`read_period`).
+    """
+    year = int(first)
+    if second is None or str(second) == "":
+        return Period(year, year)
+    last = second_year(year, second)
+    return Period(year, last) if year < last <= year + max_years - 1 else Period(year, year)
 
 
 def find_periods(text: str) -> list[tuple[Period, int, int]]:
@@ -76,12 +102,11 @@ def find_periods(text: str) -> list[tuple[Period, int, int]]:
     """
     found = []
     for match in _PERIOD_RE.finditer(text):
-        first = int(match.group(1))
-        second = _second_year(first, match.group(2)) if match.group(2) else None
-        if match.group(2) and second is None:  # '2015-1' or '2015–2022': the first year alone
-            found.append((Period(first, first), match.start(1), match.end(1)))
+        period = period_of(match.group(1), match.group(2))
+        if match.group(2) and period.year_to == period.year_from:  # '2015–2022': the first year alone
+            found.append((period, match.start(1), match.end(1)))
         else:
-            found.append((Period(first, second or first), match.start(), match.end()))
+            found.append((period, match.start(), match.end()))
     return found
 
 
@@ -89,6 +114,31 @@ def parse_period(text: str) -> Period | None:
     """The first period written in ``text``, or None: 'PEEL 2021/22' -> 2021–2022."""
     periods = find_periods(text)
     return periods[0][0] if periods else None
+
+
+def read_period(text: str | int, *, max_years: int = MAX_STATED_YEARS) -> Period:
+    """A value that is one year or one period and nothing else, as a person types it in a correction:
+    '2016', '2018/19', '2018/2019', '2023-25', '2023–2025', '2021 to 2022', '1999/00'.
+
+    Same grammar as :func:`find_periods`; a period may span up to ``max_years`` years here, since the
+    person says it is one.
+
+    Raises:
+        ValueError: not a year or period, a year outside 1990–2100, or a last year not after the
+            first (or too far after it); the message says what to write instead.
+    """
+    raw = " ".join(str(text).split())
+    match = _WHOLE_PERIOD_RE.fullmatch(raw)
+    if not match:
+        raise ValueError(f"year {raw!r} is not a year or period: write e.g. 2016, 2018/19 or 2023-25")
+    first = int(match.group(1))
+    if not FIRST_YEAR <= first <= LAST_YEAR:
+        raise ValueError(f"year {raw!r} is outside {FIRST_YEAR}–{LAST_YEAR}: check the year")
+    period = period_of(first, match.group(2), max_years=max_years)
+    if match.group(2) and period.year_to == period.year_from:
+        raise ValueError(f"period {raw!r} does not end after it starts: write the first year then the last, "
+                         "e.g. 2018/19")
+    return period
 
 
 def iso_from_match(match: re.Match[str]) -> str:

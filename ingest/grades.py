@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ingest.areas import AREA_PILLAR, PILLARS, area_key, names_pillars, pillar_of, slug
 from ingest.dates import find_periods
@@ -87,6 +87,7 @@ _QUICK_RE = re.compile(r"good|outstanding|adequate|improvement|graded", re.I)
 _ENDS_WITH_GRADE_RE = re.compile(r"(?:good|outstanding|adequate|improvement|graded)\W{0,4}$", re.I)
 _SKIP_KINDS = {"annex", "contents", "causes_of_concern", "recommendations", "areas_for_improvement"}
 _FINDINGS_HEADING_RE = re.compile(r"^(?:causes? of concern|recommendations?|areas? for improvement)\b", re.I)
+_ANNEX_RE = re.compile(r"^(?:annex|appendix)\b", re.I)  # methodology: what each grade means, not a grade given
 _FORCE_WORDS_RE = re.compile(r"\b(?:the force|the constabulary|the service|it|its|they)\b", re.I)
 
 STRUCTURED, DIRECT, CONTEXTUAL = 3, 2, 1
@@ -280,7 +281,8 @@ class _Reader:
                 continue
             section = self.section_at(lo)
             if "\t" in sentence or lo in self.used_lines or (section and (
-                    section.kind in _SKIP_KINDS or any(_FINDINGS_HEADING_RE.match(h) for h in section.path))):
+                    section.kind in _SKIP_KINDS or any(_FINDINGS_HEADING_RE.match(h) or _ANNEX_RE.match(h)
+                                                       for h in section.path))):
                 continue
             if count_grade and is_item:
                 item = re.sub(r"^\s*[-•*·▪]\s*", "", sentence).strip(" ;.,")
@@ -419,6 +421,12 @@ class _Reader:
             old = best.get(slot)
             if old is None or _rank(found) > _rank(old):
                 best[slot] = found
+        for slot, found in best.items():  # a grade line is cited by a sentence stating the same grade, if any
+            if found.strength == STRUCTURED:
+                sentence = next((f for f in self.found if f.strength == DIRECT and f.grade == found.grade
+                                 and (f.force, f.key, *f.period) == slot), None)
+                if sentence is not None:
+                    best[slot] = replace(found, start=sentence.start, end=sentence.end)
         kept = sorted(best.values(), key=lambda f: (f.start, f.key))
         return tuple(self._statement(f) for f in kept)
 

@@ -30,14 +30,15 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
+from ingest.dates import FIRST_YEAR, LAST_YEAR, read_period
 from ingest.forces import all_forces, canonical_force
 from ingest.metadata import REPORT_TYPES, resolve_report_type
 from ingest.types import ReportMeta
 from ingest.urlmeta import MetaHint, apply_hint
 
 __all__ = ["CSV_COLUMNS", "FIELDS", "SIDECAR_SUFFIX", "MetaOverride", "MetaTable", "OverrideError",
-           "apply_override", "correct_meta", "load_meta_csv", "load_sidecar", "parse_period", "parse_published",
-           "resolve_override", "sidecar_path"]
+           "apply_override", "correct_meta", "load_meta_csv", "load_sidecar", "override_from_fields", "parse_period",
+           "parse_published", "resolve_override", "sidecar_path"]
 
 SIDECAR_SUFFIX = ".meta.json"
 """A report ``x.pdf`` is corrected by ``x.pdf.meta.json`` beside it."""
@@ -49,10 +50,8 @@ CSV_COLUMNS: tuple[str, ...] = ("source", *FIELDS)
 """Columns of a ``--meta`` CSV; only ``source`` is required."""
 
 _KEY_ALIASES = {"type": "report_type", "report_type": "report_type", "period": "year"}
-_FIRST_YEAR, _LAST_YEAR = 1990, 2100
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")
-_PERIOD = re.compile(r"^(\d{4})(?:\s*(?:/|-|–|—|to)\s*(\d{4}|\d\d))?$", re.I)
 
 
 class OverrideError(ValueError):
@@ -95,27 +94,15 @@ class MetaOverride:
 
 
 def parse_period(text: str | int) -> tuple[int, int]:
-    """(first, last) year of '2016', '2018/19', '2018/2019', '2023-25', '2023–2025' or '2021 to 2022'.
+    """(first, last) year of '2016', '2018/19', '2018/2019', '2023-25', '2023–2025' or '2021 to 2022'
+    (``ingest.dates.read_period``, the one period parser).
 
     Raises:
         ValueError: not a year or period, a year outside 1990–2100, or a last year not after the first
             (or more than ten years after it); the message says what to write instead.
     """
-    raw = str(text).strip()
-    match = _PERIOD.match(raw)
-    if not match:
-        raise ValueError(f"year {raw!r} is not a year or period: write e.g. 2016, 2018/19 or 2023-25")
-    first = int(match.group(1))
-    to = match.group(2)
-    last = first if not to else int(to) if len(to) == 4 else first // 100 * 100 + int(to)
-    if to and len(to) == 2 and last < first:  # '1999/00'
-        last += 100
-    if not _FIRST_YEAR <= first <= _LAST_YEAR:
-        raise ValueError(f"year {raw!r} is outside {_FIRST_YEAR}–{_LAST_YEAR}: check the year")
-    if to and not 0 < last - first <= 10:
-        raise ValueError(f"period {raw!r} does not end after it starts: write the first year then the last, "
-                         "e.g. 2018/19")
-    return first, last
+    period = read_period(text)
+    return period.year_from, period.year_to
 
 
 def parse_published(text: str) -> str:
@@ -140,8 +127,8 @@ def parse_published(text: str) -> str:
         date(year, month, day or 1)
     except ValueError:
         raise ValueError(f"published {raw!r} is not a real date: check the day and month") from None
-    if not _FIRST_YEAR <= year <= _LAST_YEAR:
-        raise ValueError(f"published {raw!r} is outside {_FIRST_YEAR}–{_LAST_YEAR}: check the year")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"published {raw!r} is outside {FIRST_YEAR}–{LAST_YEAR}: check the year")
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
 
 
@@ -211,6 +198,19 @@ def _override(origin: str, items: dict[str, Any], problems: list[str], where: st
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
     return MetaOverride(origin=origin, **values)
+
+
+def override_from_fields(origin: str, items: dict[str, Any]) -> MetaOverride:
+    """The corrections a mapping of fields gives (a sidecar's object, a stored correction, a form).
+
+    Raises:
+        OverrideError: an unknown field or a value that cannot be read; each problem names ``origin``.
+    """
+    problems: list[str] = []
+    override = _override(origin, items, problems)
+    if problems:
+        raise OverrideError(problems)
+    return override
 
 
 # ---------------------------------------------------------------- sidecars
@@ -341,17 +341,19 @@ def load_meta_csv(path: str | Path) -> MetaTable:
 
 
 def resolve_override(report_path: str | Path | None, table: MetaTable | None = None, *,
-                     url: str | None = None) -> MetaOverride | None:
-    """All corrections for one report: its sidecar, then its ``--meta`` row on top (the command line wins).
+                     url: str | None = None, stored: MetaOverride | None = None) -> MetaOverride | None:
+    """All corrections for one report: its sidecar, then ``stored`` (a correction kept with the index,
+    a sidecar that lives there), then its ``--meta`` row on top (the command line wins).
 
     Raises:
         OverrideError: the sidecar is invalid.
     """
     sidecar = load_sidecar(report_path) if report_path is not None else None
+    base = stored.over(sidecar) if stored is not None else sidecar
     row = table.for_report(report_path, url=url) if table is not None else None
     if row is None:
-        return sidecar
-    return row.over(sidecar)
+        return base
+    return row.over(base)
 
 
 def apply_override(meta: ReportMeta, override: MetaOverride | None) -> ReportMeta:
@@ -375,13 +377,15 @@ def apply_override(meta: ReportMeta, override: MetaOverride | None) -> ReportMet
 
 
 def correct_meta(meta: ReportMeta, report_path: str | Path | None = None, *, hint: MetaHint | None = None,
-                 table: MetaTable | None = None, url: str | None = None) -> ReportMeta:
+                 table: MetaTable | None = None, url: str | None = None,
+                 stored: MetaOverride | None = None) -> ReportMeta:
     """``meta`` as detected, with the gaps filled from where the report came from (``hint``), then
-    the user's corrections (sidecar, then ``table`` row) applied over everything.
+    the user's corrections (sidecar, then ``stored``, then ``table`` row) applied over everything.
 
     Raises:
         OverrideError: the report's sidecar is invalid.
     """
     if hint is not None:
         meta = apply_hint(meta, hint)
-    return apply_override(meta, resolve_override(report_path, table, url=url or (hint.url if hint else None)))
+    return apply_override(meta, resolve_override(report_path, table, url=url or (hint.url if hint else None),
+                                                 stored=stored))

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ingest.chunk import ChunkingParams
 
 __all__ = ["REPORT_SUFFIXES", "Discovery", "IngestResult", "build_report", "discover", "ingest_path",
-           "ingest_paths", "read_reports"]
+           "ingest_paths", "read_reports", "with_meta"]
 
 _NO_THEME_KINDS = {"front_matter", "contents", "overview", "summary", "introduction", "annex", "data"}
 
@@ -71,6 +71,22 @@ def build_report(raw: RawDocument) -> Report:
     report = Report(meta=meta, text=found.text, sections=sections, footnotes=found.footnotes, pages=found.pages,
                     warnings=raw.warnings + facts.warnings)
     return replace(report, grades=extract_grades(report))
+
+
+def with_meta(report: Report, meta: ReportMeta) -> Report:
+    """``report`` with corrected metadata (``ingest.overrides.correct_meta``), and what was derived
+    from the metadata derived again: the section themes of a single-subject report (custody, crime data
+    integrity) when the type changed, and the grades (their force, period, scale and pillar) when the
+    force, period or type changed. Runs in the caller's process on a report already read within limits."""
+    old = report.meta
+    if meta == old:
+        return report
+    report = replace(report, meta=meta)
+    if meta.report_type != old.report_type:
+        report = replace(report, sections=_with_themes(report.sections, meta.report_type))
+    if (meta.force, meta.year, meta.year_to, meta.report_type) != (old.force, old.year, old.year_to, old.report_type):
+        report = replace(report, grades=extract_grades(report))
+    return report
 
 
 @dataclass(frozen=True)

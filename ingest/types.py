@@ -129,6 +129,7 @@ class ReportMeta:
     year_to: int | None = field(default=None, metadata={"doc": "last year of the inspection period (inclusive)"})
     about_type: str | None = field(
         default=None, metadata={"doc": "for a news release or panel paper: the type of the report it is about"})
+    url: str | None = field(default=None, metadata={"doc": "the address the report was fetched from, if any"})
 
     def __post_init__(self) -> None:
         if self.year is not None and (self.year_to is None or self.year_to < self.year):
@@ -208,6 +209,7 @@ class Chunk:
     title: str = ""
     force: str | None = None
     year: int | None = None
+    year_to: int | None = None
     report_type: str = "other"
     heading: str = ""
     path: tuple[str, ...] = ()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+from ingest.dates import find_periods, format_period, period_of
 from ingest.forces import canonical_force, find_forces
 from ingest.types import ReportMeta
 
@@ -36,7 +37,7 @@ _PEEL_PAGE = re.compile(r"/peel-assessments/peel-(?P<year>(?:19|20)\d\d)(?:-(?P<
 _PEEL_REPORT = re.compile(r"/peel-reports/(?P<slug>[a-z0-9-]+?)-(?P<year>(?:19|20)\d\d)(?:-(?P<to>\d\d(?:\d\d)?))?"
                           r"(?:/[a-z0-9-]+)?/?$")
 _FORCE_PAGE = re.compile(r"/police-forces/(?P<slug>[a-z0-9-]+)(?:/page/\d+)?/?$")
-_YEAR = re.compile(r"(?<![\d£$.,])(?P<year>(?:19|20)\d\d)(?:\s*(?:/|–|—|-|to|\s)\s*(?P<to>(?:19|20)?\d\d))?(?![\d%])")
+_SLUG_PERIOD = re.compile(r"(?<![\d])((?:19|20)\d\d)[-_]((?:19|20)?\d\d)(?![\d])")
 
 INTEGRATED_PEEL_YEAR = 2018
 """The site files the integrated PEEL assessment of 2018/19 under ``peel-2018``: a two-year period."""
@@ -74,23 +75,14 @@ class MetaHint:
         return period_label(self.year, self.year_to)
 
 
-def period_label(year: int | None, year_to: int | None) -> str:
-    """'2016', '2021/22', '2023–25' or ''."""
-    if year is None:
-        return ""
-    if year_to is None or year_to == year:
-        return str(year)
-    return f"{year}/{year_to % 100:02d}" if year_to == year + 1 else f"{year}–{year_to % 100:02d}"
+period_label = format_period
+"""'2016', '2021/22', '2023–25' or '' (``ingest.dates.format_period``)."""
 
 
 def _period(year: str, to: str | None) -> tuple[int, int]:
-    """(first, last) year from '2018' and '19' / '2019' / None; a single year when ``to`` is not a
-    later year within five of the first (then the two numbers are not one period)."""
-    first = int(year)
-    if not to:
-        return first, first
-    last = int(to) if len(to) == 4 else first // 100 * 100 + int(to)
-    return (first, last) if 0 < last - first <= 5 else (first, first)
+    """(first, last) year from '2018' and '19' / '2019' / None (``ingest.dates.period_of``)."""
+    period = period_of(year, to)
+    return period.year_from, period.year_to
 
 
 def _slug_force(slug: str) -> str | None:
@@ -136,14 +128,14 @@ def hint_from_words(text: str, *, url: str | None = None) -> MetaHint:
     """Force, period and report type from a title, a link's text or a URL segment's words.
 
     'PEEL: Police effectiveness 2016 – Norfolk Constabulary' and 'peel-police-effectiveness-2016-norfolk'
-    both give Norfolk Constabulary, 2016, peel_effectiveness. A year followed by a later year within
-    five ('2018/19', '2023-25', '2021 to 2022') gives a period.
+    both give Norfolk Constabulary, 2016, peel_effectiveness. Periods are read as in a report's text
+    (``ingest.dates.find_periods``): '2018/19', '2023-25', '2021 to 2022'; a slug's '2018-19' too.
     """
-    words = " ".join(re.sub(r"[-_+]+", " ", text).split())
-    match = _YEAR.search(words)
-    period = _period(match.group("year"), match.group("to")) if match else None
-    return MetaHint(url=url, force=_one_force(words), year=period[0] if period else None,
-                    year_to=period[1] if period else None, report_type=_report_type(words))
+    words = " ".join(re.sub(r"[-_+]+", " ", _SLUG_PERIOD.sub(r"\1/\2", text)).split())
+    periods = find_periods(words)
+    period = periods[0][0] if periods else None
+    return MetaHint(url=url, force=_one_force(words), year=period.year_from if period else None,
+                    year_to=period.year_to if period else None, report_type=_report_type(words))
 
 
 def hint_from_url(url: str) -> MetaHint:

@@ -17,10 +17,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from search.cli_index import add_index_parsers, cmd_index, cmd_remove, cmd_rollback, cmd_status
-from search.console import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, shown_name
-from search.console import err as _err
-from search.console import print_json as _print_json
+from search.cli_index import add_index_parsers, cmd_fetch, cmd_index, cmd_remove, cmd_rollback, cmd_status
+from search.cli_io import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, shown_name
+from search.cli_io import err as _err
+from search.cli_io import print_json as _print_json
 
 _name = shown_name
 DEFAULT_INDEX = os.environ.get("INSPECTQA_INDEX_DIR", "index")
@@ -203,7 +203,7 @@ def _format_hit(hit: Hit) -> str:
     text = _shown(hit.text)
     return (f"{hit.rank}. [{hit.score:.4f}] {_shown(hit.title)} ({where})\n   § {_shown(' > '.join(hit.path))}\n"
             f"   {text[:400]}{'…' if len(text) > 400 else ''}\n   ({_shown(hit.source)}, chars {hit.start}-{hit.end}, "
-            f"{hit.chunk_id})")
+            f"{hit.chunk_id})" + (f"\n   {_shown(hit.url)}" if hit.url else ""))
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -290,7 +290,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         for c in result.citations:
             page = f", p. {c.page}" if c.page else ""
             print(f"[{c.n}] {_shown(c.title)} ({c.force}, {c.year}{page}) § {_shown(c.section)}\n"
-                  f"    \"{_shown(c.quote)}\"\n    {_shown(c.source)}, chars {c.start}-{c.end}")
+                  f"    \"{_shown(c.quote)}\"\n    {_shown(c.url or c.source)}, chars {c.start}-{c.end}")
         if result.abstained and result.passages:
             print("Closest passages (they do not answer the question):")
             for hit in result.passages[:3]:
@@ -343,9 +343,9 @@ def cmd_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "remove": cmd_remove, "rollback": cmd_rollback,
-            "search": cmd_search, "ask": cmd_ask, "status": cmd_status, "grades": cmd_grades,
-            "findings": cmd_findings}
+COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "fetch": cmd_fetch, "remove": cmd_remove,
+            "rollback": cmd_rollback, "search": cmd_search, "ask": cmd_ask, "status": cmd_status,
+            "grades": cmd_grades, "findings": cmd_findings}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

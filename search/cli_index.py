@@ -1,6 +1,7 @@
-"""The commands that build and keep the index: ``index``, ``remove``, ``rollback`` and ``status``
-(their arguments, progress bar and summaries). The library does the work
-(``search.index.build``, ``search.index.publish``); this module only prints what it returns.
+"""The commands that build and keep the index: ``index``, ``fetch``, ``remove``, ``rollback`` and
+``status`` (their arguments, progress bar and summaries). The library does the work
+(``search.index.build``, ``search.index.publish``, ``search.reports``); this module only prints what
+it returns. ``search.cli_fetch`` turns web addresses and corrections into what a build reads.
 """
 
 from __future__ import annotations
@@ -11,15 +12,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from search.console import EXIT_FAILED, EXIT_OK, err, print_json, shown_name
+from search.cli_fetch import Intake, add_fetch_parser, add_index_arguments, fetch_intake, index_intake
+from search.cli_io import EXIT_FAILED, EXIT_OK, UsageError, err, print_json, shown_name
 
 _err, _print_json, _name = err, print_json, shown_name
 
 
 def add_index_parsers(sub: Any, default_index: str) -> None:
-    """The arguments of ``index``, ``remove``, ``rollback`` and ``status``."""
-    p = sub.add_parser("index", help="build or update the search index from report files")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="report files or folders (searched recursively)")
+    """The arguments of ``index``, ``fetch``, ``remove``, ``rollback`` and ``status``."""
+    p = sub.add_parser("index", help="build or update the search index from report files or web addresses")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="report files, folders (searched recursively) or http(s) addresses to download")
+    add_index_arguments(p)
     p.add_argument("--index-dir", default=default_index, help=f"index folder (default {default_index})")
     p.add_argument("--index-type", default="flat", choices=["flat", "hnsw", "ivf"],
                    help="vector index: flat (exact, default) or an approximate one for millions of chunks")
@@ -34,6 +38,8 @@ def add_index_parsers(sub: Any, default_index: str) -> None:
                    help="wait this long for another build of the same folder to finish")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
+
+    add_fetch_parser(sub, default_index)
 
     p = sub.add_parser("remove", help="remove reports from the index by name (see `inspectqa status`)")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="report file names as the index lists them")
@@ -78,17 +84,31 @@ def progress_bar() -> Callable[[str, int, int], None]:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    return _build(args, index_intake(args))
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    intake = fetch_intake(args)
+    return EXIT_OK if intake is None else _build(args, intake)
+
+
+def _build(args: argparse.Namespace, intake: Intake) -> int:
+    """Index the files an intake brings and print what happened (``index`` and ``fetch``)."""
     from search.embed import default_embedder
     from search.index.build import build_index
 
-    result = build_index(args.paths, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
-                         keep_existing=args.add, prune=args.prune, rebuild=args.rebuild, progress=progress_bar(),
-                         wait_seconds=args.wait)
-    return _build_summary(result, args)
+    if not intake.inputs:
+        _err("no report could be indexed: check the addresses and the errors above")
+        return EXIT_FAILED
+    result = build_index(intake.inputs, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
+                         keep_existing=intake.keep_existing, prune=getattr(args, "prune", False),
+                         rebuild=args.rebuild, progress=progress_bar(), wait_seconds=args.wait,
+                         corrections=intake.corrections)
+    return _build_summary(result, args, intake)
 
 
-def _build_summary(result: Any, args: argparse.Namespace) -> int:
-    """Print what a build (index or remove) did; its exit status."""
+def _build_summary(result: Any, args: argparse.Namespace, intake: Intake | None = None) -> int:
+    """Print what a build (index, fetch or remove) did; its exit status."""
     summary = {
         "index_dir": str(result.index_dir), "generation": result.generation, "published": result.published,
         "reports": result.reports, "chunks": result.total_chunks, "embedded_chunks": result.embedded_chunks,
@@ -97,6 +117,7 @@ def _build_summary(result: Any, args: argparse.Namespace) -> int:
         "files": [{"path": f.path, "source": f.source, "status": f.status, "chunks": f.chunks, "error": f.error}
                   for f in result.files],
         "skipped": [{"path": f.path, "reason": f.error} for f in result.skipped],
+        "downloads": intake.summary() if intake else [],
     }
     if args.json:
         _print_json(summary)
@@ -111,20 +132,40 @@ def _build_summary(result: Any, args: argparse.Namespace) -> int:
         print(f"index {_name(result.index_dir)}: {state}; {result.reports} report(s), {result.total_chunks} chunks; "
               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
               + (f"; removed {', '.join(_name(s) for s in result.removed)}" if result.removed else "")
+              + (f"; {len(intake.failed)} address(es) not downloaded" if intake and intake.failed else "")
               + f"; embedded {result.embedded_chunks} chunks in {result.seconds:.1f}s")
         for f in result.skipped:
             print(f"  skipped {_name(f.error or f.path)}")
-    if getattr(args, "strict", False) and result.errors:
+    if getattr(args, "strict", False) and (result.errors or (intake and intake.failed)):
         return EXIT_FAILED
     return EXIT_OK
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from search.embed import default_embedder
-    from search.index.build import remove_reports
+    from search.errors import ReportNotFoundError
+    from search.reports import remove_reports
 
-    result = remove_reports(args.sources, args.index_dir, embedder=default_embedder(), wait_seconds=args.wait)
+    try:
+        result = remove_reports(args.index_dir, args.sources, embedder=default_embedder(), wait_seconds=args.wait)
+    except ReportNotFoundError as exc:
+        raise UsageError(f"{exc}{_close_names(args.index_dir, args.sources)} (nothing was removed)") from exc
     return _build_summary(result, args)
+
+
+def _close_names(index_dir: str, sources: list[str]) -> str:
+    """' (did you mean ...?)' for names close to ``sources`` among the indexed reports, or ''."""
+    import difflib
+
+    from search.errors import IndexError_
+    from search.index.layout import read_manifest
+
+    try:
+        known = list(read_manifest(Path(index_dir))["reports"])
+    except IndexError_:
+        return ""
+    close = sorted({k for s in sources if s not in known for k in difflib.get_close_matches(s, known, 3)})
+    return f" (did you mean {', '.join(_name(c) for c in close)}?)" if close else ""
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
@@ -159,4 +200,4 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-__all__ = ["add_index_parsers", "cmd_index", "cmd_remove", "cmd_rollback", "cmd_status", "progress_bar"]
+__all__ = ["add_index_parsers", "cmd_fetch", "cmd_index", "cmd_remove", "cmd_rollback", "cmd_status", "progress_bar"]

@@ -71,6 +71,10 @@ class FindingsUnavailableError(IndexError_):
     """The index was built before grades and findings were extracted; the message says how to add them."""
 
 
+class ReportNotFoundError(LookupError):
+    """The index holds no report of that name, or the file a report was read from is gone."""
+
+
 class QueryError(ValueError):
     """The query cannot be searched (empty, or a bad number of results); the message says what to change."""
 
@@ -91,5 +95,5 @@ __all__ = [
     "EmbedderError", "FilterError", "FindingsUnavailableError", "IndexCorruptError", "IndexEmptyError",
     "IndexError_", "IndexIncompatibleError", "IndexInputError", "IndexIntegrityError", "IndexLockedError",
     "IndexMissingError", "IndexStaleError", "IndexWriteError", "ManifestError", "PruneRequiredError", "QueryError",
-    "RollbackError", "SettingsError", "rebuild_hint",
+    "ReportNotFoundError", "RollbackError", "SettingsError", "rebuild_hint",
 ]

@@ -64,6 +64,8 @@ class Hit:
     dense_score: float | None = None
     lexical_score: float | None = None
     row: int = field(default=-1, metadata={"doc": "row of the chunk in its index generation"})
+    year_to: int | None = field(default=None, metadata={"doc": "last year of the report's period"})
+    url: str | None = field(default=None, metadata={"doc": "where the report was fetched from, if known"})
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -71,9 +73,10 @@ class Hit:
         return data
 
 
-_BRIEF = ("n", "quote", "source", "title", "force", "year", "section", "page", "start", "end", "chunk_id")
+_BRIEF = ("n", "quote", "source", "title", "force", "year", "year_to", "section", "page", "start", "end", "chunk_id",
+          "url")
 _LOCATION = ("quote", "source", "title", "force", "year", "report_type", "section", "section_id", "page", "start",
-             "end", "chunk_id")
+             "end", "chunk_id", "year_to", "url")
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class Citation:
     passage: str = field(default="", metadata={"doc": "the text the quote was taken from (answers)"})
     passage_start: int = 0
     passage_end: int = 0
+    year_to: int | None = field(default=None, metadata={"doc": "last year of the report's period"})
+    url: str | None = field(default=None, metadata={"doc": "where the report was fetched from, if known"})
 
     def to_dict(self, with_passage: bool = False) -> dict[str, Any]:
         """An answer's citation as JSON: number, quote and where it is; ``with_passage`` adds every field."""

@@ -19,8 +19,9 @@ from conftest import DEV_QUESTIONS, LETTER, REPORTS, ROOT, KeywordEmbedder
 from search import cli
 
 HIT_KEYS = {"rank", "score", "text", "source", "title", "force", "year", "report_type", "section", "question",
-            "theme", "judgment", "page", "start", "end", "chunk_id"}
-CITATION_KEYS = {"n", "quote", "source", "title", "force", "year", "section", "page", "start", "end", "chunk_id"}
+            "theme", "judgment", "page", "start", "end", "chunk_id", "url"}
+CITATION_KEYS = {"n", "quote", "source", "title", "force", "year", "year_to", "section", "page", "start", "end",
+                 "chunk_id", "url"}
 ANSWER_KEYS = {"question", "answer", "abstained", "reason", "citations"}
 INGEST_KEYS = {"source", "force", "year", "published", "report_type", "title", "sections", "footnotes", "error"}
 SECTION_KEYS = {"heading", "path", "kind", "question", "theme", "judgment", "page", "chunks"}

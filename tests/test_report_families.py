@@ -230,7 +230,7 @@ def test_pdf_peel_pillar_report(tmp_path: Path) -> None:
         "Lancashire Constabulary", 2015, 2015, "2015-10", "peel_efficiency")
     assert [(g.area_key, g.grade, g.year_from, g.scale) for g in report.grades] == [
         ("efficiency", OUT, 2015, "four-grade")]
-    assert "Outstanding" in report.text[report.grades[0].start:report.grades[0].end]
+    assert "outstanding" in report.text[report.grades[0].start:report.grades[0].end].lower()
 
 
 def test_pdf_custody_report(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 
@@ -87,7 +87,9 @@ def test_apply_hint_fills_only_what_the_text_left_empty() -> None:
     if HAS_YEAR_TO:
         assert filled.year_to == 2019
     detected = meta(force="Suffolk Constabulary", year=2017, report_type="peel_efficiency", published="2017-11")
-    assert apply_hint(detected, hint) == detected
+    assert apply_hint(detected, hint) == replace(detected, url=hint.url)  # only the source address is added
+    assert filled.url == hint.url
+    assert apply_hint(replace(detected, url="https://elsewhere.example/x.pdf"), hint).url == "https://elsewhere.example/x.pdf"
     assert (filled.content_hash, filled.format, filled.source) == ("abc", "html", "x.html")
 
 

@@ -268,6 +268,6 @@ def citation(n: int, c: Candidate) -> Citation:
     return Citation(n=n, quote=c.text, source=h.source, title=h.title, force=h.force, year=h.year,
                     report_type=h.report_type, section=h.section, path=h.path, page=h.page, start=h.start + c.start,
                     end=h.start + c.end, chunk_id=h.chunk_id, section_id=h.section_id, passage=h.text,
-                    passage_start=c.start, passage_end=c.end)
+                    passage_start=c.start, passage_end=c.end, year_to=h.year_to, url=h.url)
 
 

@@ -175,13 +175,14 @@ def _compose(snapshot: IndexSnapshot, selected: list[Grade], mode: str, asked: l
         parts.append(f"No indexed report grades {named} {' or '.join(asked)}"
                      f"{'' if overall_asked else ' on any question'}.")
         selected, mode = candidates, "all"
-    groups: dict[tuple[str, str], list[Grade]] = {}
+    groups: dict[tuple[str, str, int | None], list[Grade]] = {}
     for g in selected:
-        groups.setdefault((g.force or "the force", g.source), []).append(g)
-    for (force, source), items in groups.items():
+        groups.setdefault((g.force or "the force", g.source, g.year), []).append(g)
+    for (force, source, _year), items in groups.items():
         title = _title_with_year(items[0])
         if mode == "by_grade":
-            graded = sum(1 for g in candidates if g.source == source and g.question is not None)
+            graded = sum(1 for g in candidates if g.source == source and g.question is not None
+                         and g.year == items[0].year)
             asked_questions = [g for g in items if g.question is not None]
             listing = "; ".join(f"{'overall' if g.question is None else '“' + g.question + '”'} {cite(g)}"
                                 for g in items)
@@ -258,7 +259,8 @@ def _cite(snapshot: IndexSnapshot, n: int, g: Grade) -> tuple[Citation, Hit | No
                   year=c.year, report_type=c.report_type, section=c.section, path=path,
                   question=record["question"], theme=record["theme"], judgment=record["judgment"],
                   page=record["page"], start=record["start"], end=record["end"], chunk_id=record["chunk_id"],
-                  section_id=c.section_id, kind=record["kind"], is_table=record["is_table"], row=record["row"])
+                  section_id=c.section_id, kind=record["kind"], is_table=record["is_table"], row=record["row"],
+                  year_to=record.get("year_to"), url=record.get("url"))
     else:
         passage, lo = section.get("text", c.quote), c.start if section else 0
     citation = replace(c, n=n, path=path, chunk_id=c.chunk_id or "", passage=passage, passage_start=lo,

@@ -42,4 +42,5 @@ class Corpus:
         return Citation(quote=section["text"][start:end], source=report["source"], title=report["title"],
                         force=report["force"], year=report["year"], report_type=report["report_type"],
                         section=section["heading"], section_id=section["section_id"],
-                        page=page if page is not None else section["page"], start=start, end=end, chunk_id=chunk_id)
+                        page=page if page is not None else section["page"], start=start, end=end, chunk_id=chunk_id,
+                        year_to=report.get("year_to"), url=report.get("url"))

@@ -10,7 +10,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ingest.metadata import canonical_grade
+from ingest.areas import AREAS
+from ingest.metadata import classify_theme
 from ingest.textutil import normalise_for_match, sentence_spans, strip_markers
 from search.findings.corpus import Corpus
 from search.findings.cues import (
@@ -27,16 +28,10 @@ from search.findings.model import (
     Finding,
     Grade,
     TrailLink,
-    report_scale,
 )
 
-EXTRACTOR_VERSION = 1
+EXTRACTOR_VERSION = 2
 """Bump when extraction changes: findings of unchanged reports are then extracted again."""
-
-_GENERIC_HEADINGS = {"summary of findings", "summary", "overview", "overall summary", "executive summary",
-                     "areas for improvement", "recommendations", "causes of concern", "our judgments",
-                     "overall judgment", "overall judgement"}
-_OVERALL_RE = re.compile(r"^overview\b|\boverall\b|keeping people safe and reducing crime", re.I)
 
 
 def _norm_key(text: str) -> str:
@@ -49,110 +44,61 @@ def _finding_id(*parts: object) -> str:
 
 
 
-_COMPARISON_RE = re.compile(r"\b(?:19|20)\d\d\b|\blast year\b|\bprevious(?:ly)?\b|\bfirst year\b|\bconsistent with\b|"
-                            r"\balso (?:judged|graded|found)\b|\byear-on-year\b", re.I)
-
-
-def _grade_phrase(grade: str) -> re.Pattern[str]:
-    if grade == "Requires improvement":
-        return re.compile(r"\brequires? improvement\b", re.I)
-    return re.compile(rf"(?<!in)\b{grade.lower()}\b", re.I)
-
-
-def _grade_quote(text: str, grade: str) -> tuple[int, int] | None:
-    """Offsets of the words that state a section's grade: the grade line (with an 'Overall
-    judgment' label above it) through the sentence stating the grade, or that sentence alone,
-    plus a next sentence comparing with an earlier inspection."""
-    head = text[:400]
-    line = re.search(rf"^[ \t]*{re.escape(grade)}[ \t]*$", head, re.I | re.M)
-    phrase = _grade_phrase(grade)
-    start = end = None
-    if line:
-        start, end = line.start() + len(line.group()) - len(line.group().lstrip()), line.end()
-        label = re.search(r"^[ \t]*(?:overall )?judg(?:e)?ment\S*[ \t]*\n\s*$", text[:start], re.I | re.M)
-        if label:
-            start = label.start()
-        body = re.search(r"\S", text[end:])
-        if body:
-            para_lo = end + body.start()
-            para_hi = text.find("\n\n", para_lo)
-            para_hi = len(text) if para_hi < 0 else para_hi
-            sentences = sentence_offsets(text, para_lo, para_hi)
-            stating = next((s for s in sentences if phrase.search(text[s[0]:s[1]])), None)
-            if stating or sentences:
-                end = (stating or sentences[0])[1]
-    else:
-        for para_lo, para_hi in paragraph_blocks(text)[:2]:
-            stating = next((s for s in sentence_offsets(text, para_lo, para_hi) if phrase.search(text[s[0]:s[1]])), None)
-            if stating:
-                start, end = stating
-                break
-    if start is None or end is None:
-        return None
-    para_hi = text.find("\n\n", end)
-    para_hi = len(text) if para_hi < 0 else para_hi
-    following = sentence_offsets(text, end, para_hi)
-    if following and _COMPARISON_RE.search(text[following[0][0]:following[0][1]]):
-        end = following[0][1]
-    return start, end
-
-
-def _question_of(section: dict[str, Any]) -> str | None:
-    """The graded question a section states a grade for; None for the overall judgment."""
-    if section["kind"] == "overview":
-        return None
-    if section["question"]:
-        return section["question"]
-    for heading in reversed(section["path"] or [section["heading"]]):
-        key = " ".join(strip_markers(heading).lower().split())
-        if _OVERALL_RE.search(key):
-            return None
-        if key not in _GENERIC_HEADINGS:
-            return heading
-    return None
+_SUMMARY_HEADINGS = {"summary of findings", "summary", "overview", "overall summary", "executive summary",
+                     "areas for improvement", "recommendations", "causes of concern", "our judgments",
+                     "overall judgment", "overall judgement"}
+_OVERALL_RE = re.compile(r"^overview\b|\boverall\b|keeping people safe and reducing crime", re.I)
 
 
 def _citation_rank(section: dict[str, Any]) -> tuple[int, int]:
     """Prefer 'Summary of findings', then the question's own section, then copies in a summary."""
     parents = [" ".join(p.lower().split()) for p in section["path"][:-1]]
-    in_summary = any(p in _GENERIC_HEADINGS or _OVERALL_RE.search(p) for p in parents)
+    in_summary = any(p in _SUMMARY_HEADINGS or _OVERALL_RE.search(p) for p in parents)
     kind = section["kind"]
     rank = 0 if kind == "summary_of_findings" else 3 if in_summary else 2 if kind == "overview" else 1
     return rank, section["ordinal"]
 
 
+def _area_label(row: dict[str, Any], report_type: str) -> str | None:
+    """The graded area as the grades grid names it: None for the overall judgment (a pillar report's
+    own pillar is its overall judgment), the framework's name for a known area, else the report's words."""
+    if row["area_key"] == "overall" or report_type == f"peel_{row['area_key']}":
+        return None
+    return AREAS.get(row["area_key"]) or row["area"]
+
+
+_GRADE_WORDS = {"Requires improvement": r"requires? improvement"}
+
+
+def _stating_span(text: str, start: int, end: int, grade: str) -> tuple[int, int]:
+    """A grade's citation in its section's text: the statement itself, or, when that is only a grade
+    line under a heading ('Good'), the line through the next sentence of its paragraph that states
+    the grade, if one does."""
+    if len(text[start:end].split()) > 4:
+        return start, end
+    para_end = text.find("\n\n", end + 2)
+    following = sentence_offsets(text, end, min(len(text), end + 800) if para_end < 0 else para_end)[:3]
+    word = re.compile(rf"\b{_GRADE_WORDS.get(grade, grade.lower())}\b", re.I)
+    stating = next(((a, b) for a, b in following if word.search(text[a:b])), None)
+    return (start, stating[1]) if stating else (start, end)
+
 
 def extract_grades(report: dict[str, Any], sections: Sequence[dict[str, Any]], corpus: Corpus) -> list[Grade]:
-    """The overall judgment and one grade per graded question, each with the best verbatim citation."""
-    graded = [s for s in sections if canonical_grade(s["judgment"])]
-    scale = report_scale(report["year"], (canonical_grade(s["judgment"]) or "" for s in graded))
-    groups: dict[str | None, list[dict[str, Any]]] = {}
-    for section in graded:
-        question = _question_of(section)
-        key = None if question is None else " ".join(strip_markers(question).lower().split())
-        groups.setdefault(key, []).append(section)
+    """The grades the report states (read at ingest: ingest.grades), each citing the sentence that
+    states it; areas stated as not yet graded are left out."""
+    by_id = {s["section_id"]: s for s in sections}
     out = []
-    for members in groups.values():
-        members = sorted(members, key=_citation_rank)
-        chosen, span = members[0], None
-        for section in members:
-            span = _grade_quote(section["text"], canonical_grade(section["judgment"]) or "")
-            if span:
-                chosen = section
-                break
-        if span is None:
-            spans = sentence_offsets(chosen["text"])
-            if not spans:
-                continue
-            span = spans[0]
-        grade = canonical_grade(chosen["judgment"]) or ""
-        question = _question_of(chosen)
-        out.append(Grade(force=report["force"], year=report["year"], report_type=report["report_type"],
-                         source=report["source"], title=report["title"], question=question,
-                         theme="overall" if question is None else chosen["theme"], grade=grade, scale=scale,
-                         citation=corpus.citation(report, chosen, span[0], span[1])))
-    out.sort(key=lambda g: (g.question is not None, min(s["ordinal"] for s in graded
-                                                          if _question_of(s) == g.question)))
+    for row in corpus.store.grade_rows(report["source"]):
+        section = by_id.get(row["section_id"])
+        if row["status"] != "graded" or not row["grade"] or section is None:
+            continue
+        label = _area_label(row, report["report_type"])
+        start, end = _stating_span(section["text"], row["start"], row["end"], row["grade"])
+        out.append(Grade(force=row["force"] or report["force"], year=row["year_from"], report_type=report["report_type"],
+                         source=report["source"], title=report["title"], question=label,
+                         theme="overall" if label is None else classify_theme(label), grade=row["grade"],
+                         scale=row["scale"], citation=corpus.citation(report, section, start, end),
+                         year_to=row["year_to"], area_key=row["area_key"], pillar=row["pillar"]))
     return out
 
 

@@ -6,7 +6,6 @@ Every item quotes the reports with a ``search.types.Citation`` (the quote and wh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -42,6 +41,17 @@ class Grade:
         default=None,
         metadata={"doc": "False when the force's previous grade on the same question/theme used the other "
                          "scale (not directly comparable); None when there is no earlier grade"})
+    year_to: int | None = field(default=None, metadata={"doc": "last year of the period the grade is for"})
+    area_key: str | None = field(default=None, metadata={"doc": "canonical area (ingest.areas), 'overall' for the "
+                                                                "overall judgment"})
+    pillar: str | None = field(default=None, metadata={"doc": "the PEEL pillar the area sits under, if any"})
+
+    @property
+    def period(self) -> str:
+        """'2016', '2018/19', '2023–25'."""
+        from ingest.dates import format_period
+
+        return format_period(self.year, self.year_to)
 
     @property
     def level(self) -> int:
@@ -60,11 +70,12 @@ class Grade:
     def grid_row(self) -> dict[str, Any]:
         """The line ``inspectqa grades --json`` prints."""
         c = self.citation
-        return {"force": self.force, "year": self.year, "report_type": self.report_type, "question": self.question,
+        return {"force": self.force, "year": self.year, "year_to": self.year_to, "period": self.period,
+                "area_key": self.area_key, "pillar": self.pillar, "report_type": self.report_type, "question": self.question,
                 "theme": self.theme, "grade": self.grade, "scale": self.scale, "source": self.source,
                 "section": c.section, "page": c.page, "title": self.title, "quote": c.quote,
                 "section_id": c.section_id, "start": c.start, "end": c.end,
-                "previous_comparable": self.previous_comparable}
+                "previous_comparable": self.previous_comparable, "url": c.url}
 
 
 @dataclass(frozen=True)
@@ -142,9 +153,4 @@ class FindingWithTrail:
 def comparable(a: Grade, b: Grade) -> bool:
     """Whether two grades are on the same scale and so directly comparable."""
     return a.scale == b.scale
-
-
-def report_scale(year: int | None, grades_used: Iterable[str]) -> str:
-    """'five-grade' from 2021/22 or when 'Adequate' is used, else 'four-grade'."""
-    return "five-grade" if (year or 0) >= FIVE_GRADE_FROM or "Adequate" in set(grades_used) else "four-grade"
 

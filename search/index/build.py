@@ -38,6 +38,7 @@ from search.errors import (
     rebuild_hint,
 )
 from search.findings.storage import FINDINGS_DB, FINDINGS_VECTORS, build_findings, findings_current
+from search.index.corrections import MetaCorrections
 from search.index.dense import INDEX_TYPES, FaissIndex, dequantize, quantize_unit
 from search.index import integrity
 from search.index.expansion import QueryExpander, vocabulary
@@ -126,14 +127,20 @@ def build_index(
     on_report: Callable[[Report, list[Chunk]], None] | None = None,
     settings: Settings | None = None,
     limits: ReadLimits | None = None,
+    corrections: MetaCorrections | None = None,
+    drop: Iterable[str] = (),
 ) -> BuildResult:
     """Bring the index in ``index_dir`` up to date with the reports under ``paths``.
+
+    Every report's metadata is corrected as ``corrections`` says (default: sidecars and the records
+    kept in ``index_dir``; ``search.index.corrections``).
 
     Args:
         keep_existing: keep every indexed report not under ``paths``, even one whose file is gone.
         prune: the index holds exactly the reports under ``paths`` (others are removed).
         rebuild: read and embed every report again.
         limits: what reading one file may cost (default: ``ReadLimits.from_env()``).
+        drop: reports to remove by name (``search.reports.remove_reports``); ``paths`` may then be empty.
 
     Raises:
         IndexInputError: a path does not exist, cannot be listed or holds no report (nothing is read).
@@ -149,15 +156,18 @@ def build_index(
     if index_type not in INDEX_TYPES:
         raise ValueError(f"unknown index type {index_type!r}: choose one of {', '.join(INDEX_TYPES)}")
     index_dir = Path(index_dir)
-    checked = check_paths(paths)  # a mistyped path stops the build before the index folder is touched
+    drop = frozenset(drop)
+    # a mistyped path stops the build before the index folder is touched
+    checked = check_paths(paths) if paths or not drop else []
     result = BuildResult(index_dir=index_dir, generation=None)
     with index_lock(index_dir, wait_seconds):
         previous = _previous(index_dir, embedder, params, index_type, rebuild)
         keep = settings.index.keep_generations
         clean_stale(index_dir, keep_generations=keep)
-        mode = Mode(keep_all=keep_existing, prune=prune, reread_all=previous.rebuild)
+        corrections = corrections or MetaCorrections(index_dir)
+        mode = Mode(keep_all=keep_existing, prune=prune, reread_all=previous.rebuild, drop=drop)
         plan = plan_build(paths, previous.known, mode, params, limits=limits, progress=progress,
-                          on_report=on_report, checked=checked)
+                          on_report=on_report, checked=checked, corrections=corrections)
         result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
         if not plan.report_count:
             first = next((f.error for f in plan.files if f.error), None)
@@ -175,51 +185,13 @@ def build_index(
         if plan.reuse and not previous.rebuild and not _verified(previous, index_dir):
             previous = _Previous(manifest=previous.manifest, folder=previous.folder, known=previous.known, reports={},
                                  rebuild=True)
-            plan = plan_build(paths, previous.known, Mode(keep_all=keep_existing, prune=prune, reread_all=True),
-                              params, limits=limits, progress=progress, on_report=on_report, checked=checked)
+            plan = plan_build(paths, previous.known,
+                              Mode(keep_all=keep_existing, prune=prune, reread_all=True, drop=drop), params,
+                              limits=limits, progress=progress, on_report=on_report, checked=checked,
+                              corrections=corrections)
             result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
         return _commit(index_dir, plan, previous, embedder, params, index_type, settings, paths, progress, started,
                        result)
-
-
-def remove_reports(sources: Iterable[str], index_dir: str | Path = DEFAULT_INDEX_DIR, *, embedder: Embedder,
-                   params: ChunkingParams | None = None, settings: Settings | None = None,
-                   wait_seconds: float = 0.0, progress: ProgressFn | None = None) -> BuildResult:
-    """Publish a generation without the reports ``sources`` (file names as the index lists them).
-
-    Raises:
-        IndexMissingError: no index in ``index_dir``.
-        IndexInputError: a source is not in the index (the message lists close names).
-        IndexEmptyError: every report would be removed (nothing is published).
-        IndexCorruptError, IndexIncompatibleError: the live generation cannot be updated (rebuild it).
-    """
-    started = time.monotonic()
-    sources, params, settings = list(dict.fromkeys(sources)), params or ChunkingParams(), settings or Settings()
-    index_dir = Path(index_dir)
-    result = BuildResult(index_dir=index_dir, generation=None)
-    with index_lock(index_dir, wait_seconds):
-        manifest = read_manifest(index_dir)
-        index_type = str(manifest["index_type"])
-        previous = _previous(index_dir, embedder, params, index_type, rebuild=False)
-        if previous.rebuild or not _verified(previous, index_dir):
-            check_compatible(manifest, embedder, params, index_dir)  # names what differs, if anything does
-            raise IndexCorruptError(f"the index in {index_dir} cannot be updated in place: {rebuild_hint(index_dir)}")
-        unknown = [s for s in sources if s not in previous.known]
-        if unknown:
-            close = sorted({k for u in unknown for k in difflib.get_close_matches(u, list(previous.known), 3)})
-            raise IndexInputError(
-                f"not in the index in {index_dir}: {', '.join(display_name(u) for u in unknown)}"
-                + (f" (did you mean {', '.join(display_name(c) for c in close)}?)" if close else "")
-                + "; `inspectqa status` lists the indexed reports (nothing was removed)")
-        clean_stale(index_dir, keep_generations=settings.index.keep_generations)
-        plan = Plan(reuse=[s for s in previous.known if s not in sources], removed=sorted(sources))
-        plan.files = [FileOutcome(str(previous.known[s].get("path") or ""), s, "removed") for s in plan.removed]
-        if not plan.reuse:
-            raise IndexEmptyError(f"removing {len(sources)} report(s) would leave the index in {index_dir} empty: "
-                                  "nothing was removed (build a new index with `inspectqa index PATH --prune`)")
-        result.files, result.removed = plan.files, plan.removed
-        return _commit(index_dir, plan, previous, embedder, params, index_type, settings,
-                       list(manifest.get("inputs") or []), progress, started, result)
 
 
 def _commit(index_dir: Path, plan: Plan, previous: _Previous, embedder: Embedder, params: ChunkingParams,
@@ -368,8 +340,12 @@ def _write_generation(staged: Path, generation: str, plan: Plan, rows: _NewRows,
             raise IndexCorruptError(f"built {len(records)} chunks but {len(vectors)} vectors: please report this")
         counts = {"sections": store.count("sections"), "chunks": len(records), "sentences": len(sentence_vectors),
                   "findings": n_findings}
+        reports = store.manifest_reports()
+        for source, meta_key in plan.meta_keys.items():
+            if meta_key and source in reports:
+                reports[source]["meta_key"] = meta_key
         return make_manifest(generation=generation, embedder=embedder, params=params, index_type=index_type,
-                             reports=store.manifest_reports(), counts=counts, inputs=paths,
+                             reports=reports, counts=counts, inputs=paths,
                              seconds=time.monotonic() - started, files=integrity.record(staged))
     finally:
         store.close()
@@ -395,4 +371,4 @@ def _write_rows(staged: Path, plan: Plan, rows: _NewRows, old_folder: Path | Non
     return vectors, sentence_vectors
 
 
-__all__ = ["BuildResult", "FileOutcome", "ProgressFn", "build_index", "remove_reports"]
+__all__ = ["BuildResult", "FileOutcome", "ProgressFn", "build_index"]

@@ -26,7 +26,9 @@ from search.errors import IndexCorruptError, IndexIncompatibleError, IndexMissin
 from search.index.dense import INDEX_TYPES
 from search.index.integrity import files_problem
 
-SCHEMA_VERSION = 3  # 2: sentence vectors stored as int8; 3: checksums of every file, absolute report paths
+SCHEMA_VERSION = 4
+"""2: sentence vectors stored as int8; 3: report periods, URLs, stated grades, sentence keys; 4: a checksum
+of every file, absolute report paths."""
 MANIFEST = "manifest.json"
 DEFAULT_INDEX_DIR = Path("index")
 

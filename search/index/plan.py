@@ -13,9 +13,11 @@ or changed files are read in the bounded worker processes of ``ingest.pipeline.r
 from __future__ import annotations
 
 import errno
+import itertools
+import logging
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,12 @@ from typing import Any
 from ingest.chunk import ChunkingParams
 from ingest.files import display_name, file_sha256
 from ingest.limits import ReadLimits
-from ingest.pipeline import discover, read_reports
+from ingest.pipeline import IngestResult, discover, read_reports
 from ingest.types import Chunk, IngestError, Report
 from search.errors import IndexInputError, PruneRequiredError
+from search.index.corrections import MetaCorrections
+
+logger = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -51,6 +56,7 @@ class Plan:
     chunks: dict[str, list[Chunk]] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     skipped: list[FileOutcome] = field(default_factory=list)  # hidden files and folders, links to folders
+    meta_keys: dict[str, str] = field(default_factory=dict)  # source -> key of the corrections applied
 
     @property
     def report_count(self) -> int:
@@ -64,6 +70,7 @@ class Mode:
     keep_all: bool = False  # --add: keep every indexed report not under the paths, even if its file is gone
     prune: bool = False  # --prune: the index holds exactly the reports under the paths
     reread_all: bool = False  # --rebuild: nothing is reused; kept reports are read again from their files
+    drop: frozenset[str] = frozenset()  # reports removed by name (the report manager's remove)
 
 
 def _absolute(path: str | Path) -> Path:
@@ -127,7 +134,8 @@ def _under(path: Path, folder: Path) -> bool:
 def plan_build(paths: Sequence[str | Path], known: dict[str, dict[str, Any]], mode: Mode, params: ChunkingParams,
                *, limits: ReadLimits | None = None, progress: ProgressFn | None = None,
                on_report: Callable[[Report, list[Chunk]], None] | None = None,
-               checked: list[tuple[Path, list[Path]]] | None = None) -> Plan:
+               checked: list[tuple[Path, list[Path]]] | None = None,
+               corrections: MetaCorrections | None = None) -> Plan:
     """Decide what happens to each report, then read the new and changed files.
 
     Args:
@@ -135,6 +143,7 @@ def plan_build(paths: Sequence[str | Path], known: dict[str, dict[str, Any]], mo
         known: the live manifest's reports (source -> content hash, path, chunks, ...); empty for a new index.
         mode: how reports not under ``paths`` are treated.
         checked: what ``check_paths(paths)`` returned, when the caller checked them already.
+        corrections: the metadata corrections to apply (a report whose corrections changed is read again).
 
     Raises:
         IndexInputError: a path cannot be used (see ``check_paths``).
@@ -166,19 +175,23 @@ def plan_build(paths: Sequence[str | Path], known: dict[str, dict[str, Any]], mo
             continue
         seen[source] = digest
         old = known.get(source)
-        if old and old.get("content_hash") == digest and not mode.reread_all:
+        meta_key = plan.meta_keys[source] = corrections.key(file) if corrections else ""
+        if old and old.get("content_hash") == digest and old.get("meta_key", "") == meta_key and not mode.reread_all:
             plan.reuse.append(source)
             plan.files.append(FileOutcome(str(file), source, "unchanged", chunks=int(old.get("chunks") or 0)))
         else:
             to_read.append((file, source, "updated" if old and not mode.reread_all else "added"))
     _keep_or_remove(plan, checked, known, seen, failed, mode, to_read)
-    if plan.removed and not mode.prune and len(plan.removed) * 2 > len(known):
-        names = ", ".join(display_name(s) for s in plan.removed[:3]) + (" ..." if len(plan.removed) > 3 else "")
+    unasked = [s for s in plan.removed if s not in mode.drop]  # removals nobody named
+    if unasked and not mode.prune and len(unasked) * 2 > len(known):
+        names = ", ".join(display_name(s) for s in unasked[:3]) + (" ..." if len(unasked) > 3 else "")
         raise PruneRequiredError(
-            f"this would remove {len(plan.removed)} of the {len(known)} indexed reports ({names}) because their "
+            f"this would remove {len(unasked)} of the {len(known)} indexed reports ({names}) because their "
             "files are gone: if that is what you want, run the command again with --prune; to add reports "
             "without removing any, use --add (the index is unchanged)")
-    _read(plan, to_read, known, mode, params, limits, progress, on_report)
+    for file, source, _status in to_read:  # kept reports read again on a rebuild
+        plan.meta_keys.setdefault(source, corrections.key(file) if corrections else "")
+    _read(plan, to_read, known, mode, params, limits, progress, on_report, corrections)
     return plan
 
 
@@ -190,12 +203,16 @@ def _keep_or_remove(plan: Plan, checked: list[tuple[Path, list[Path]]], known: d
     for source, old in known.items():
         if source in seen:
             continue
+        if source in mode.drop:
+            plan.removed.append(source)
+            continue
         recorded = str(old.get("path") or "")
         gone_from_folder = bool(recorded) and file_is_gone(recorded) and any(
             _under(_absolute(recorded), folder) for folder in folders)
         if source in failed and not gone_from_folder:  # found but unreadable now: keep the indexed version
             if not mode.reread_all:
                 plan.reuse.append(source)
+                plan.meta_keys[source] = old.get("meta_key", "")
             continue
         if mode.prune or (gone_from_folder and not mode.keep_all):
             plan.removed.append(source)
@@ -206,32 +223,48 @@ def _keep_or_remove(plan: Plan, checked: list[tuple[Path, list[Path]]], known: d
                 plan.removed.append(source)
         else:
             plan.reuse.append(source)
+            plan.meta_keys[source] = old.get("meta_key", "")
             plan.files.append(FileOutcome(recorded, source, "kept", chunks=int(old.get("chunks") or 0)))
     plan.removed.sort()
 
 
 def _read(plan: Plan, to_read: list[tuple[Path, str, str]], known: dict[str, dict[str, Any]], mode: Mode,
           params: ChunkingParams, limits: ReadLimits | None, progress: ProgressFn | None,
-          on_report: Callable[[Report, list[Chunk]], None] | None) -> None:
-    """Read and chunk the new and changed files in the bounded workers."""
+          on_report: Callable[[Report, list[Chunk]], None] | None, corrections: MetaCorrections | None) -> None:
+    """Read and chunk the new and changed files in the bounded workers. A report with metadata
+    corrections is chunked here after they are applied (its chunks carry the corrected metadata)."""
     if not to_read:
         return
-    files = [file for file, _source, _status in to_read]
     by_path = {str(file): (source, status) for file, source, status in to_read}
+    corrected = [f for f, source, _ in to_read if plan.meta_keys.get(source)] if corrections else []
+    plain = [f for f, _source, _ in to_read if f not in corrected]
+    streams: list[Iterable[tuple[IngestResult, bool]]] = []
+    if plain:
+        streams.append((r, True) for r in read_reports(plain, limits, chunking=params))
+    if corrected:
+        streams.append((r, False) for r in read_reports(corrected, limits))
     done = 0
-    for result in read_reports(files, limits, chunking=params):
+    for result, chunked in itertools.chain(*streams):
         if result.status == "skipped":
             continue
         source, status = by_path.get(result.path, (Path(result.path).name, "added"))
         done += 1
         if progress:
-            progress("read", done, len(files))
-        if result.report is None or result.chunks is None:
+            progress("read", done, len(to_read))
+        error = result.error
+        report, chunks = result.report, list(result.chunks or ())
+        if report is not None and not chunked:
+            try:
+                report = corrections.apply(report, result.path) if corrections else report
+                chunks = chunk_checked(report, params)
+            except IngestError as exc:
+                report, error = None, str(exc)
+        if report is None:
             if source in known and not mode.reread_all:  # keep the version indexed before rather than lose it
                 plan.reuse.append(source)
-            plan.files.append(FileOutcome(result.path, source, "error", result.error))
+                plan.meta_keys[source] = known[source].get("meta_key", "")
+            plan.files.append(FileOutcome(result.path, source, "error", error))
             continue
-        report, chunks = result.report, list(result.chunks)
         path = str(_absolute(result.path))
         plan.chunks[report.meta.source] = chunks
         plan.new_reports.append((report, path))
@@ -240,4 +273,17 @@ def _read(plan: Plan, to_read: list[tuple[Path, str, str]], known: dict[str, dic
             on_report(report, chunks)
 
 
-__all__ = ["FileOutcome", "Mode", "Plan", "ProgressFn", "check_paths", "file_is_gone", "plan_build"]
+def chunk_checked(report: Report, params: ChunkingParams) -> list[Chunk]:
+    """A report's chunks; a chunking failure is that file's IngestError, so the build goes on."""
+    from ingest.chunk import chunk_report
+
+    try:
+        return chunk_report(report, params)
+    except Exception as exc:  # a chunker bug must not stop the other reports from being indexed
+        logger.exception("chunking %s failed", report.meta.source)
+        raise IngestError(report.meta.source, f"could not be cut into chunks ({type(exc).__name__}: {exc}); "
+                                              "please report this file") from exc
+
+
+__all__ = ["FileOutcome", "Mode", "Plan", "ProgressFn", "check_paths", "chunk_checked", "file_is_gone",
+           "plan_build"]

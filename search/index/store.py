@@ -10,6 +10,7 @@ pickled.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.textutil import normalise_for_match, strip_markers
 from ingest.types import Chunk, Report
 from search.filters import Filters
 
@@ -27,7 +29,7 @@ SCHEMA = """
 CREATE TABLE reports (
     source TEXT PRIMARY KEY, title TEXT, force TEXT, year INTEGER, published TEXT, report_type TEXT,
     content_hash TEXT, format TEXT, path TEXT, warnings TEXT, n_sections INTEGER, n_chunks INTEGER,
-    n_footnotes INTEGER, text TEXT
+    n_footnotes INTEGER, text TEXT, year_to INTEGER, about_type TEXT, url TEXT
 );
 CREATE TABLE sections (
     section_id TEXT PRIMARY KEY, source TEXT, ordinal INTEGER, heading TEXT, path TEXT, level INTEGER,
@@ -42,16 +44,41 @@ CREATE TABLE chunks (
     row INTEGER PRIMARY KEY, chunk_id TEXT UNIQUE, source TEXT, section_id TEXT, text TEXT,
     embed_text TEXT, start INTEGER, end_ INTEGER, title TEXT, force TEXT, year INTEGER, report_type TEXT,
     heading TEXT, path TEXT, kind TEXT, question TEXT, theme TEXT, judgment TEXT, page INTEGER,
-    is_table INTEGER
+    is_table INTEGER, year_to INTEGER
 );
 CREATE TABLE sentences (
-    sid INTEGER PRIMARY KEY, row INTEGER, start INTEGER, end_ INTEGER
+    sid INTEGER PRIMARY KEY, row INTEGER, start INTEGER, end_ INTEGER, key INTEGER
+);
+CREATE TABLE grades (
+    source TEXT, ordinal INTEGER, area TEXT, area_key TEXT, pillar TEXT, grade TEXT, scale TEXT, status TEXT,
+    year_from INTEGER, year_to INTEGER, force TEXT, section_id TEXT, start INTEGER, end_ INTEGER
 );
 CREATE INDEX sections_source ON sections(source);
 CREATE INDEX sentences_row ON sentences(row);
 CREATE INDEX chunks_source ON chunks(source);
+CREATE INDEX grades_source ON grades(source);
 """
-_TABLES = ("reports", "sections", "footnotes", "chunks", "sentences")
+_TABLES = ("reports", "sections", "footnotes", "chunks", "sentences", "grades")
+_REPORT_COLUMNS = ("source, title, force, year, published, report_type, content_hash, format, path, warnings, "
+                   "n_sections, n_chunks, n_footnotes, text, year_to, about_type, url")
+
+
+def sentence_key(text: str) -> int:
+    """A 64-bit key of a sentence's normal form (no footnote markers, case, quotes or spacing), so the
+    same sentence printed in several reports (site boilerplate, a template's introduction) has one key."""
+    digest = hashlib.blake2b(normalise_for_match(strip_markers(text)).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _section_span(report: Report, start: int, end: int) -> tuple[str, int, int] | None:
+    """The first section whose text overlaps report offsets ``[start, end)`` and the span as offsets
+    in its text, cut to the section (a grade stated by a heading and the grade line under it keeps
+    the grade line: headings are not part of a section's text)."""
+    for section in report.sections:
+        if section.start < end and start < section.end:
+            return (section.section_id, max(start, section.start) - section.start,
+                    min(end, section.end) - section.start)
+    return None
 
 
 @dataclass(frozen=True)
@@ -76,12 +103,15 @@ class ChunkStore:
     size: int
     force: np.ndarray = field(repr=False)
     year: np.ndarray = field(repr=False)
+    year_to: np.ndarray = field(repr=False)
     theme: np.ndarray = field(repr=False)
     report_type: np.ndarray = field(repr=False)
     judgment: np.ndarray = field(repr=False)
     source: np.ndarray = field(repr=False)
     vocab: dict[str, list[str]] = field(repr=False)
     sentence_ptr: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(1, np.int64))
+    repeated: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int32))
+    """For each sentence id, how many other reports hold the same sentence (templates, site furniture)."""
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     # --- building -------------------------------------------------------------------------
@@ -100,10 +130,18 @@ class ChunkStore:
             for report in reports:
                 m = report.meta
                 con.execute(
-                    "INSERT INTO reports VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO reports ({_REPORT_COLUMNS}) VALUES ({','.join('?' * 17)})",
                     (m.source, m.title, m.force, m.year, m.published, m.report_type, m.content_hash, m.format,
                      report_paths.get(m.source, ""), json.dumps(list(report.warnings)), len(report.sections),
-                     chunk_counts.get(m.source, 0), len(report.footnotes), report.text),
+                     chunk_counts.get(m.source, 0), len(report.footnotes), report.text, m.year_to, m.about_type,
+                     m.url),
+                )
+                stated = [(g, _section_span(report, g.start, g.end)) for g in report.grades]
+                con.executemany(
+                    "INSERT INTO grades VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(m.source, n, g.area, g.area_key, g.pillar, g.grade, g.scale, g.status, g.year_from, g.year_to,
+                      g.force or m.force, span[0], span[1], span[2])
+                     for n, (g, span) in enumerate(stated) if span is not None],
                 )
                 con.executemany(
                     "INSERT INTO sections VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -118,14 +156,14 @@ class ChunkStore:
                      for f in report.footnotes],
                 )
             con.executemany(
-                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(row, c.chunk_id, c.source, c.section_id, c.text, c.embed_text, c.start, c.end, c.title, c.force,
                   c.year, c.report_type, c.heading, json.dumps(list(c.path)), c.kind, c.question, c.theme,
-                  c.judgment, c.page, int(c.is_table)) for row, c in enumerate(chunks, start=row_offset)],
+                  c.judgment, c.page, int(c.is_table), c.year_to) for row, c in enumerate(chunks, start=row_offset)],
             )
             con.executemany(
-                "INSERT INTO sentences VALUES (?,?,?,?)",
-                [(sid, row_offset + index, start, end)
+                "INSERT INTO sentences VALUES (?,?,?,?,?)",
+                [(sid, row_offset + index, start, end, sentence_key(chunks[index].text[start:end]))
                  for sid, (index, start, end) in enumerate(sentences, start=sentence_offset)],
             )
             con.commit()
@@ -143,21 +181,22 @@ class ChunkStore:
             con.execute("ATTACH DATABASE ? AS old", (f"file:{old_path}?mode=ro",))
             con.execute("CREATE TEMP TABLE keep (source TEXT PRIMARY KEY)")
             con.executemany("INSERT INTO keep VALUES (?)", [(s,) for s in sources])
-            for table in ("reports", "sections", "footnotes"):
+            for table in ("reports", "sections", "footnotes", "grades"):
                 con.execute(f"INSERT INTO {table} SELECT * FROM old.{table} WHERE source IN (SELECT source FROM keep)")
             old_rows = [r[0] for r in con.execute(
                 "SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row")]
             con.execute(
                 "INSERT INTO chunks SELECT (ROW_NUMBER() OVER (ORDER BY row)) - 1, chunk_id, source, section_id, text, "
                 "embed_text, start, end_, title, force, year, report_type, heading, path, kind, question, theme, "
-                "judgment, page, is_table FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row"
+                "judgment, page, is_table, year_to FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row"
             )
             new_row = {old: new for new, old in enumerate(old_rows)}
             old_sentences = con.execute(
-                "SELECT sid, row, start, end_ FROM old.sentences WHERE row IN "
+                "SELECT sid, row, start, end_, key FROM old.sentences WHERE row IN "
                 "(SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep)) ORDER BY sid").fetchall()
-            con.executemany("INSERT INTO sentences VALUES (?,?,?,?)",
-                            [(n, new_row[row], start, end) for n, (_sid, row, start, end) in enumerate(old_sentences)])
+            con.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)",
+                            [(n, new_row[row], start, end, key)
+                             for n, (_sid, row, start, end, key) in enumerate(old_sentences)])
             con.commit()
             con.execute("DETACH DATABASE old")
         finally:
@@ -186,13 +225,15 @@ class ChunkStore:
                             [(x.source, x.name, x.force, x.year, x.content_hash, x.path, x.copy, x.title)
                              for x in replicas])
             swaps = {
-                "reports": {"source": "m.name", "force": "m.force", "year": "m.year", "content_hash": "m.hash",
-                            "path": "m.path", "title": "m.title"},
+                "reports": {"source": "m.name", "force": "m.force", "year": "m.year", "year_to": "m.year",
+                            "content_hash": "m.hash", "path": "m.path", "title": "m.title"},
+                "grades": {"source": "m.name", "force": "m.force", "year_from": "m.year", "year_to": "m.year",
+                           "section_id": "t.section_id || '~' || m.r"},
                 "sections": {"source": "m.name", "section_id": "t.section_id || '~' || m.r"},
                 "footnotes": {"source": "m.name", "section_id": "t.section_id || '~' || m.r"},
                 "chunks": {"row": f"t.row + m.r * {n_chunks}", "chunk_id": "t.chunk_id || '~' || m.r",
                            "source": "m.name", "section_id": "t.section_id || '~' || m.r", "force": "m.force",
-                           "year": "m.year", "title": "m.title"},
+                           "year": "m.year", "year_to": "m.year", "title": "m.title"},
             }
             for table, swap in swaps.items():
                 cols = [row[1] for row in con.execute(f"PRAGMA main.table_info({table})")]
@@ -202,8 +243,8 @@ class ChunkStore:
                             f"JOIN map m ON m.source = t.source{order}")
             con.execute("CREATE TEMP TABLE reps (r INTEGER)")
             con.executemany("INSERT INTO reps VALUES (?)", [(r,) for r in range(copies)])
-            con.execute(f"INSERT INTO sentences (sid, row, start, end_) SELECT t.sid + r.r * {n_sentences}, "
-                        f"t.row + r.r * {n_chunks}, t.start, t.end_ FROM src.sentences t CROSS JOIN reps r "
+            con.execute(f"INSERT INTO sentences (sid, row, start, end_, key) SELECT t.sid + r.r * {n_sentences}, "
+                        f"t.row + r.r * {n_chunks}, t.start, t.end_, t.key FROM src.sentences t CROSS JOIN reps r "
                         "ORDER BY r.r, t.sid")
             con.commit()
             con.execute("DETACH DATABASE src")
@@ -217,10 +258,12 @@ class ChunkStore:
     def open(cls, path: Path) -> ChunkStore:
         con = _connect(path)
         try:
-            rows = con.execute("SELECT force, year, theme, report_type, judgment, source FROM chunks ORDER BY row").fetchall()
+            rows = con.execute("SELECT force, year, theme, report_type, judgment, source, year_to FROM chunks "
+                               "ORDER BY row").fetchall()
+            sentences = con.execute("SELECT row, key FROM sentences ORDER BY sid").fetchall()
         finally:
             con.close()
-        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(6)]
+        columns = list(zip(*rows, strict=True)) if rows else [[] for _ in range(7)]
         vocab: dict[str, list[str]] = {}
         arrays: list[np.ndarray] = []
         for name, values in zip(("force", "theme", "report_type", "judgment", "source"),
@@ -230,19 +273,19 @@ class ChunkStore:
             code = {label: i for i, label in enumerate(labels)}
             arrays.append(np.array([code.get(v, -1) for v in values], dtype=np.int32))
         year = np.array([y if y is not None else -1 for y in columns[1]], dtype=np.int32)
-        vocab["year"] = sorted({int(y) for y in year if y >= 0})
-        con = _connect(path)
-        try:
-            sentence_rows = np.array([r[0] for r in con.execute("SELECT row FROM sentences ORDER BY sid")],
-                                     dtype=np.int64)
-        finally:
-            con.close()
-        if len(sentence_rows) and np.any(np.diff(sentence_rows) < 0):
-            raise ValueError("sentences are not in chunk order")
+        year_to = np.array([b if b is not None else a for a, b in zip(year, columns[6], strict=True)], dtype=np.int32)
+        vocab["year"] = sorted({y for a, b in {(int(a), int(b)) for a, b in zip(year, year_to, strict=True) if a >= 0}
+                                for y in range(a, b + 1)})
+        sentence_rows = np.array([r[0] for r in sentences], dtype=np.int64)
+        if len(sentence_rows) and (np.any(np.diff(sentence_rows) < 0) or sentence_rows[0] < 0
+                                   or sentence_rows[-1] >= len(rows)):
+            raise ValueError("sentences are not in chunk order or name chunks the store does not hold")
         # sentence_ptr[r]:sentence_ptr[r + 1] are the sentence ids of chunk row r.
         ptr = np.searchsorted(sentence_rows, np.arange(len(rows) + 1), side="left").astype(np.int64)
-        return cls(path=path, size=len(rows), force=arrays[0], year=year, theme=arrays[1], report_type=arrays[2],
-                   judgment=arrays[3], source=arrays[4], vocab=vocab, sentence_ptr=ptr)
+        keys = np.array([r[1] if r[1] is not None else 0 for r in sentences], dtype=np.int64)
+        return cls(path=path, size=len(rows), force=arrays[0], year=year, year_to=year_to, theme=arrays[1],
+                   report_type=arrays[2], judgment=arrays[3], source=arrays[4], vocab=vocab, sentence_ptr=ptr,
+                   repeated=_repeated(keys, arrays[4][sentence_rows] if len(rows) else np.zeros(0, np.int32)))
 
     def sentence_spans(self, row: int) -> list[tuple[int, int, int]]:
         """(sentence id, start, end) of a chunk's sentences, offsets into the chunk text."""
@@ -266,7 +309,8 @@ class ChunkStore:
         for start in range(0, len(rows), 500):
             part = rows[start:start + 500]
             marks = ",".join("?" * len(part))
-            for record in con.execute(f"SELECT * FROM chunks WHERE row IN ({marks})", part):
+            for record in con.execute(f"SELECT c.*, r.url FROM chunks c LEFT JOIN reports r ON r.source = c.source "
+                                      f"WHERE c.row IN ({marks})", part):
                 found[record["row"]] = _chunk_dict(record)
         return [found[r] for r in rows if r in found]
 
@@ -275,8 +319,8 @@ class ChunkStore:
 
     def reports(self) -> list[dict[str, Any]]:
         records = self._con().execute(
-            "SELECT source, title, force, year, published, report_type, content_hash, format, path, warnings, "
-            "n_sections, n_chunks, n_footnotes FROM reports ORDER BY force, year, source"
+            "SELECT source, title, force, year, year_to, published, report_type, about_type, url, content_hash, "
+            "format, path, warnings, n_sections, n_chunks, n_footnotes FROM reports ORDER BY force, year, source"
         ).fetchall()
         out = []
         for r in records:
@@ -317,17 +361,24 @@ class ChunkStore:
 
     # --- reading for findings and the manifest -----------------------------------------------
     def report_rows(self) -> list[dict[str, Any]]:
-        """source, title, force, year and report_type of every report, by force, year and source."""
+        """source, title, force, year, year_to, report_type and url of every report, by force, year and source."""
         return [dict(r) for r in self._con().execute(
-            "SELECT source, title, force, year, report_type FROM reports ORDER BY force, year, source")]
+            "SELECT source, title, force, year, year_to, report_type, url FROM reports ORDER BY force, year, source")]
+
+    def grade_rows(self, source: str) -> list[dict[str, Any]]:
+        """The grades one report states (ingest's grade statements), in the report's order; ``start``/``end``
+        are offsets in the section's text."""
+        rows = self._con().execute("SELECT * FROM grades WHERE source = ? ORDER BY ordinal", (source,))
+        return [{**dict(r), "end": r["end_"]} for r in rows]
 
     def manifest_reports(self) -> dict[str, dict[str, Any]]:
         """What the manifest records of each report: content hash, path, chunk count and metadata."""
         return {
             r["source"]: {"content_hash": r["content_hash"], "path": r["path"], "chunks": r["n_chunks"],
-                          "title": r["title"], "force": r["force"], "year": r["year"], "report_type": r["report_type"]}
+                          "title": r["title"], "force": r["force"], "year": r["year"], "year_to": r["year_to"],
+                          "report_type": r["report_type"], "url": r["url"]}
             for r in self._con().execute(
-                "SELECT source, content_hash, path, n_chunks, title, force, year, report_type FROM reports")
+                "SELECT source, content_hash, path, n_chunks, title, force, year, year_to, report_type, url FROM reports")
         }
 
     def count(self, table: str) -> int:
@@ -400,12 +451,21 @@ class ChunkStore:
                 labels = self.vocab[name]
                 codes = [labels.index(v) for v in values if v in labels]
                 mask &= np.isin(getattr(self, name), codes)
-        if filters.years:
+        if filters.years:  # a report's period matches when it overlaps the range
             first, last = filters.years
-            mask &= self.year >= (0 if first is None else first)  # an undated chunk (-1) is in no range
+            mask &= (self.year >= 0) & (self.year_to >= (0 if first is None else first))  # undated: in no range
             if last is not None:
                 mask &= self.year <= last
         return mask
+
+
+def _repeated(keys: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """For each sentence, the number of OTHER reports holding a sentence with the same key."""
+    if not len(keys):
+        return np.zeros(0, np.int32)
+    pairs = np.unique(np.stack([keys, sources.astype(np.int64)], axis=1), axis=0)
+    distinct_keys, per_key = np.unique(pairs[:, 0], return_counts=True)
+    return (per_key[np.searchsorted(distinct_keys, keys)] - 1).astype(np.int32)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -338,6 +338,7 @@ def _hit(rank: int, score: float, record: dict[str, Any], dense: float | None, l
         section_id=record["section_id"], kind=record["kind"], is_table=record["is_table"],
         dense_score=None if dense is None else round(float(dense), 6),
         lexical_score=None if lexical is None else round(float(lexical), 6), row=int(record["row"]),
+        year_to=record.get("year_to"), url=record.get("url"),
     )
 
 

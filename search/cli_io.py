@@ -1,5 +1,5 @@
-"""What every command of the command line shares: exit statuses, the usage error, and printing
-(JSON lines, one-line errors, names with control characters escaped)."""
+"""What every part of the command line shares: exit statuses, the usage error, and printing one
+JSON line or one error line."""
 
 from __future__ import annotations
 
@@ -15,13 +15,11 @@ class UsageError(Exception):
 
 
 def print_json(data: Any) -> None:
-    """One JSON line on stdout (a lone surrogate, from a bad input byte, is written as a \\u escape)."""
-    line = json.dumps(data, ensure_ascii=False)
+    line = json.dumps(data, ensure_ascii=False)  # a lone surrogate (bad input byte) is written as a JSON \u escape
     sys.stdout.write(line.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
 
 
 def err(message: str) -> None:
-    """One error line on stderr."""
     sys.stderr.write(f"inspectqa: {message}\n")
 
 
