@@ -34,6 +34,8 @@ def add_index_parsers(sub: Any, default_index: str) -> None:
                          help="remove indexed reports that are not under PATH (by default only reports whose "
                               "file is gone from a folder given here are removed)")
     p.add_argument("--rebuild", action="store_true", help="re-ingest and re-embed everything")
+    p.add_argument("--optimize", action="store_true",
+                   help="merge the index's segments into one, dropping removed reports' rows (PATH optional)")
     p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
                    help="wait this long for another build of the same folder to finish")
     p.add_argument("--json", action="store_true", help="print a JSON summary")
@@ -84,6 +86,8 @@ def progress_bar() -> Callable[[str, int, int], None]:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    if args.optimize and not args.paths and not args.urls:  # only merge what the index holds
+        return _build(args, Intake([], keep_existing=True))
     return _build(args, index_intake(args))
 
 
@@ -97,13 +101,14 @@ def _build(args: argparse.Namespace, intake: Intake) -> int:
     from search.embed import default_embedder
     from search.index.build import build_index
 
-    if not intake.inputs:
+    optimize = getattr(args, "optimize", False)
+    if not intake.inputs and not optimize:
         _err("no report could be indexed: check the addresses and the errors above")
         return EXIT_FAILED
     result = build_index(intake.inputs, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
                          keep_existing=intake.keep_existing, prune=getattr(args, "prune", False),
                          rebuild=args.rebuild, progress=progress_bar(), wait_seconds=args.wait,
-                         corrections=intake.corrections)
+                         corrections=intake.corrections, optimize=optimize)
     return _build_summary(result, args, intake)
 
 
@@ -117,6 +122,7 @@ def _build_summary(result: Any, args: argparse.Namespace, intake: Intake | None 
         "files": [{"path": f.path, "source": f.source, "status": f.status, "chunks": f.chunks, "error": f.error}
                   for f in result.files],
         "skipped": [{"path": f.path, "reason": f.error} for f in result.skipped],
+        "segments": result.segments, "merged": result.merged,
         "downloads": intake.summary() if intake else [],
     }
     if args.json:
@@ -129,6 +135,8 @@ def _build_summary(result: Any, args: argparse.Namespace, intake: Intake | None 
         for f in result.files:
             counts[f.status] = counts.get(f.status, 0) + 1
         state = "published" if result.published else "already up to date"
+        if result.merged:
+            state += f" ({len(result.merged)} segments merged)"
         print(f"index {_name(result.index_dir)}: {state}; {result.reports} report(s), {result.total_chunks} chunks; "
               + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
               + (f"; removed {', '.join(_name(s) for s in result.removed)}" if result.removed else "")

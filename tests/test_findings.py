@@ -340,7 +340,7 @@ def test_a_missing_findings_store_is_an_error_and_the_next_build_restores_it(tmp
     shutil.copytree(fake_index, index_dir)
     embedder = KeywordEmbedder()
     old = Searcher.load(index_dir, embedder=embedder)
-    (Path(old.findings_index().folder) / FINDINGS_DB).unlink()
+    (old.snapshot.folder / old.manifest["segments"][0]["name"] / FINDINGS_DB).unlink()
     old = Searcher.load(index_dir, embedder=embedder)
     with pytest.raises(IndexCorruptError, match="findings"):
         grades(old)  # never an empty grid standing in for the grades
@@ -461,13 +461,16 @@ def test_stored_rows_hold_the_fields_only(fake_searcher: Searcher) -> None:
 
     from search.findings.model import Finding, TrailLink
 
-    path = Path(fake_searcher.findings_index().folder) / FINDINGS_DB
+    snapshot = fake_searcher.snapshot
+    path = snapshot.folder / snapshot.manifest["segments"][0]["name"] / FINDINGS_DB
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = {table: [json.loads(r[0]) for r in con.execute(f"SELECT data FROM {table} LIMIT 3")]
                 for table in ("grades", "findings", "links")}
     finally:
         con.close()
+    rows["links"] += [json.loads(item) for t in snapshot.manifest["trails"].values()  # semantic links
+                      for item in json.loads((snapshot.folder / t["file"]).read_text(encoding="utf-8"))[:3]]
     location = set(Citation.location(fake_searcher.findings_index().grades[0].citation))
     for table, model, cited in (("grades", Grade, ("citation",)), ("findings", Finding, ("citation",)),
                                 ("links", TrailLink, ("earlier", "later"))):

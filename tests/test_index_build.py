@@ -28,9 +28,9 @@ from search.errors import (
 )
 from search.index import publish
 from search.index.build import build_index
-from search.index.dense import FaissIndex
+from search.index.expansion import SegmentVocabulary
 from search.index.layout import MANIFEST, generation_dir, read_manifest
-from search.index.lexical import LexicalIndex
+from search.index.lexical import LexicalSegment
 from search.index.publish import index_lock
 from search.retrieve.searcher import Searcher
 
@@ -108,16 +108,23 @@ def live_dir(index_dir: Path) -> Path:
     return generation_dir(index_dir, read_manifest(index_dir))
 
 
+def segment_dirs(index_dir: Path) -> list[Path]:
+    """The segment folders of the live generation, in its order."""
+    return [live_dir(index_dir) / s["name"] for s in read_manifest(index_dir)["segments"]]
+
+
 def vectors_by_chunk(index_dir: Path) -> dict[str, np.ndarray]:
     searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
-    vectors = np.load(live_dir(index_dir) / "vectors.npy")
-    return {r["chunk_id"]: vectors[r["row"]].copy() for r in searcher.store.all_chunks()}
+    records = searcher.store.all_chunks()
+    vectors = searcher.snapshot.dense.vectors([r["row"] for r in records])
+    return {r["chunk_id"]: v for r, v in zip(records, vectors, strict=True)}
 
 
 def sentence_vectors_by_chunk(index_dir: Path) -> dict[str, list[tuple[int, int, bytes]]]:
     searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
-    sentences = np.load(live_dir(index_dir) / "sentences.npy")
-    return {r["chunk_id"]: [(s, e, sentences[sid].tobytes()) for sid, s, e in searcher.store.sentence_spans(r["row"])]
+    sentences = searcher.snapshot.sentences
+    return {r["chunk_id"]: [(s, e, sentences[[sid]][0].tobytes())
+                            for sid, s, e in searcher.store.sentence_spans(r["row"])]
             for r in searcher.store.all_chunks()}
 
 
@@ -165,8 +172,9 @@ def test_manifest_says_how_the_index_was_built(corpus: Path, index_dir: Path) ->
 
     folder = live_dir(index_dir)
     assert json.loads((folder / MANIFEST).read_text(encoding="utf-8")) == manifest
-    assert np.load(folder / "vectors.npy").shape == (n_chunks, 384)
-    assert np.load(folder / "sentences.npy").shape == (n_sentences, 384)
+    [segment] = segment_dirs(index_dir)  # a first build writes one segment
+    assert np.load(segment / "vectors.npy").shape == (n_chunks, 384)
+    assert np.load(segment / "sentences.npy").shape == (n_sentences, 384)
     searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
     assert searcher.store.size == searcher.snapshot.dense.size == searcher.snapshot.lexical.size == n_chunks
     assert [r["row"] for r in searcher.store.all_chunks()] == list(range(n_chunks))
@@ -362,7 +370,7 @@ def test_unreadable_manifest_is_reported_as_corrupt(built: Path) -> None:
 
 
 def test_damaged_generation_is_reported_as_corrupt(built: Path) -> None:
-    (live_dir(built) / "vectors.npy").write_bytes(b"truncated")
+    (segment_dirs(built)[0] / "vectors.npy").write_bytes(b"truncated")
     with pytest.raises(IndexCorruptError, match="rebuild"):
         Searcher.load(built, embedder=KeywordEmbedder())
 
@@ -381,8 +389,8 @@ def _interrupt(*_args, **_kwargs):
 @pytest.mark.parametrize(
     ("target", "failure", "error"),
     [
-        ((FaissIndex, "build"), _boom, RuntimeError),
-        ((LexicalIndex, "build"), _interrupt, KeyboardInterrupt),
+        ((LexicalSegment, "build"), _boom, RuntimeError),
+        ((SegmentVocabulary, "build"), _interrupt, KeyboardInterrupt),
         ((publish, "fsync_tree"), _boom, RuntimeError),
     ],
 )

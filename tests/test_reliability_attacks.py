@@ -195,7 +195,7 @@ def test_rollback_refuses_a_damaged_previous_generation(built: tuple[Path, Path]
     first = index_dir / read_manifest(index_dir)["generation"]
     (corpus / "report_0.txt").write_text(report_text("Essex Police", 2015, "Changed."), encoding="utf-8")
     build_index([corpus], index_dir, embedder=KeywordEmbedder())
-    _scramble(first / "vectors.npy")
+    _scramble(first / "manifest.json")  # the previous generation's own record of its files
     live = read_manifest(index_dir)["generation"]
     with pytest.raises(RollbackError, match="cannot be restored"):
         rollback(index_dir)
@@ -280,36 +280,51 @@ def _live(index_dir: Path) -> Path:
     return index_dir / read_manifest(index_dir)["generation"]
 
 
-@pytest.mark.parametrize("name", ["dense.faiss", "sentences.npy", "lexical/data.csc.index.npy", "chunks.sqlite",
-                                  "vectors.npy", "findings.npy"])
+def _segment(index_dir: Path) -> Path:
+    """The first segment of the live generation (a first build writes one)."""
+    return _live(index_dir) / read_manifest(index_dir)["segments"][0]["name"]
+
+
+@pytest.mark.parametrize("name", ["sentences.npy", "lexical/docs.npy", "lexical/freqs.npy", "chunks.sqlite",
+                                  "vectors.npy", "findings.npy", "vocab.npy"])
 def test_scrambled_data_is_refused_with_the_rebuild_command(built: tuple[Path, Path], name: str) -> None:
     _corpus, index_dir = built
-    _scramble(_live(index_dir) / name)
+    _scramble(_segment(index_dir) / name)
     integrity.forget()
     with pytest.raises(IndexIntegrityError, match="rebuild") as caught:
         Searcher.load(index_dir, embedder=KeywordEmbedder()).search("demand for its services")
     assert name.split("/")[-1] in str(caught.value) and "--rebuild" in str(caught.value)
 
 
+def test_a_scrambled_faiss_index_is_refused(tmp_path: Path) -> None:
+    corpus = tmp_path / "reports"
+    write_corpus(corpus)
+    build_index([corpus], tmp_path / "index", embedder=KeywordEmbedder(), index_type="hnsw")
+    _scramble(_segment(tmp_path / "index") / "dense.faiss")
+    integrity.forget()
+    with pytest.raises(IndexIntegrityError, match=r"dense\.faiss"):
+        Searcher.load(tmp_path / "index", embedder=KeywordEmbedder())
+
+
 def test_a_scrambled_file_is_never_copied_into_the_next_generation(built: tuple[Path, Path]) -> None:
     corpus, index_dir = built
-    _scramble(_live(index_dir) / "vectors.npy")
+    _scramble(_segment(index_dir) / "vectors.npy")
     (corpus / "report_0.txt").write_text(report_text("Essex Police", 2015, "Changed."), encoding="utf-8")
     integrity.forget()
     result = build_index([corpus], index_dir, embedder=KeywordEmbedder())
     assert result.published and {f.status for f in result.files} == {"added"}  # everything embedded again
     searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
-    vectors = np.load(_live(index_dir) / "vectors.npy")
-    for record in searcher.store.all_chunks():
-        np.testing.assert_allclose(vectors[record["row"]], KeywordEmbedder().encode([record["embed_text"]])[0],
-                                   atol=1e-6)
+    records = searcher.store.all_chunks()
+    vectors = searcher.snapshot.dense.vectors([r["row"] for r in records])
+    for record, vector in zip(records, vectors, strict=True):
+        np.testing.assert_allclose(vector, KeywordEmbedder().encode([record["embed_text"]])[0], atol=1e-6)
 
 
 def test_a_deleted_findings_store_is_an_error_not_missing_grades(built: tuple[Path, Path]) -> None:
     from search.findings.api import grades
 
     _corpus, index_dir = built
-    (_live(index_dir) / "findings.sqlite").unlink()
+    (_segment(index_dir) / "findings.sqlite").unlink()
     with pytest.raises(IndexCorruptError, match="rebuild"):
         grades(Searcher.load(index_dir, embedder=KeywordEmbedder()))
 
@@ -389,7 +404,8 @@ def test_a_searcher_whose_generation_is_gone_and_cannot_reload_says_so(built: tu
     (corpus / "report_0.txt").write_text(report_text("Essex Police", 2015, "Changed."), encoding="utf-8")
     build_index([corpus], index_dir, embedder=KeywordEmbedder())
     shutil.rmtree(first)
-    _scramble(_live(index_dir) / "chunks.sqlite")
+    for segment in read_manifest(index_dir)["segments"]:
+        _scramble(_live(index_dir) / segment["name"] / "chunks.sqlite")
     integrity.forget()
     with pytest.raises(IndexStaleError, match="reload"):
         searcher.search("demand")

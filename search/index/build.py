@@ -1,17 +1,17 @@
-"""Building an index generation: read and chunk new or changed reports, embed them, copy what is
-unchanged from the live generation, write the store, vectors, FAISS, BM25, query expander and
-findings, and publish.
+"""Building an index generation: read and chunk new or changed reports, embed them, write them as
+one new segment, list the live generation's other segments again, merge segments when there are
+too many, and publish.
 
-Reports whose bytes have not changed keep their chunks and vectors (nothing is embedded again);
-new and changed files are read in bounded workers and embedded. Which reports are kept or removed
-is decided by ``search.index.plan`` (never by a mistyped path). A file that cannot be read is
-reported in the result and the rest are still indexed; a build never publishes an index without
-reports. docs/index.md describes the folder this writes.
+Reports whose bytes have not changed keep their rows, vectors and findings in the segments that
+hold them (hard links, nothing copied or embedded again); new and changed files are read in bounded
+workers and embedded; the rows of removed and changed reports become tombstones. Which reports are
+kept or removed is decided by ``search.index.plan`` (never by a mistyped path). A file that cannot
+be read is reported in the result and the rest are still indexed; a build never publishes an index
+without reports. docs/index.md describes the folder this writes.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
 import sqlite3
 import time
@@ -23,42 +23,25 @@ from typing import Any
 import numpy as np
 
 from ingest.chunk import ChunkingParams, sentence_units
-from ingest.files import display_name
 from ingest.limits import ReadLimits
 from ingest.types import Chunk, Report
-from search.config import Settings, TrailSettings
+from search.config import Settings
 from search.embed import Embedder
-from search.errors import (
-    IndexCorruptError,
-    IndexEmptyError,
-    IndexError_,
-    IndexIncompatibleError,
-    IndexInputError,
-    IndexWriteError,
-    rebuild_hint,
-)
-from search.findings.storage import FINDINGS_DB, FINDINGS_VECTORS, build_findings, findings_current
-from search.index.corrections import MetaCorrections
-from search.index.dense import INDEX_TYPES, FaissIndex, dequantize, quantize_unit
+from search.errors import IndexEmptyError, IndexError_, IndexIncompatibleError, IndexWriteError
+from search.findings.storage import FINDINGS_DB, FINDINGS_VECTORS, made_with
 from search.index import integrity
-from search.index.expansion import QueryExpander, vocabulary
+from search.index.corrections import MetaCorrections
+from search.index.dense import INDEX_TYPES
+from search.index.generation import NewRows, Outcome, write_generation
 from search.index.layout import (
-    CHUNKS_DB,
     DEFAULT_INDEX_DIR,
-    DENSE,
-    LEXICAL,
-    SENTENCES,
-    VECTORS,
     check_compatible,
     generation_dir,
-    make_manifest,
     new_generation_name,
     read_manifest,
 )
-from search.index.lexical import LexicalIndex, lexical_text
 from search.index.plan import FileOutcome, Mode, Plan, ProgressFn, check_paths, plan_build
 from search.index.publish import clean_stale, discard, index_lock, publish, staging_dir
-from search.index.store import ChunkStore
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +63,8 @@ class BuildResult:
     reports: int = 0
     removed: list[str] = field(default_factory=list)
     skipped: list[FileOutcome] = field(default_factory=list)  # hidden files and folders, links to folders
+    merged: list[str] = field(default_factory=list)  # segments merged into one by this build
+    segments: int = 0
     published: bool = False
     seconds: float = 0.0
 
@@ -98,18 +83,7 @@ class _Previous:
     known: dict[str, dict[str, Any]]
     reports: dict[str, dict[str, Any]]
     rebuild: bool
-    findings_ok: bool = True  # False: the findings of the live generation are not copied, but extracted again
-
-
-@dataclass
-class _NewRows:
-    """The chunks of new reports, their sentences and the vectors of both."""
-
-    chunks: list[Chunk]
-    counts: dict[str, int]
-    sentences: list[tuple[int, int, int]]  # (index in chunks, start, end)
-    vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    rewrite: set[str] = field(default_factory=set)  # segments whose findings must be extracted again
 
 
 def build_index(
@@ -129,6 +103,7 @@ def build_index(
     limits: ReadLimits | None = None,
     corrections: MetaCorrections | None = None,
     drop: Iterable[str] = (),
+    optimize: bool = False,
 ) -> BuildResult:
     """Bring the index in ``index_dir`` up to date with the reports under ``paths``.
 
@@ -141,6 +116,8 @@ def build_index(
         rebuild: read and embed every report again.
         limits: what reading one file may cost (default: ``ReadLimits.from_env()``).
         drop: reports to remove by name (``search.reports.remove_reports``); ``paths`` may then be empty.
+        optimize: merge every segment into one, dropping the tombstoned rows of removed and changed reports
+            (``paths`` may then be empty: nothing is read).
 
     Raises:
         IndexInputError: a path does not exist, cannot be listed or holds no report (nothing is read).
@@ -152,13 +129,12 @@ def build_index(
     """
     started = time.monotonic()
     paths, params, settings = list(paths), params or ChunkingParams(), settings or Settings()
-    trails = settings.trails
     if index_type not in INDEX_TYPES:
         raise ValueError(f"unknown index type {index_type!r}: choose one of {', '.join(INDEX_TYPES)}")
     index_dir = Path(index_dir)
     drop = frozenset(drop)
     # a mistyped path stops the build before the index folder is touched
-    checked = check_paths(paths) if paths or not drop else []
+    checked = check_paths(paths) if paths or not (drop or optimize) else []
     result = BuildResult(index_dir=index_dir, generation=None)
     with index_lock(index_dir, wait_seconds):
         previous = _previous(index_dir, embedder, params, index_type, rebuild)
@@ -176,10 +152,12 @@ def build_index(
                 + (f" ({first})" if first else "")
                 + ": nothing was published" + (" and the index is unchanged" if previous.manifest else "")
                 + "; check the paths and the errors")
-        if (previous.manifest and not plan.new_reports and not plan.removed and not previous.rebuild
-                and findings_current(previous.folder, embedder, trails)):
+        current = bool(previous.manifest) and previous.manifest.get("findings") == made_with(embedder, settings.trails)
+        if (previous.manifest and not plan.new_reports and not plan.removed and not previous.rebuild and current
+                and not (optimize and _mergeable(previous.manifest)) and _files_present(previous)):
             result.generation = previous.manifest["generation"]
             result.reports, result.total_chunks = len(plan.reuse), int(previous.manifest["counts"]["chunks"])
+            result.segments = len(previous.manifest["segments"])
             result.seconds = time.monotonic() - started
             return result  # up to date: nothing to embed, nothing to publish
         if plan.reuse and not previous.rebuild and not _verified(previous, index_dir):
@@ -191,12 +169,12 @@ def build_index(
                               corrections=corrections)
             result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
         return _commit(index_dir, plan, previous, embedder, params, index_type, settings, paths, progress, started,
-                       result)
+                       result, optimize=optimize, current=current)
 
 
 def _commit(index_dir: Path, plan: Plan, previous: _Previous, embedder: Embedder, params: ChunkingParams,
             index_type: str, settings: Settings, paths: list[str | Path], progress: ProgressFn | None,
-            started: float, result: BuildResult) -> BuildResult:
+            started: float, result: BuildResult, *, optimize: bool, current: bool) -> BuildResult:
     """Embed the new reports, write the new generation and publish it (called with the lock held)."""
     rows = _embed_new(plan, embedder, progress)
     result.embedded_chunks, result.embedded_sentences = len(rows.chunks), len(rows.sentences)
@@ -204,10 +182,19 @@ def _commit(index_dir: Path, plan: Plan, previous: _Previous, embedder: Embedder
                     for f in result.files]
     generation = new_generation_name()
     staged = staging_dir(index_dir, generation)
+    outcome = Outcome()
+    reusable = previous.manifest if previous.reports else None
+    extractor_changed = bool(reusable) and (reusable.get("findings") or {}).get("extractor") != \
+        made_with(embedder, settings.trails)["extractor"]
     try:
         staged.mkdir(parents=True)
-        manifest = _write_generation(staged, generation, plan, rows, previous, embedder, params, index_type,
-                                     settings.trails, paths, progress, started, result)
+        manifest = write_generation(
+            staged, generation, plan.new_reports, plan.reuse, plan.meta_keys, rows, reusable,
+            previous.folder if reusable else None, embedder, params, index_type, settings, paths,
+            optimize=optimize or extractor_changed, findings_current=current,
+            rewrite=previous.rewrite | ({s["name"] for s in reusable["segments"]} if reusable and extractor_changed
+                                        else set()),
+            progress=progress, started=started, outcome=outcome)
         publish(index_dir, staged, generation, manifest)
     except BaseException as exc:
         discard(index_dir, staged, generation)
@@ -220,8 +207,16 @@ def _commit(index_dir: Path, plan: Plan, previous: _Previous, embedder: Embedder
     clean_stale(index_dir, keep_generations=settings.index.keep_generations)
     result.generation, result.published = generation, True
     result.reports, result.total_chunks = manifest["counts"]["reports"], manifest["counts"]["chunks"]
+    result.embedded_findings, result.merged = outcome.embedded_findings, outcome.merged
+    result.segments = manifest["counts"]["segments"]
     result.seconds = time.monotonic() - started
+    logger.info("built %s: %s", generation, {k: round(v, 3) for k, v in outcome.seconds.items()})
     return result
+
+
+def _mergeable(manifest: dict[str, Any]) -> bool:
+    """Whether ``--optimize`` has anything to do: several segments, or tombstones."""
+    return len(manifest["segments"]) > 1 or any(s["deleted"] for s in manifest["segments"])
 
 
 def _previous(index_dir: Path, embedder: Embedder, params: ChunkingParams, index_type: str,
@@ -235,9 +230,8 @@ def _previous(index_dir: Path, embedder: Embedder, params: ChunkingParams, index
         known = manifest["reports"]
         folder = generation_dir(index_dir, manifest)
         check_compatible(manifest, embedder, params, index_dir)
-        if (manifest.get("index_type") != index_type or not (folder / CHUNKS_DB).exists()
-                or not _vectors_readable(folder, manifest)):
-            raise IndexIncompatibleError("index type changed, or the old generation is damaged")
+        if manifest.get("index_type") != index_type or not folder.is_dir():
+            raise IndexIncompatibleError("the index type changed, or the live generation's folder is missing")
     except IndexError_ as exc:
         if manifest is not None:
             logger.info("rebuilding %s: %s", index_dir, exc)
@@ -247,38 +241,42 @@ def _previous(index_dir: Path, embedder: Embedder, params: ChunkingParams, index
                      reports={} if rebuild or not manifest else manifest["reports"], rebuild=rebuild)
 
 
-def _verified(previous: _Previous, index_dir: Path) -> bool:
-    """Whether every file of the live generation that a build copies rows from still has its
-    checksum. The findings are checked apart: when they fail, they are extracted again
-    (``previous.findings_ok``) and the rows are still reused."""
-    if previous.manifest is None or previous.folder is None:
-        return False
-    files = previous.manifest["files"]
-    findings = [name for name in files if name.startswith(FINDINGS_FILES)]
-    try:
-        integrity.verify_all(previous.folder, files, index_dir, [n for n in files if n not in findings])
-    except IndexError_ as exc:
-        logger.warning("rebuilding %s instead of reusing it: %s", index_dir, exc)
-        return False
-    try:
-        integrity.verify_all(previous.folder, files, index_dir, findings)
-    except IndexError_ as exc:
-        logger.warning("extracting the findings of %s again: %s", index_dir, exc)
-        previous.findings_ok = False
+def _files_present(previous: _Previous) -> bool:
+    """Whether every file of the live generation is there with the size its manifest records (a
+    ``stat`` each: an unchanged corpus costs no hashing; a missing or truncated file means a build)."""
+    assert previous.folder is not None and previous.manifest is not None
+    for name, entry in previous.manifest["files"].items():
+        try:
+            if (previous.folder / name).stat().st_size != entry["bytes"]:
+                return False
+        except OSError:
+            return False
     return True
 
 
-def _vectors_readable(folder: Path, manifest: dict[str, Any]) -> bool:
-    """Whether a generation's vector files open with the row counts its manifest states (headers only)."""
-    try:
-        counts = manifest["counts"]
-        return (len(np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)) == int(counts["chunks"])
-                and len(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)) == int(counts["sentences"]))
-    except (OSError, ValueError, TypeError, KeyError):
+def _verified(previous: _Previous, index_dir: Path) -> bool:
+    """Whether every file of the live generation still has its checksum (its segments are about to
+    be listed again). A segment whose findings alone fail is rewritten with its findings extracted
+    again (``previous.rewrite``); any other mismatch means reading everything again."""
+    if previous.manifest is None or previous.folder is None:
         return False
+    files = previous.manifest["files"]
+    try:
+        integrity.verify_all(previous.folder, files, index_dir,
+                             [n for n in files if not n.endswith((f"/{FINDINGS_DB}", f"/{FINDINGS_VECTORS}"))])
+    except IndexError_ as exc:
+        logger.warning("rebuilding %s instead of reusing it: %s", index_dir, exc)
+        return False
+    for name in [n for n in files if n.endswith((f"/{FINDINGS_DB}", f"/{FINDINGS_VECTORS}"))]:
+        try:
+            integrity.verify(previous.folder, name, files[name], index_dir)
+        except IndexError_ as exc:
+            logger.warning("extracting the findings of %s again: %s", name.split("/")[0], exc)
+            previous.rewrite.add(name.split("/")[0])
+    return True
 
 
-def _embed_new(plan: Plan, embedder: Embedder, progress: ProgressFn | None) -> _NewRows:
+def _embed_new(plan: Plan, embedder: Embedder, progress: ProgressFn | None) -> NewRows:
     """Vectors for the chunks of new and changed reports and for their sentences."""
     chunks: list[Chunk] = []
     counts: dict[str, int] = {}
@@ -293,7 +291,7 @@ def _embed_new(plan: Plan, embedder: Embedder, progress: ProgressFn | None) -> _
             sentences.append((index, start, end))
             sentence_texts.append(text)
     embedded = _embed(embedder, [c.embed_text for c in chunks] + sentence_texts, progress)
-    return _NewRows(chunks=chunks, counts=counts, sentences=sentences, vectors=embedded[:len(chunks)],
+    return NewRows(chunks=chunks, counts=counts, sentences=sentences, vectors=embedded[:len(chunks)],
                     sentence_vectors=embedded[len(chunks):])
 
 
@@ -312,63 +310,6 @@ def _embed(embedder: Embedder, texts: list[str], progress: ProgressFn | None) ->
         if progress:
             progress("embed", min(start + EMBED_BATCH, len(texts)), len(texts))
     return out
-
-
-def _write_generation(staged: Path, generation: str, plan: Plan, rows: _NewRows, previous: _Previous,
-                      embedder: Embedder, params: ChunkingParams, index_type: str, trails: TrailSettings,
-                      paths: list[str | Path], progress: ProgressFn | None, started: float,
-                      result: BuildResult) -> dict[str, Any]:
-    """Write every file of the new generation into ``staged``; return its manifest."""
-    vectors, sentence_vectors = _write_rows(staged, plan, rows, previous.folder)
-    store = ChunkStore.open(staged / CHUNKS_DB)
-    try:
-        # Grades, findings and their trails (docs/findings.md), from the new store alone.
-        n_findings, result.embedded_findings = build_findings(store, staged,
-                                                              previous.folder if previous.findings_ok else None,
-                                                              plan.reuse, embedder,
-                                                              trails, progress)
-        if progress:
-            progress("index", 0, 1)
-        FaissIndex.build(vectors, index_type).save(staged / DENSE)
-        records = store.all_chunks()
-        LexicalIndex.build([lexical_text(c["embed_text"]) for c in records]).save(staged / LEXICAL)
-        known = QueryExpander.load(previous.folder) if previous.folder and not previous.rebuild else None
-        QueryExpander.build(vocabulary(c["embed_text"] for c in records), embedder, known).save(staged)
-        if progress:
-            progress("index", 1, 1)
-        if len(records) != len(vectors):
-            raise IndexCorruptError(f"built {len(records)} chunks but {len(vectors)} vectors: please report this")
-        counts = {"sections": store.count("sections"), "chunks": len(records), "sentences": len(sentence_vectors),
-                  "findings": n_findings}
-        reports = store.manifest_reports()
-        for source, meta_key in plan.meta_keys.items():
-            if meta_key and source in reports:
-                reports[source]["meta_key"] = meta_key
-        return make_manifest(generation=generation, embedder=embedder, params=params, index_type=index_type,
-                             reports=reports, counts=counts, inputs=paths,
-                             seconds=time.monotonic() - started, files=integrity.record(staged))
-    finally:
-        store.close()
-
-
-def _write_rows(staged: Path, plan: Plan, rows: _NewRows, old_folder: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """The chunk store and the chunk and sentence vectors: rows of reused reports first (copied),
-    then the new ones. Returns the vectors written."""
-    store_path = staged / CHUNKS_DB
-    reused_rows, reused_sids = (ChunkStore.copy_reports(old_folder / CHUNKS_DB, store_path, plan.reuse)
-                                if plan.reuse and old_folder else ([], []))
-    ChunkStore.write(store_path, [r for r, _ in plan.new_reports], {r.meta.source: p for r, p in plan.new_reports},
-                     rows.chunks, rows.counts, row_offset=len(reused_rows), sentences=rows.sentences,
-                     sentence_offset=len(reused_sids))
-    vectors, sentence_vectors = rows.vectors, rows.sentence_vectors
-    if reused_rows and old_folder:
-        old_vectors = np.load(old_folder / VECTORS, mmap_mode="r", allow_pickle=False)
-        vectors = np.vstack([np.asarray(old_vectors[reused_rows]), rows.vectors])
-        old_sentences = np.load(old_folder / SENTENCES, mmap_mode="r", allow_pickle=False)
-        sentence_vectors = np.vstack([dequantize(old_sentences[reused_sids]), rows.sentence_vectors])
-    np.save(staged / VECTORS, vectors.astype(np.float32))
-    np.save(staged / SENTENCES, quantize_unit(sentence_vectors))
-    return vectors, sentence_vectors
 
 
 __all__ = ["BuildResult", "FileOutcome", "ProgressFn", "build_index"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +24,10 @@ from search.errors import IndexIntegrityError, ManifestError, rebuild_hint
 
 BLOCK = 4 * 1024 * 1024
 
+_SETTLED_NS = 3_000_000_000
+"""A check is remembered only for a file last modified longer ago than this: a change made within
+the same tick of the filesystem's clock would leave its size and time as they were (as git treats
+"racily clean" files)."""
 _checked: dict[tuple[int, int, int, int, str], bool] = {}
 _checked_lock = threading.Lock()
 
@@ -94,8 +99,9 @@ def verify(folder: Path, name: str, expected: dict[str, Any], index_dir: Path | 
     if actual != sha:
         raise IndexIntegrityError(f"{name} of the index in {index_dir} does not match its checksum (the file "
                                   f"changed since it was written): {rebuild_hint(index_dir)}")
-    with _checked_lock:
-        _checked[key] = True
+    if time.time_ns() - key[3] > _SETTLED_NS:  # a file changed within a clock tick of now keeps its stamp
+        with _checked_lock:
+            _checked[key] = True
 
 
 def verify_all(folder: Path, files: dict[str, dict[str, Any]], index_dir: Path | str,

@@ -22,24 +22,36 @@ from typing import Any
 
 from ingest.chunk import ChunkingParams
 from search.embed import FP32_BACKENDS, Embedder
-from search.errors import IndexCorruptError, IndexIncompatibleError, IndexMissingError, ManifestError, rebuild_hint
+from search.errors import (
+    IndexCorruptError,
+    IndexIncompatibleError,
+    IndexMissingError,
+    ManifestError,
+    rebuild_hint,
+)
 from search.index.dense import INDEX_TYPES
 from search.index.integrity import files_problem
 
 SCHEMA_VERSION = 4
-"""2: sentence vectors stored as int8; 3: report periods, URLs, stated grades, sentence keys; 4: a checksum
-of every file, absolute report paths."""
+"""2: sentence vectors stored as int8; 3: report periods, URLs, stated grades, sentence keys; 4: generations
+made of segments, a checksum of every file, absolute report paths."""
 MANIFEST = "manifest.json"
 DEFAULT_INDEX_DIR = Path("index")
 
-# The files of one generation folder (docs/index.md).
+# The files of one segment folder (docs/index.md).
 CHUNKS_DB = "chunks.sqlite"
 VECTORS = "vectors.npy"
 SENTENCES = "sentences.npy"
-DENSE = "dense.faiss"
+DENSE = "dense.faiss"  # HNSW and IVF indexes only: a flat index is its vectors
 LEXICAL = "lexical"
+VOCAB = "vocab.json"  # the reports' words, each report's word ids (vocab_ids.npy) and vectors (vocab.npy)
+# ... and of a generation folder, beside its segment folders:
+TOMBSTONES = "tombstones"  # <segment>.npy: which of a segment's rows are no longer live
+TRAILS = "trails"  # <force key>.json: the semantic trail links of one force
+SEGMENT_PREFIX = "seg-"
 
-_REQUIRED = ("schema", "generation", "created", "model", "chunking", "counts", "reports", "index_type", "files")
+_REQUIRED = ("schema", "generation", "created", "model", "chunking", "counts", "reports", "index_type", "files",
+             "segments", "trails")
 _MODEL_FIELDS = {"name": str, "fingerprint": str, "backend": str, "dim": int}
 _REPORT_FIELDS: dict[str, tuple[type, ...]] = {
     "content_hash": (str,), "chunks": (int,), "path": (str,), "title": (str, type(None)),
@@ -129,7 +141,39 @@ def manifest_problem(manifest: Any) -> str | None:
         return f"unknown index type {manifest['index_type']!r}"
     if not isinstance(manifest.get("inputs", []), list):
         return "inputs is not a list"
-    return files_problem(manifest["files"])
+    return segments_problem(manifest) or files_problem(manifest["files"])
+
+
+def segments_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's segments, trails and the segment of each report, or None."""
+    segments = manifest["segments"]
+    if not isinstance(segments, list):
+        return "segments is not a list"
+    names: dict[str, int] = {}
+    for entry in segments:
+        if not isinstance(entry, dict) or not _valid_segment(entry.get("name")) or not all(
+                _whole(entry.get(key)) for key in ("rows", "sentences", "deleted")):
+            return f"a segment is not a {{name, rows, sentences, deleted}} object ({str(entry)[:80]})"
+        if entry["name"] in names or entry["deleted"] > entry["rows"]:
+            return f"segment {entry['name']} is listed twice or has more deleted rows than rows"
+        names[entry["name"]] = entry["rows"]
+    for source, info in manifest["reports"].items():
+        rows = info.get("rows")
+        if info.get("segment") not in names or not (isinstance(rows, list) and len(rows) == 2 and all(
+                _whole(r) for r in rows) and rows[0] <= rows[1] <= names[info["segment"]]):
+            return f"report {source!r} names no segment or rows outside it"
+    live = sum(e["rows"] - e["deleted"] for e in segments)
+    if live != manifest["counts"]["chunks"]:
+        return f"the segments hold {live} live chunks, counts say {manifest['counts']['chunks']}"
+    trails = manifest["trails"]
+    if not isinstance(trails, dict) or not all(isinstance(k, str) and isinstance(v, dict) and
+                                               isinstance(v.get("file"), str) for k, v in trails.items()):
+        return "trails is not an object of {force, file} entries"
+    return None
+
+
+def _valid_segment(name: Any) -> bool:
+    return _valid_generation(name) and str(name).startswith(SEGMENT_PREFIX)
 
 
 def _valid_generation(name: Any) -> bool:
@@ -148,6 +192,11 @@ def generation_dir(index_dir: str | Path, manifest: dict[str, Any]) -> Path:
 def new_generation_name() -> str:
     """A fresh generation folder name; names sort by creation time."""
     return f"gen-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:6]}"
+
+
+def new_segment_name() -> str:
+    """A fresh segment folder name (a segment keeps its name in every generation that lists it)."""
+    return f"{SEGMENT_PREFIX}{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:6]}"
 
 
 def check_compatible(manifest: dict[str, Any], embedder: Embedder, params: ChunkingParams,
@@ -187,7 +236,8 @@ def backends_compatible(built: str | None, query: str) -> bool:
 
 def make_manifest(*, generation: str, embedder: Embedder, params: ChunkingParams, index_type: str,
                   reports: dict[str, dict[str, Any]], counts: dict[str, int], inputs: Iterable[str | Path],
-                  seconds: float, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+                  seconds: float, files: dict[str, dict[str, Any]], segments: list[dict[str, Any]],
+                  trails: dict[str, dict[str, str]], findings: dict[str, str]) -> dict[str, Any]:
     """The manifest of a new generation: how it was built and what it holds."""
     return {
         "schema": SCHEMA_VERSION,
@@ -200,6 +250,9 @@ def make_manifest(*, generation: str, embedder: Embedder, params: ChunkingParams
         "index_type": index_type,
         "counts": {"reports": len(reports), **counts},
         "reports": reports,
+        "segments": segments,
+        "trails": trails,
+        "findings": findings,
         "inputs": [str(p) for p in inputs],
         "files": files,
         "versions": versions(),
@@ -218,6 +271,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-__all__ = ["CHUNKS_DB", "DEFAULT_INDEX_DIR", "DENSE", "LEXICAL", "MANIFEST", "SCHEMA_VERSION", "SENTENCES",
-           "VECTORS", "backends_compatible", "check_compatible", "generation_dir", "load_manifest_file",
-           "make_manifest", "manifest_problem", "new_generation_name", "read_manifest", "versions"]
+__all__ = ["CHUNKS_DB", "DEFAULT_INDEX_DIR", "DENSE", "LEXICAL", "MANIFEST", "SCHEMA_VERSION", "SEGMENT_PREFIX",
+           "SENTENCES", "TOMBSTONES", "TRAILS", "VECTORS", "VOCAB", "backends_compatible", "check_compatible",
+           "generation_dir", "load_manifest_file", "make_manifest", "manifest_problem", "new_generation_name",
+           "new_segment_name", "read_manifest", "segments_problem", "versions"]

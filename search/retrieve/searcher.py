@@ -25,8 +25,8 @@ from search.filters import Filters
 from search.findings.storage import FindingsIndex
 from search.index.layout import DEFAULT_INDEX_DIR, MANIFEST, read_manifest
 from search.index.lexical import tokenize
+from search.index.segments import SegmentedStore
 from search.index.snapshot import IndexSnapshot, open_snapshot
-from search.index.store import ChunkStore
 from search.retrieve.fusion import reciprocal_rank_fusion, top_items
 from search.retrieve.question import Question, clean_query, parse_question
 from search.retrieve.result import SearchResult
@@ -97,7 +97,7 @@ class Searcher:
         return self.follow().manifest
 
     @property
-    def store(self) -> ChunkStore:
+    def store(self) -> SegmentedStore:
         return self.follow().store
 
     @property
@@ -228,15 +228,19 @@ class Searcher:
 
     def _rank(self, snap: IndexSnapshot, vector: np.ndarray, lexical_tokens: list[str], mask: np.ndarray | None,
               preferred_years: set[int], k: int) -> _Ranked:
-        """Dense, lexical, best-sentence (and preferred-year) rankings of the candidates, fused."""
+        """Dense, lexical, best-sentence (and preferred-year) rankings of the candidates, fused. Equal
+        scores are ordered by ``store.order`` (report, then position in it), never by where rows sit,
+        so results do not depend on how the index is split into segments."""
         settings = self.settings.retrieval
+        order = snap.store.order
         n_candidates = max(settings.candidates, k)
-        d_scores, d_rows = snap.dense.search(vector[None, :], n_candidates, mask)
+        d_scores, d_rows = snap.dense.search(vector[None, :], n_candidates, mask, order=order)
         d_rows, d_scores = d_rows[0], d_scores[0]
         keep = d_rows >= 0
         d_rows, d_scores = d_rows[keep], d_scores[keep]
-        l_scores, l_rows = snap.lexical.search(lexical_tokens, n_candidates, mask)
+        l_scores, l_rows = snap.lexical.search(lexical_tokens, n_candidates, mask, order=order)
         candidates = np.unique(np.concatenate([d_rows, l_rows]))
+        candidates = candidates[np.argsort(order[candidates], kind="stable")]
         by_sentence = candidates[np.argsort(-best_sentence_scores(snap, candidates, vector), kind="stable")]
         rankings = [d_rows.tolist(), l_rows.tolist(), by_sentence.tolist()]
         weights = [settings.dense_weight, settings.lexical_weight, settings.sentence_weight]
@@ -248,7 +252,11 @@ class Searcher:
             rankings.append(sorted(in_year.tolist(), key=lambda r: dense_rank.get(r, len(dense_rank))))
             weights.append(settings.year_weight)
             scales.append(None)
-        fused = top_items(reciprocal_rank_fusion(rankings, weights, k=settings.rrf_k, scales=scales), k)
+        # Fused in order keys (ties go to the smaller key), then back to rows.
+        keyed = [[int(order[r]) for r in ranking] for ranking in rankings]
+        row_of = {int(order[r]): int(r) for r in candidates}
+        fused = [(row_of[key], score) for key, score in
+                 top_items(reciprocal_rank_fusion(keyed, weights, k=settings.rrf_k, scales=scales), k)]
         return _Ranked(fused=fused, dense=dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True)),
                        lexical=dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True)))
 
