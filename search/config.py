@@ -10,7 +10,9 @@ save the settings it used beside its figures.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields
+from functools import cache
 from typing import Any
 
 from search.errors import SettingsError
@@ -18,6 +20,18 @@ from search.errors import SettingsError
 
 def _setting(default: float, doc: str, *, low: float | None = None, high: float | None = None) -> Any:
     return field(default=default, metadata={"doc": doc, "low": low, "high": high})
+
+
+@cache
+def _shipped_model() -> dict[str, Any]:
+    """search/evidence_model.json: the fitted evidence model and the thresholds calibrated with it."""
+    from importlib import resources
+
+    return json.loads(resources.files("search").joinpath("evidence_model.json").read_text(encoding="utf-8"))
+
+
+def _calibrated(name: str, fallback: float) -> float:
+    return float(_shipped_model().get("calibrated", {}).get(name, fallback))
 
 
 def _check(group: object) -> None:
@@ -69,38 +83,76 @@ class ExpansionSettings:
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    """Which sentences are quoted and when the product abstains (docs/answers.md)."""
+    """Which sentences are quoted and when the product abstains (docs/answers.md). Probabilities are
+    those of the evidence model (``EvidenceModel``) that a sentence answers the question."""
 
-    search_k: int = _setting(10, "passages searched for an answer, at least (topics are looked for among them)",
-                             low=1)
-    passages: int = _setting(5, "top passages whose sentences may be quoted", low=1)
-    max_quotes: int = _setting(4, "quotes in one answer, at most", low=1)
-    quote_margin: float = _setting(0.10, "further quotes score within this of the best one", low=0.0)
-    min_sentence_cosine: float = _setting(0.22, "abstain below this best sentence cosine ...", low=-1.0, high=1.0)
-    min_support: float = _setting(0.25, "... when the best term coverage is also below this", low=0.0, high=1.0)
+    search_k: int = _setting(10, "passages searched for an answer, at least", low=1)
+    cross_search_k: int = _setting(30, "passages searched for a question across years or forces", low=1)
+    passages: int = _setting(6, "top passages whose sentences may be quoted", low=1)
+    cross_passages: int = _setting(20, "top passages quoted from for a question across years or forces", low=1)
+    max_quotes: int = _setting(4, "quotes in one answer to a single-report question, at most", low=1)
+    fan_out_groups: int = _setting(8, "across years or named forces: reports (or forces) searched one by one, "
+                                      "at most", low=0)
+    fan_out_passages: int = _setting(3, "passages taken from each report (or force) searched one by one", low=1)
+    abstain_below: float = _setting(_calibrated("abstain_below", 0.30),
+                                    "abstain when no sentence is this likely to answer (calibrated on the "
+                                    "development split by eval/fit_answers.py)", low=0.0, high=1.0)
+    extra_quote_ratio: float = _setting(_calibrated("extra_quote_ratio", 0.75),
+                                        "a further quote is at least this share as likely as the best "
+                                        "(calibrated on the development split)", low=0.0, high=1.0)
+    per_report_ratio: float = _setting(_calibrated("per_report_ratio", 0.3),
+                                       "across years or forces: a report's best sentence is quoted when it is at "
+                                       "least this share as likely as the best of all; below it the report is said "
+                                       "not to cover the question (calibrated on the development split)",
+                                       low=0.0, high=1.0)
     max_foreign: float = _setting(0.5, "abstain when this share of the question's words is foreign to the "
                                        "reports", low=0.0, high=1.0)
-    foreign_with_weak_evidence: float = _setting(0.2, "abstain from this foreign share when no sentence comes "
-                                                      "close (weak_cosine)", low=0.0, high=1.0)
-    weak_cosine: float = _setting(0.33, "a sentence this close counts as close", low=-1.0, high=1.0)
-    overlap_weight: float = _setting(0.35, "sentence score: weight of the question-term coverage", low=0.0)
-    full_length_words: int = _setting(10, "sentence score: words for the full coverage weight", low=1)
-    rank_bonus: float = _setting(0.12, "sentence score: bonus / (passage rank + 1)", low=0.0)
-    fragment_words: int = _setting(5, "a sentence of fewer words is a fragment", low=1)
-    fragment_penalty: float = _setting(0.15, "sentence score: penalty for a fragment", low=0.0)
-    number_bonus: float = _setting(0.08, "sentence score: bonus for the figure a question asks for", low=0.0)
-    number_penalty: float = _setting(0.04, "sentence score: penalty when the asked figure is missing", low=0.0)
-    table_row_penalty: float = _setting(0.10, "sentence score: penalty for a table row when no figure is asked",
-                                        low=0.0)
-    other_year_penalty: float = _setting(0.1, "sentence score: penalty for a report of a year the question does "
-                                              "not name", low=0.0)
-    number_margin: float = _setting(0.2, "a sentence holding the asked figure leads if within this of the best",
-                                    low=0.0)
-    cross_year_margin: float = _setting(0.2, "change questions: each year's best quote within this of the best",
-                                        low=0.0)
+    figure_window: int = _setting(8, "a figure counts as about the focus within this many words of a focus word",
+                                  low=1)
 
     def __post_init__(self) -> None:
         _check(self)
+
+
+@dataclass(frozen=True)
+class EvidenceModel:
+    """Weights that turn a candidate sentence's features into the probability that it answers the
+    question: logistic regression fitted on the development split by eval/fit_answers.py, whose
+    output (search/evidence_model.json) is committed and read here."""
+
+    features: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
+    intercept: float = 0.0
+    mean: tuple[float, ...] = ()
+    scale: tuple[float, ...] = ()
+    fitted_on: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.features)
+        for name in ("weights", "mean", "scale"):
+            values = getattr(self, name)
+            if len(values) != n or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+                raise SettingsError(f"EvidenceModel.{name} must hold {n} numbers, one per feature")
+        if any(v <= 0 for v in self.scale):
+            raise SettingsError("EvidenceModel.scale must be positive: refit with eval/fit_answers.py")
+
+    @classmethod
+    def shipped(cls) -> EvidenceModel:
+        """The model fitted for this version (search/evidence_model.json)."""
+        return cls.from_dict(_shipped_model())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvidenceModel:
+        try:
+            return cls(features=tuple(data["features"]), weights=tuple(data["weights"]),
+                       intercept=float(data["intercept"]), mean=tuple(data["mean"]), scale=tuple(data["scale"]),
+                       fitted_on=str(data.get("fitted_on", "")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SettingsError(f"the evidence model is incomplete ({exc}): refit with eval/fit_answers.py") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": list(self.features), "weights": list(self.weights), "intercept": self.intercept,
+                "mean": list(self.mean), "scale": list(self.scale), "fitted_on": self.fitted_on}
 
 
 @dataclass(frozen=True)
@@ -159,16 +211,21 @@ class Settings:
     grades: GradeSettings = field(default_factory=GradeSettings)
     trails: TrailSettings = field(default_factory=TrailSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    evidence: EvidenceModel = field(default_factory=EvidenceModel.shipped)
 
     def __post_init__(self) -> None:
         for name, group in _GROUPS.items():
             if not isinstance(getattr(self, name), group):
                 raise SettingsError(f"Settings.{name} must be a {group.__name__}")
+        if not isinstance(self.evidence, EvidenceModel):
+            raise SettingsError("Settings.evidence must be an EvidenceModel")
 
-    def to_dict(self) -> dict[str, dict[str, float]]:
-        """{"retrieval": {"candidates": 100, ...}, ...}: plain JSON."""
-        return {name: {f.name: getattr(getattr(self, name), f.name) for f in fields(group)}
-                for name, group in _GROUPS.items()}
+    def to_dict(self) -> dict[str, Any]:
+        """{"retrieval": {"candidates": 100, ...}, ..., "evidence": {...}}: plain JSON."""
+        data: dict[str, Any] = {name: {f.name: getattr(getattr(self, name), f.name) for f in fields(group)}
+                                for name, group in _GROUPS.items()}
+        data["evidence"] = self.evidence.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Settings:
@@ -180,7 +237,7 @@ class Settings:
         data = data or {}
         if not isinstance(data, dict):
             raise SettingsError(f"settings must be an object of groups ({', '.join(_GROUPS)}), not {data!r}")
-        unknown = set(data) - set(_GROUPS)
+        unknown = set(data) - set(_GROUPS) - {"evidence"}
         if unknown:
             raise SettingsError(f"unknown settings group(s) {', '.join(sorted(unknown))}: use "
                                 f"{', '.join(_GROUPS)}")
@@ -194,6 +251,10 @@ class Settings:
                 raise SettingsError(f"unknown {name} setting(s) {', '.join(sorted(set(values) - known))}: use "
                                     f"{', '.join(sorted(known))}")
             groups[name] = group(**values)
+        if data.get("evidence") is not None:
+            if not isinstance(data["evidence"], dict):
+                raise SettingsError(f"settings group evidence must be an object, not {data['evidence']!r}")
+            groups["evidence"] = EvidenceModel.from_dict(data["evidence"])
         return cls(**groups)
 
     @staticmethod
@@ -202,5 +263,5 @@ class Settings:
         return {name: {f.name: f.metadata["doc"] for f in fields(group)} for name, group in _GROUPS.items()}
 
 
-__all__ = ["AnswerSettings", "ExpansionSettings", "GradeSettings", "IndexSettings", "RetrievalSettings",
+__all__ = ["AnswerSettings", "EvidenceModel", "ExpansionSettings", "GradeSettings", "IndexSettings", "RetrievalSettings",
            "Settings", "TrailSettings"]

@@ -26,6 +26,14 @@ class YearRange(NamedTuple):
             return False
         return (self.first is None or year >= self.first) and (self.last is None or year <= self.last)
 
+    def overlaps(self, first: int | None, last: int | None) -> bool:
+        """Whether a report of the period ``first``..``last`` (a single year when ``last`` is None) falls
+        in the range in any of its years (an undated report never does)."""
+        if first is None:
+            return False
+        last = first if last is None else last
+        return (self.first is None or last >= self.first) and (self.last is None or first <= self.last)
+
     def describe(self) -> str:
         """'2015', '2014–2016', '2014 onwards' or 'up to 2015'."""
         if self.first is not None and self.first == self.last:
@@ -140,12 +148,15 @@ class Answer:
     notices: tuple[str, ...] = ()
     generation: str = field(default="", compare=False,
                             metadata={"doc": "the index generation the answer was computed on"})
+    table: tuple[dict[str, Any], ...] = field(
+        default=(), metadata={"doc": "for an answer from the grades: one row per grade (force, period, area, "
+                                     "grade, scale, n: its citation)"})
 
     def to_dict(self, with_passages: bool = False) -> dict[str, Any]:
         data = {
             "question": self.question, "answer": self.text, "abstained": self.abstained, "reason": self.reason,
             "mode": self.mode, "filters_used": self.filters_used, "notices": list(self.notices),
-            "citations": [c.to_dict(with_passages) for c in self.citations],
+            "citations": [c.to_dict(with_passages) for c in self.citations], "table": list(self.table),
         }
         if with_passages:
             data["passages"] = [h.to_dict() for h in self.passages]

@@ -238,7 +238,7 @@ def test_query_understanding_is_shown_and_can_be_undone(monkeypatch, app_index, 
 @pytest.mark.slow
 def test_an_unanswerable_question_is_answered_with_an_abstention(monkeypatch, app_index, tmp_path) -> None:
     at = ask(start_app(monkeypatch, app_index, tmp_path / "uploads"),
-             "What did HMIC say about Hertfordshire's use of stop and search?")
+             "What did HMIC say about Hertfordshire's use of sourdough starters and drone racing?")
     assert any("do not answer this" in w.value for w in at.warning)
     assert "Closest passages: they do not answer the question" in [s.value for s in at.main.subheader]
     assert not any(v.startswith("**\\[") for v in markdown_values(at))  # no citation cards

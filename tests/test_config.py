@@ -30,8 +30,8 @@ def test_every_field_is_documented() -> None:
 @pytest.mark.parametrize(("data", "words"), [
     ({"retrieval": {"candidates": 0}}, ["RetrievalSettings.candidates", "from 1"]),
     ({"retrieval": {"candidates": 2.5}}, ["whole number"]),
-    ({"answer": {"min_support": 1.5}}, ["AnswerSettings.min_support", "to 1.0"]),
-    ({"answer": {"weak_cosine": "high"}}, ["must be a number"]),
+    ({"answer": {"abstain_below": 1.5}}, ["AnswerSettings.abstain_below", "to 1.0"]),
+    ({"answer": {"extra_quote_ratio": "high"}}, ["must be a number"]),
     ({"answer": {"max_quotes": True}}, ["must be a number"]),
     ({"retrieval": {"rrf": 60}}, ["unknown retrieval setting", "rrf_k"]),
     ({"ranking": {}}, ["unknown settings group", "retrieval"]),

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from search.answer.grades import grade_answer, is_grade_question
+from search.answer.grades import asks_for_grades
+from search.answer.grades import grade_answer as _grade_answer
 from search.config import Settings
 from search.errors import IndexCorruptError
 from search.findings.api import findings, grades
@@ -22,6 +23,7 @@ from search.findings.extract import finding_embed_text
 from search.findings.model import STATUSES, Grade, comparable
 from search.findings.storage import FINDINGS_DB
 from search.index.build import build_index
+from search.retrieve.question import parse_question
 from search.retrieve.searcher import Searcher
 from search.types import Citation
 from tests.conftest import LETTER, PEEL_2015, REPORTS, KeywordEmbedder
@@ -163,7 +165,12 @@ def test_comparable_and_scale() -> None:
     ("What good practice did HMIC find?", False),
 ])
 def test_grade_question_detection(question: str, expected: bool) -> None:
-    assert is_grade_question(question) is expected
+    assert asks_for_grades(parse_question(question, 2000)) is expected
+
+
+def grade_answer(searcher: Searcher, question: str):
+    """The structured-grade answer to ``question`` on the searcher's loaded generation."""
+    return _grade_answer(searcher.snapshot, searcher.embedder, searcher.question(question))
 
 
 # --- extraction and storage (keyword encoder) -------------------------------------------------

@@ -1,21 +1,23 @@
 """When the product says "The indexed reports do not answer this" instead of answering.
 
-It abstains when the question is outside the index (a force or year it does not hold), when
-the filters leave nothing, when the question names a policing topic the closest passages never
-mention, and when the evidence is weak: no sentence close to the question and little of its
-wording covered, or many of its words foreign to the reports. Thresholds are ``AnswerSettings``
-(calibrated on the development set; docs/answers.md). The closest passages are returned with an
-abstention, labelled as not answering.
+It abstains when the question is outside the index (a force or year it does not hold), when the
+filters leave nothing, and when the evidence does not answer: no candidate sentence is likely
+enough to answer the question as asked (the evidence model weighs whether a sentence covers the
+question's focus and is of the kind of answer it wants: a figure about the focus noun, a grade,
+a date), or most of the question's words are foreign to the reports. The closest passages are
+returned with an abstention, labelled as not answering. Thresholds are ``AnswerSettings``,
+calibrated on the development split (docs/answers.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from search.answer.extractive import Candidate
+from search.answer.evidence import CHECKABLE, Candidate
 from search.config import AnswerSettings
+from search.retrieve.question import Question
 from search.retrieve.result import SearchResult
-from search.topics import unmentioned_topics
 from search.types import Answer, Hit
 
 ABSTAIN_MESSAGE = "The indexed reports do not answer this."
@@ -38,42 +40,34 @@ def outside_index(result: SearchResult, base: dict[str, Any]) -> Answer | None:
     return None
 
 
-def missing_years(result: SearchResult, passages: tuple[Hit, ...]) -> list[int]:
-    """Years the question names as report years that no indexed report has and no passage mentions."""
-    years = result.understood.get("years") or []
-    if result.understood.get("period") or result.snapshot is None:
+def missing_years(question: Question, result: SearchResult, passages: tuple[Hit, ...]) -> list[int]:
+    """Years the question names as report years that no indexed report covers and no passage mentions."""
+    if question.period or result.snapshot is None or not question.years:
         return []
     covered = set(result.snapshot.store.vocab["year"])
-    missing = [y for y in years if y not in covered]
-    if not missing or len(missing) < len(years):
+    missing = [y for y in question.years if y not in covered]
+    if len(missing) < len(question.years):
         return []
     text = " ".join(h.text for h in passages)
     return [y for y in missing if str(y) not in text]
 
 
-def absent_topics(question: str, pool: tuple[Hit, ...]) -> list[str]:
-    """Policing topics the question names that none of the closest passages mention."""
-    return unmentioned_topics(question, [h.text for h in pool])
-
-
-def weak_evidence(candidates: list[Candidate], chosen: list[Candidate], foreign_words: tuple[str, ...],
-                  question_tokens: int, settings: AnswerSettings) -> str | None:
-    """Why the quotable sentences do not answer the question, or None when they may.
-
-    All the question's terms count, those the reports never use too (at the highest idf), so
-    that 'What is the capital of France?' does not cover its only known term, 'capital', fully.
-    """
-    best_cosine = max((c.cosine for c in candidates), default=0.0)
-    support = max((c.overlap for c in candidates), default=0.0)
-    foreign = len(foreign_words) / max(1, question_tokens)
-    weak = best_cosine < settings.min_sentence_cosine and support < settings.min_support
-    off_topic = foreign >= settings.max_foreign or (foreign >= settings.foreign_with_weak_evidence
-                                                    and best_cosine < settings.weak_cosine)
-    if chosen and not weak and not off_topic:
+def evidence_gap(question: Question, candidates: Sequence[Candidate], foreign_words: tuple[str, ...],
+                 settings: AnswerSettings) -> str | None:
+    """Why the candidate sentences do not answer the question, or None when one may."""
+    foreign = len(foreign_words) / max(1, len(question.tokens))
+    if foreign >= settings.max_foreign:
+        return f"the reports use no words like {', '.join(foreign_words)}"
+    if not candidates:
+        return "the closest passages hold no sentence that could answer it"
+    best = max(candidates, key=lambda c: c.probability)
+    if best.probability >= settings.abstain_below:
         return None
-    return (f"the closest passages are only loosely related (best sentence similarity {best_cosine:.2f}, "
-            f"best term coverage {support:.2f}"
-            + (f"; the reports use no words like {', '.join(foreign_words)})" if foreign else ")"))
+    kind = question.expects.value
+    if question.expects in CHECKABLE and not any(c.type_ok for c in candidates):
+        return f"no passage close to the question states a {kind} about {question.focus or 'it'}"
+    return (f"no passage states it: the closest sentence is only {best.probability:.0%} likely to answer "
+            f"(a {kind} about {question.focus or 'the question'})")
 
 
-__all__ = ["ABSTAIN_MESSAGE", "absent_topics", "abstention", "missing_years", "outside_index", "weak_evidence"]
+__all__ = ["ABSTAIN_MESSAGE", "abstention", "evidence_gap", "missing_years", "outside_index"]

@@ -1,127 +1,38 @@
-"""Extractive answers: the sentences (or table rows) of the top passages that best answer the
-question, kept verbatim, ordered by report year, each followed by a citation marker [n] that
-resolves to a returned passage. Sentence vectors were stored at index time, so composing an
-answer encodes nothing but the question. Weights are ``AnswerSettings`` (docs/answers.md).
+"""Extractive answers: the candidate sentences most likely to answer, kept verbatim, each followed by
+a citation marker [n] that resolves to a returned passage.
+
+A single-report question gets its most likely sentence and those nearly as likely (up to
+``max_quotes``). A question across years gets each report's most likely sentence, oldest first,
+and says which of the force's reports in the period do not cover it; a question across forces
+gets each force's. A quote grows to the list it introduces and to the sentences that carry it on
+('These were:', 'This compares with ...'); neighbouring quotes of one passage become one. Pure
+functions over candidates already scored (``search.answer.evidence``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
-import numpy as np
+from collections.abc import Sequence
+from dataclasses import replace
 
 from ingest.clean import LIST_ITEM_RE
+from ingest.dates import format_period
 from ingest.textutil import normalise_for_match, strip_markers
+from search.answer.evidence import CHECKABLE, Candidate, satisfies
 from search.config import AnswerSettings
-from search.index.lexical import tokenize
-from search.index.snapshot import IndexSnapshot
-from search.index.store import ChunkStore
+from search.retrieve.question import AnswerType, Question, Scope
 from search.types import Citation, Hit
-
-_NUMBER_QUESTION_RE = re.compile(
-    r"\b(how many|how much|what (?:percentage|proportion|number|rate|share)|by how much|what was the rate|"
-    r"percentage|per cent|percent|rate|number of|figures?|statistics?)\b", re.I)
-
-
-@dataclass
-class Candidate:
-    """A sentence (or run of table rows) of a retrieved passage that might be quoted."""
-
-    hit: Hit
-    start: int  # offsets in hit.text
-    end: int
-    cosine: float
-    overlap: float
-    score: float = 0.0
-    header: str = ""  # column names of a table row
-
-    @property
-    def text(self) -> str:
-        return self.hit.text[self.start:self.end]
-
-
-_DATE_RE = re.compile(
-    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}\b|"
-    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{4}\b|\b(?:19|20)\d\d(?:/\d\d)?\b|"
-    r"\b\d+\s+months?\b", re.I)
-_PERCENT_Q_RE = re.compile(r"\b(percent(?:age)?|per cent|proportion|share|rate|by how much|how much)\b", re.I)
-_PERCENT_RE = re.compile(r"\d\s*(?:%|percent|per cent)|\b\d+\.\d+\b")
-_COUNT_RE = re.compile(r"\b\d[\d,]*\b")
-_CROSS_YEAR_RE = re.compile(r"\b(chang\w*|since|compared?|between|improv\w*|progress|by (?:the )?(?:19|20)\d\d|"
-                            r"over time|still|any better|worse|trend)\b", re.I)
-
-
-def asks_about_change(question: str) -> bool:
-    """Whether the question asks how something changed over time ('since', 'improved', 'by 2016')."""
-    return bool(_CROSS_YEAR_RE.search(question))
-
-
-def wants_number(question: str) -> str | None:
-    """'percent' or 'count' when the question asks for a figure of that kind, else None."""
-    if not _NUMBER_QUESTION_RE.search(question):
-        return None
-    return "percent" if _PERCENT_Q_RE.search(question) else "count"
-
-
-def has_number(text: str, kind: str) -> bool:
-    """Whether ``text`` holds a figure of ``kind`` once dates and periods are set aside."""
-    text = _DATE_RE.sub(" ", strip_markers(text))
-    return bool(_PERCENT_RE.search(text) if kind == "percent" else _COUNT_RE.search(text)) or (
-        kind == "percent" and bool(_COUNT_RE.search(text)) and "\t" in text)
-
-
-def _overlaps(query_idf: dict[str, float], texts: list[str]) -> list[float]:
-    """For each text, the IDF-weighted share of the question's terms that occur in it."""
-    total = sum(query_idf.values())
-    if not total or not texts:
-        return [0.0] * len(texts)
-    token_sets = [set(tokens) for tokens in tokenize([strip_markers(t) for t in texts])]  # one call for all
-    return [sum(w for t, w in query_idf.items() if t in tokens) / total for tokens in token_sets]
-
-
-def candidates(snapshot: IndexSnapshot, hits: tuple[Hit, ...], vector: np.ndarray, query_idf: dict[str, float]
-               ) -> list[Candidate]:
-    """Every stored sentence of ``hits`` with its cosine to the question and its term coverage."""
-    found: list[tuple[Hit, int, int, float]] = []
-    for hit in hits:
-        spans = snapshot.store.sentence_spans(hit.row)
-        if not spans:
-            continue
-        cosines = snapshot.sentence_vectors([sid for sid, _, _ in spans]) @ vector
-        found.extend((hit, start, end, float(cosine)) for (_, start, end), cosine in zip(spans, cosines, strict=True))
-    overlaps = _overlaps(query_idf, [hit.text[start:end] for hit, start, end, _ in found])
-    return [Candidate(hit, start, end, cosine, overlap)
-            for (hit, start, end, cosine), overlap in zip(found, overlaps, strict=True)]
-
 
 _ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|therefore|thus|so|in comparison|"
                          r"by comparison|compared|in contrast|as a result|consequently)\b", re.I)
 _SENTENCE_END_RE = re.compile(r"[.?!:;][\"'’”)]?(?=\s|$)")
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
-def _score(c: Candidate, number: str | None, s: AnswerSettings) -> float:
-    text = strip_markers(c.text).strip()
-    words = len(text.split())
-    is_row = "\t" in c.text
-    length = 1.0 if is_row else min(1.0, words / s.full_length_words)
-    score = c.cosine + s.overlap_weight * c.overlap * length + s.rank_bonus / (c.hit.rank + 1)
-    if words < s.fragment_words and not is_row:
-        score -= s.fragment_penalty  # a fragment says little by itself
-    if number:
-        score += s.number_bonus if has_number(c.text, number) else -s.number_penalty
-    elif is_row:
-        score -= s.table_row_penalty  # table rows answer questions about figures
-    return score
-
-
-_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
-
-
-def _list_end(text: str, end: int, lead_in: str = "", limit: int = 8) -> int:
+def _list_end(text: str, end: int, lead_in: str = "", limit: int = 10) -> int:
     """End of the list that follows offset ``end``: items until one closes the list with a full
     stop, or as many as the lead-in announces ('in one of two ways:')."""
-    announced = [_COUNT_WORDS[w] for w in re.findall(r"\b(two|three|four|five|six|seven|eight)\b", lead_in.lower())]
+    announced = [_COUNT_WORDS[w] for w in re.findall(rf"\b({'|'.join(_COUNT_WORDS)})\b", lead_in.lower())]
     limit = min([limit, *announced])
     for _ in range(limit):
         match = re.match(r"\s*\n([^\n]*)", text[end:])
@@ -133,11 +44,25 @@ def _list_end(text: str, end: int, lead_in: str = "", limit: int = 8) -> int:
     return end
 
 
-def _expand(c: Candidate) -> Candidate:
-    """Grow a quote to the list it introduces ('... in one of two ways:' + its items) and to next
-    sentences that continue it ('This is compared with ...', 'These were:'), within its passage."""
-    text = c.hit.text
-    end = c.end
+def _next_sentence_end(text: str, end: int) -> int | None:
+    """End of the sentence that follows offset ``end`` in the same paragraph, if any."""
+    rest = text[end:]
+    stripped = rest.lstrip(" ")
+    if not stripped or stripped.startswith("\n"):
+        return None
+    sentence_end = _SENTENCE_END_RE.search(stripped)
+    return end + (len(rest) - len(stripped)) + sentence_end.end() if sentence_end else None
+
+
+def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
+    """A quote grown to the list it introduces, to next sentences that carry it on, and, when it
+    lacks the kind of answer asked for (a figure, a date, a reason), to the next sentence of its
+    paragraph that holds one; within its passage."""
+    text, end = c.hit.text, c.end
+    if expects is not None and expects in CHECKABLE and not satisfies(expects, text[c.start:end]):
+        following = _next_sentence_end(text, end)
+        if following is not None and satisfies(expects, text[end:following]):
+            end = following
     for _ in range(3):
         if text[c.start:end].rstrip().endswith(":"):
             end = _list_end(text, end, text[c.start:end])
@@ -150,7 +75,26 @@ def _expand(c: Candidate) -> Candidate:
         if not sentence_end:
             break
         end += (len(rest) - len(stripped)) + sentence_end.end()
-    return Candidate(c.hit, c.start, end, c.cosine, c.overlap, c.score, c.header)
+    return replace(c, end=end)
+
+
+def _same_words(a: Candidate, b: Candidate) -> bool:
+    """One quote repeats the other (overlapping spans of one passage, or the same words anywhere)."""
+    if a.hit.row == b.hit.row and a.start < b.end and b.start < a.end:
+        return True
+    x, y = (normalise_for_match(strip_markers(c.text)) for c in (a, b))
+    return x in y or y in x
+
+
+def _distinct(ranked: Sequence[Candidate], limit: int, expects: AnswerType) -> list[Candidate]:
+    chosen: list[Candidate] = []
+    for c in ranked:
+        grown = expand(c, expects)
+        if not any(_same_words(grown, other) for other in chosen):
+            chosen.append(grown)
+        if len(chosen) == limit:
+            break
+    return chosen
 
 
 def _merge_adjacent(chosen: list[Candidate]) -> list[Candidate]:
@@ -159,59 +103,37 @@ def _merge_adjacent(chosen: list[Candidate]) -> list[Candidate]:
     for c in sorted(chosen, key=lambda c: (c.hit.row, c.start)):
         last = out[-1] if out else None
         if last is not None and last.hit.row == c.hit.row and not c.hit.text[last.end:c.start].strip():
-            out[-1] = Candidate(last.hit, last.start, max(last.end, c.end), max(last.cosine, c.cosine),
-                                 max(last.overlap, c.overlap), max(last.score, c.score), last.header)
+            out[-1] = replace(last, end=max(last.end, c.end), probability=max(last.probability, c.probability))
         else:
             out.append(c)
-    return sorted(out, key=lambda c: -c.score)
+    return out
 
 
-def select(candidates: list[Candidate], number: str | None, cross_year: bool, years: set[int] | None = None,
-           settings: AnswerSettings | None = None) -> list[Candidate]:
-    """Pick up to ``settings.max_quotes`` distinct passages of text that answer the question: the
-    best sentence (for a question asking for a figure, the best one holding a figure of that
-    kind), those nearly as good, and, for a question about change over time, the best from each year."""
-    s = settings or AnswerSettings()
-    for c in candidates:
-        c.score = _score(c, number, s)
-        if years and not cross_year and c.hit.year not in years:
-            c.score -= s.other_year_penalty  # the question names the year of the report it is about
-    ranked = sorted(candidates, key=lambda c: -c.score)
+def _report_key(hit: Hit) -> tuple[str | None, int | None, str]:
+    return hit.force, hit.year, hit.source
+
+
+def choose(question: Question, candidates: Sequence[Candidate], settings: AnswerSettings) -> list[Candidate]:
+    """The quotes of the answer: for one report the most likely sentence and those nearly as likely;
+    across years or forces, each report's (or force's) most likely sentence that is likely enough."""
+    ranked = sorted(candidates, key=lambda c: -c.probability)
     if not ranked:
         return []
-    if number and not has_number(ranked[0].text, number):
-        numeric = next((c for c in ranked if has_number(c.text, number)), None)
-        if numeric is not None and numeric.score >= ranked[0].score - s.number_margin:
-            ranked.remove(numeric)
-            ranked.insert(0, numeric)
-    chosen: list[Candidate] = []
-
-    def take(c: Candidate) -> bool:
-        grown = _expand(c)
-        for other in chosen:
-            same = other.hit.row == grown.hit.row and grown.start < other.end and other.start < grown.end
-            duplicate = normalise_for_match(strip_markers(grown.text)) in normalise_for_match(strip_markers(other.text))
-            if same or duplicate or normalise_for_match(strip_markers(other.text)) in normalise_for_match(
-                    strip_markers(grown.text)):
-                return False
-        chosen.append(grown)
-        return True
-
+    if question.scope is Scope.SINGLE:
+        floor = max(settings.abstain_below, ranked[0].probability * settings.extra_quote_ratio)
+        return _merge_adjacent(_distinct([c for c in ranked if c.probability >= floor] or ranked[:1],
+                                         settings.max_quotes, question.expects))
+    by: dict[object, Candidate] = {}
+    floor = max(settings.abstain_below, ranked[0].probability * settings.per_report_ratio)
     for c in ranked:
-        if chosen and c.score < chosen[0].score - s.quote_margin:
-            break
-        take(c)
-        if len(chosen) == s.max_quotes:
-            break
-    if cross_year:
-        years = {c.hit.year for c in chosen}
-        for c in ranked:
-            if c.hit.year not in years and c.score >= ranked[0].score - s.cross_year_margin and take(c):
-                years.add(c.hit.year)
+        key = c.hit.force if question.scope is Scope.CROSS_FORCE else _report_key(c.hit)
+        if key not in by and c.probability >= floor:
+            by[key] = c
+    chosen = _distinct(list(by.values()) or ranked[:1], max(settings.max_quotes, len(by)), question.expects)
     return _merge_adjacent(chosen)
 
 
-def _render(c: Candidate) -> str:
+def render(c: Candidate) -> str:
     """How a quote reads in the answer: prose verbatim; table rows with their column names."""
     text = c.text.strip()
     if "\t" not in text:
@@ -227,39 +149,51 @@ def _render(c: Candidate) -> str:
     return ". ".join(rows)
 
 
-def compose(chosen: list[Candidate]) -> tuple[str, list[Candidate]]:
-    """Order quotes by year (oldest first) and report, naming the year when several are involved."""
-    ordered = sorted(chosen, key=lambda c: (c.hit.year or 0, c.hit.source, c.hit.section_id, c.start))
-    years = {c.hit.year for c in ordered if c.hit.year}
-    parts: list[str] = []
-    last_year = None
-    for n, c in enumerate(ordered, start=1):
-        quote = _render(c)
-        if len(years) > 1 and c.hit.year != last_year:
-            lead = "In" if last_year is None else "By"
-            quote = f"{lead} {c.hit.year} ({_short_title(c.hit)}): {quote}"
-            last_year = c.hit.year
-        parts.append(f"{quote} [{n}]")
-    return " ".join(parts), ordered
-
-
-def _short_title(hit: Hit) -> str:
+def short_title(hit: Hit) -> str:
     title = hit.title or hit.source
     return title if len(title) <= 60 else title[:57].rstrip() + "…"
 
 
-def attach_headers(store: ChunkStore, candidates: list[Candidate]) -> None:
-    """Column names for table rows (the header row may be in another chunk of the table)."""
-    rows = {c.hit.row for c in candidates if c.hit.is_table}
-    if not rows:
-        return
-    headers = {}
-    for record in store.chunks(sorted(rows)):
-        body = record["embed_text"].split("\n")[1:]
-        headers[record["row"]] = next((ln for ln in body if " | " in ln), "")
-    for c in candidates:
-        if c.hit.is_table:
-            c.header = headers.get(c.hit.row, "")
+def period_of(hit: Hit) -> str:
+    """'2016', '2018/19', '2023–25' ('' when undated)."""
+    return format_period(hit.year, hit.year_to)
+
+
+def compose(question: Question, chosen: Sequence[Candidate]) -> tuple[str, list[Candidate]]:
+    """The answer text with [n] markers and the quotes in citation order: grouped by report, oldest
+    report first, each group introduced by its period and title when several reports speak."""
+    ordered = sorted(chosen, key=lambda c: (c.hit.year or 0, c.hit.force or "", c.hit.source, -c.probability))
+    if question.scope is Scope.SINGLE:
+        best_report = _report_key(max(chosen, key=lambda c: c.probability).hit)
+        ordered = sorted(chosen, key=lambda c: (_report_key(c.hit) != best_report, c.hit.year or 0, c.hit.source,
+                                                -c.probability))
+    reports = {_report_key(c.hit) for c in ordered}
+    parts: list[str] = []
+    last = None
+    for n, c in enumerate(ordered, start=1):
+        quote = render(c)
+        if len(reports) > 1 and _report_key(c.hit) != last:
+            who = f"{c.hit.force}, " if question.scope is Scope.CROSS_FORCE and c.hit.force else ""
+            quote = f"{who}{period_of(c.hit) or 'undated'} ({short_title(c.hit)}): {quote}"
+            last = _report_key(c.hit)
+        parts.append(f"{quote} [{n}]")
+    return " ".join(parts), ordered
+
+
+def uncovered(question: Question, chosen: Sequence[Candidate], reports: Sequence[dict]) -> list[str]:
+    """For a question across years about named forces: the indexed reports on those forces, within
+    the period asked about, that no quote comes from ('The 2014 report ... does not cover this.')."""
+    if question.scope is not Scope.CROSS_YEAR or not question.forces:
+        return []
+    quoted = {c.hit.source for c in chosen}
+    span = question.span
+    notes = []
+    for r in sorted(reports, key=lambda r: (r["year"] or 0, r["source"])):
+        if r["force"] in question.forces and r["source"] not in quoted and (span is None or span.overlaps(
+                r["year"], r.get("year_to"))):
+            when = format_period(r["year"], r.get("year_to")) or "undated"
+            notes.append(f"The {when} report ({r['title']}) does not cover this.")
+    return notes
 
 
 def citation(n: int, c: Candidate) -> Citation:
@@ -271,3 +205,4 @@ def citation(n: int, c: Candidate) -> Citation:
                     passage_start=c.start, passage_end=c.end, year_to=h.year_to, url=h.url)
 
 
+__all__ = ["choose", "citation", "compose", "expand", "period_of", "render", "short_title", "uncovered"]

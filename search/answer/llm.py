@@ -18,7 +18,8 @@ import urllib.request
 from dataclasses import dataclass
 
 from ingest.textutil import sentence_spans
-from search.answer.extractive import Candidate, citation
+from search.answer.evidence import Candidate
+from search.answer.extractive import citation
 from search.types import Citation, Hit
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ def written_answer(client: LLMClient, question: str, passages: tuple[Hit, ...],
     for n in {n for _sentence, cited in kept for n in cited}:
         own = [c for c in candidates if c.hit.row == passages[n - 1].row]
         if own:
-            best[n] = max(own, key=lambda c: c.cosine)
+            best[n] = max(own, key=lambda c: c.probability)
     kept = [(sentence, cited) for sentence, cited in kept if all(n in best for n in cited)]
     if not kept:
         return None

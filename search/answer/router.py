@@ -1,88 +1,167 @@
 """``answer()``: a cited answer to a question, or an honest abstention.
 
-A question about graded judgments is answered from the structured grades; any other from the
-retrieved passages, extractively (verbatim quotes with [n] markers) or, when a local language
-model is configured, in the model's words with each sentence's citation checked. The whole
-answer is read from one index generation: the one its search ran on.
+The question is parsed once (``search.retrieve.question``). A question about graded judgments is
+answered from the structured grades when they hold one in its scope; any other from the retrieved
+passages: their sentences are scored as evidence (``search.answer.evidence``), the product
+abstains when none is likely to answer (``search.answer.abstain``), and otherwise quotes the
+likeliest verbatim with [n] markers (``search.answer.extractive``), or, when a language model is
+configured, answers in its words with each sentence's citation checked. The whole answer is read
+from one index generation: the one its search ran on.
 """
 
 from __future__ import annotations
 
-from search.answer.abstain import absent_topics, abstention, missing_years, outside_index, weak_evidence
-from search.answer.extractive import (
-    asks_about_change,
-    attach_headers,
-    candidates,
-    citation,
-    compose,
-    select,
-    wants_number,
-)
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ingest.areas import area_key
+from search.answer.abstain import abstention, evidence_gap, missing_years, outside_index
+from search.answer.evidence import Candidate, gather, score
+from search.answer.extractive import choose, citation, compose, uncovered
 from search.answer.grades import grade_answer
 from search.answer.llm import LLMClient, written_answer
 from search.filters import Filters
+from search.index.snapshot import IndexSnapshot
+from search.retrieve.question import AnswerType, Question, Scope
+from search.retrieve.result import SearchResult
 from search.retrieve.searcher import Searcher
-from search.types import Answer
+from search.types import Answer, Hit
 
 
-def answer(searcher: Searcher, question: str, filters: Filters | dict | None = None, *, k: int = 8,
+@dataclass
+class Evidence:
+    """A question's search and its scored candidate sentences."""
+
+    result: SearchResult
+    quotable: tuple[Hit, ...]  # the passages whose sentences may be quoted
+    candidates: list[Candidate]
+    rows: np.ndarray  # their features (search.answer.evidence.FEATURES)
+
+
+def collect(searcher: Searcher, question: Question, filters: Filters | dict | None, *, use_understanding: bool,
+            snapshot: IndexSnapshot, k: int) -> Evidence:
+    """Search for ``question`` and score the sentences of the passages that may be quoted."""
+    settings = searcher.settings
+    wide = question.scope is not Scope.SINGLE
+    result = searcher.search(question, k=max(k, settings.answer.cross_search_k if wide else settings.answer.search_k),
+                             filters=filters, use_understanding=use_understanding, snapshot=snapshot)
+    if not result.hits or result.vector is None or result.focus_vector is None:
+        return Evidence(result, (), [], np.zeros((0, 0)))
+    quotable = _merged(_fan_out(searcher, question, filters, snapshot, result),
+                       result.hits[:settings.answer.cross_passages if wide else settings.answer.passages])
+    ranks: dict[int, int] = {}
+    for hit in (*quotable, *result.hits):
+        ranks[hit.row] = min(ranks.get(hit.row, hit.rank), hit.rank)
+    found = gather(snapshot, quotable, result.vector, result.focus_vector)
+    rows = score(question, found, snapshot, ranks, settings.evidence, settings.answer.figure_window)
+    return Evidence(result, quotable, found, rows)
+
+
+def _fan_out(searcher: Searcher, question: Question, filters: Filters | dict | None, snapshot: IndexSnapshot,
+             result: SearchResult) -> list[Hit]:
+    """For a question across years about named forces, the best passages of each of their reports in
+    the period; for one comparing named forces, each force's: so that every report or force the
+    question spans is looked at, not only those the single search ranks first. Explicit filters are
+    left as the user set them."""
+    if not Filters.coerce(filters).is_empty() or result.vector is None:
+        return []
+    settings = searcher.settings.answer
+    span = question.span
+    if question.scope is Scope.CROSS_FORCE and len(question.forces) > 1:
+        groups = [Filters(forces=(force,), years=span) for force in question.forces]
+    elif question.scope is Scope.CROSS_YEAR and question.forces:
+        groups = [Filters(sources=(r["source"],)) for r in snapshot.store.report_rows()
+                  if r["force"] in question.forces and (span is None or span.overlaps(r["year"], r["year_to"]))]
+    else:
+        return []
+    hits: list[Hit] = []
+    for group in groups[:settings.fan_out_groups]:
+        hits.extend(searcher.search(question, k=settings.fan_out_passages, filters=group, use_understanding=False,
+                                    snapshot=snapshot, query_vector=result.vector).hits)
+    return hits
+
+
+def _merged(first: Sequence[Hit], then: Sequence[Hit]) -> tuple[Hit, ...]:
+    """``first`` then ``then``, each passage once."""
+    seen: set[int] = set()
+    out = []
+    for hit in (*first, *then):
+        if hit.row not in seen:
+            seen.add(hit.row)
+            out.append(hit)
+    return tuple(out)
+
+
+def answer(searcher: Searcher, question: str | Question, filters: Filters | dict | None = None, *, k: int = 8,
            llm: LLMClient | None = None, use_understanding: bool = True) -> Answer:
     """Answer ``question`` from the index with cited verbatim quotes, or abstain.
 
     Args:
         searcher: a loaded index.
-        question: the user's question.
+        question: the user's question (or one parsed by ``searcher.question``).
         filters: explicit filters (as for ``Searcher.search``).
-        k: passages retrieved and returned with the answer.
+        k: passages returned with the answer.
         llm: a client for written answers (None: extractive only).
         use_understanding: apply the forces and years the question names (as ``Searcher.search``).
 
     Raises:
         QueryError, FilterError: as ``Searcher.search``.
     """
-    settings = searcher.settings.answer
-    parsed = searcher.question(question)
+    settings = searcher.settings
+    parsed = question if isinstance(question, Question) else searcher.question(question)
     snapshot = searcher.snapshot  # every step below reads this one generation
-    graded = grade_answer(searcher, parsed, filters, use_understanding=use_understanding, snapshot=snapshot)
+    graded = grade_answer(snapshot, searcher.embedder, parsed, filters, use_understanding=use_understanding,
+                          settings=settings.grades)
     if graded is not None:
         return graded
-    result = searcher.search(parsed, k=max(k, settings.search_k), filters=filters,
-                             use_understanding=use_understanding, snapshot=snapshot)
+    evidence = collect(searcher, parsed, filters, use_understanding=use_understanding, snapshot=snapshot, k=k)
+    result, quotable, found = evidence.result, evidence.quotable, evidence.candidates
     base = {"question": parsed.asked, "filters_used": result.filters_used, "understood": result.understood,
             "notices": result.notices, "generation": snapshot.generation}
     outside = outside_index(result, base)
     if outside is not None:
         return outside
-    pool = result.hits  # searched with at least search_k, so a topic is looked for widely enough
-    passages = pool[:k]
-    years = missing_years(result, passages)
+    passages = result.hits[:k]
+    years = missing_years(parsed, result, passages)
     if years:
         reason = f"No indexed report is from {', '.join(map(str, years))}. {snapshot.describe_coverage()}"
         return abstention(reason, reason, passages, base)
-    absent = absent_topics(parsed.asked, pool)
-    if absent:
-        return abstention(f"The indexed reports (within the filters used) do not discuss {' or '.join(absent)}; "
-                          "the closest passages are listed below and do not answer it.",
-                          f"none of the passages that come closest mention {' or '.join(absent)}", passages, base)
 
-    assert result.vector is not None  # set on every search that returns hits
-    found = candidates(snapshot, passages[:settings.passages], result.vector, snapshot.lexical.idf(parsed.tokens))
-    attach_headers(snapshot.store, found)
-    years_named = set(result.understood.get("years") or [])
-    cross_year = len(years_named) > 1 or asks_about_change(parsed.asked)
-    chosen = select(found, wants_number(parsed.asked), cross_year, years_named, settings)
-    weak = weak_evidence(found, chosen, result.foreign_words, len(parsed.tokens), settings)
-    if weak is not None:
-        return abstention("The closest passages are listed below; they do not answer it.", weak, passages, base)
+    gap = evidence_gap(parsed, found, result.foreign_words, settings.answer)
+    if gap is not None:
+        return abstention("The closest passages are listed below; they do not answer it.", gap, passages, base)
 
     if llm is not None:
-        written = written_answer(llm, parsed.asked, passages[:settings.passages], found)
+        written = written_answer(llm, parsed.asked, quotable, found)
         if written is not None:
             text, cited = written
             return Answer(text=text, citations=tuple(cited), passages=passages, abstained=False, mode="llm", **base)
-    text, ordered = compose(chosen)
-    return Answer(text=text, citations=tuple(citation(n, c) for n, c in enumerate(ordered, start=1)),
-                  passages=passages, abstained=False, **base)
+    text, ordered = compose(parsed, choose(parsed, found, settings.answer))
+    notes = uncovered(parsed, ordered, snapshot.store.report_rows())
+    quoted = Answer(text=" ".join([text, *notes]), citations=tuple(citation(n, c) for n, c in enumerate(ordered, 1)),
+                    passages=passages, abstained=False, **base)
+    return _with_grades(searcher, snapshot, parsed, filters, use_understanding, quoted)
 
 
-__all__ = ["answer"]
+def _with_grades(searcher: Searcher, snapshot: IndexSnapshot, question: Question, filters: Filters | dict | None,
+                 use_understanding: bool, quoted: Answer) -> Answer:
+    """A question about how a force changed over the years in an area the reports grade ('has Kent got
+    better at investigating crime since 2015?') gets the area's grades over those years first, then
+    the quotes."""
+    if question.scope is not Scope.CROSS_YEAR or not question.forces or area_key(question.focus) in (None, "overall"):
+        return quoted
+    graded = grade_answer(snapshot, searcher.embedder, replace(question, expects=AnswerType.GRADE), filters,
+                          use_understanding=use_understanding, settings=searcher.settings.grades)
+    if graded is None:
+        return quoted
+    shift = len(graded.citations)
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + shift}]", quoted.text)
+    citations = (*graded.citations, *(replace(c, n=c.n + shift) for c in quoted.citations))
+    passages = tuple({h.row: h for h in (*graded.passages, *quoted.passages)}.values())
+    return replace(quoted, text=f"{graded.text} {text}", citations=citations, passages=passages, table=graded.table)
+
+
+__all__ = ["Evidence", "answer", "collect"]

@@ -50,6 +50,12 @@ def _stemmer() -> Any:
     return Stemmer.Stemmer("english")
 
 
+def stem(word: str) -> str:
+    """One word as the lexical index spells it (lower case, stemmed)."""
+    stemmer = _stemmer()
+    return stemmer.stemWord(word.lower()) if stemmer is not None else word.lower()
+
+
 def lexical_text(embed_text: str) -> str:
     """What the lexical index sees for a chunk: what the encoder sees (context prefix with the
     heading path, then the text without footnote markers; tables with caption and header)."""

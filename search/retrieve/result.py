@@ -29,6 +29,7 @@ class SearchResult:
     out_of_scope: bool = False
     generation: str = ""
     vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the encoded question
+    focus_vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the encoded focus
     foreign_words: tuple[str, ...] = ()  # question words with no word like them in the indexed reports
     question: Question | None = field(default=None, repr=False, compare=False)
     snapshot: IndexSnapshot | None = field(default=None, repr=False, compare=False)

@@ -200,31 +200,34 @@ class Searcher:
         if mask is not None and not mask.any():
             scope.notices.append("No passage matches these filters. " + snap.describe_coverage())
             return SearchResult(hits=(), notices=tuple(scope.notices), **base)
-        vector, lexical_tokens, foreign = self._encode(question, snap, query_vector)
+        vector, focus_vector, lexical_tokens, foreign = self._encode(question, snap, query_vector)
         ranked = self._rank(snap, vector, lexical_tokens, mask, scope.preferred_years, k)
         return SearchResult(hits=_hits(snap, vector, ranked), notices=tuple(scope.notices), vector=vector,
-                            foreign_words=foreign, **base)
+                            focus_vector=focus_vector, foreign_words=foreign, **base)
 
     def _encode(self, question: Question, snap: IndexSnapshot, query_vector: np.ndarray | None
-                ) -> tuple[np.ndarray, list[str], tuple[str, ...]]:
-        """The question's vector, its lexical tokens (with report words standing in for words the
-        reports never use) and those of its words the reports have nothing like."""
+                ) -> tuple[np.ndarray, np.ndarray, list[str], tuple[str, ...]]:
+        """The question's vector, its focus's vector, its lexical tokens (with report words standing
+        in for words the reports never use) and those of its words the reports have nothing like."""
         tokens = list(question.lexical_tokens)
         unknown = snap.expander.unknown_words(question.lexical_text, snap.lexical.vocabulary) if snap.expander else []
         foreign: tuple[str, ...] = ()
-        if query_vector is not None and not unknown:
-            return query_vector, snap.lexical.query_tokens(tokens), foreign
-        encoded = self.embedder.encode([question.text, *unknown])  # one forward pass for the question and its words
+        own_focus = bool(question.focus) and question.focus != question.text
+        texts = ([question.text] if query_vector is None else []) + ([question.focus] if own_focus else []) + unknown
+        encoded = self.embedder.encode(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)  # one pass
         vector = encoded[0] if query_vector is None else query_vector
+        at = 0 if query_vector is not None else 1
+        focus_vector = encoded[at] if own_focus else vector
+        words = encoded[at + int(own_focus):]
         if unknown and snap.expander is not None:
             expansion = self.settings.expansion
-            near = snap.expander.neighbours(encoded[1:], min_similarity=expansion.min_similarity,
+            near = snap.expander.neighbours(words, min_similarity=expansion.min_similarity,
                                             limit=expansion.neighbours)
             foreign = tuple(word for word, words in zip(unknown, near, strict=True) if not words)
             extra = list(dict.fromkeys(w for words in near for w in words))
             if extra:
                 tokens += tokenize([" ".join(extra)])[0]
-        return vector, snap.lexical.query_tokens(tokens), foreign
+        return vector, focus_vector, snap.lexical.query_tokens(tokens), foreign
 
     def _rank(self, snap: IndexSnapshot, vector: np.ndarray, lexical_tokens: list[str], mask: np.ndarray | None,
               preferred_years: set[int], k: int) -> _Ranked:
