@@ -310,3 +310,85 @@ def test_bm25_over_segments_with_tombstones_equals_one_index_of_the_live_rows() 
         query_tokens = whole.query_tokens(query)
         np.testing.assert_array_equal(again.scores(query_tokens), whole.scores(query_tokens))
     assert merged.terms == LexicalSegment.from_tokens([t for t, k in zip(tokens, live, strict=True) if k]).terms
+
+
+# ---------------------------------------------------------------- SIGKILL while segments are written or merged
+
+_KILLABLE = """
+import sys, time
+from pathlib import Path
+sys.path[:0] = [{root!r}, {tests!r}]
+from conftest import KeywordEmbedder
+import search.index.generation as generation
+import search.index.segment as segment
+import search.index.lexical as lexical
+import search.index.publish as publish
+from search.config import IndexSettings, Settings
+from search.index.build import build_index
+
+def stop_here(original):
+    def wrapped(*args, **kwargs):
+        Path({marker!r}).write_text("here")
+        time.sleep(60)
+        return original(*args, **kwargs)
+    return wrapped
+
+point = {point!r}
+if point == "writing the new segment":
+    lexical.LexicalSegment.save = stop_here(lexical.LexicalSegment.save)
+elif point == "merging segments":
+    generation.merge_segments = stop_here(generation.merge_segments)
+elif point == "linking the segments kept":
+    generation.link_segment = stop_here(generation.link_segment)
+elif point == "computing trails":
+    generation.write_trails = stop_here(generation.write_trails)
+elif point == "switching the manifest":
+    publish.write_json_atomic = stop_here(publish.write_json_atomic)
+build_index([{corpus!r}], {index!r}, embedder=KeywordEmbedder(),
+            settings=Settings(index=IndexSettings(max_segments=2, merge_rows=20)))
+"""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("point", ["writing the new segment", "merging segments", "linking the segments kept",
+                                   "computing trails", "switching the manifest"])
+def test_sigkill_while_segments_are_written_or_merged_keeps_the_old_index(tmp_path: Path, point: str) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    index_dir, corpus = tmp_path / "index", tmp_path / "corpus"
+    settings = Settings(index=IndexSettings(max_segments=2, merge_rows=20))  # the first segment is kept, linked
+    build_index([corpus_with(corpus, [PEEL_2015.name, "kent.txt"])], index_dir, embedder=KeywordEmbedder(),
+                settings=settings)
+    build_index([corpus_with(corpus, [PEEL_2015.name, "kent.txt", "essex.txt"])], index_dir,
+                embedder=KeywordEmbedder(), settings=settings)
+    before = read_manifest(index_dir)
+    assert before["segments"][0]["rows"] > 20
+    expected = everything(index_dir)
+    corpus_with(corpus, [PEEL_2015.name, "kent.txt", "essex.txt", "surrey.txt"])  # a third segment: two merged
+    marker = tmp_path / "reached"
+    script = _KILLABLE.format(root=str(ROOT), tests=str(ROOT / "tests"), marker=str(marker), point=point,
+                              corpus=str(corpus), index=str(index_dir))
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert marker.exists(), process.stderr.read() if process.poll() is not None else "never reached"
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert read_manifest(index_dir) == before
+    assert_same(everything(index_dir), expected)
+    result = build_index([corpus], index_dir, embedder=KeywordEmbedder(), settings=settings)  # the next build
+    assert result.published and len(result.merged) == 2 and len(segment_names(index_dir)) == 2
+    assert segment_names(index_dir)[0] == before["segments"][0]["name"]
+    assert not [p.name for p in index_dir.iterdir() if p.name.startswith(".tmp-")]
+    generations = sorted(p.name for p in index_dir.iterdir() if p.name.startswith("gen-"))
+    assert read_manifest(index_dir)["generation"] == generations[-1] and len(generations) == 2
