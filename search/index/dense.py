@@ -313,7 +313,7 @@ class SegmentedVectors:
         if self.size == 0 or k <= 0 or (keep is not None and not keep.any()):
             return empty
         rows = np.flatnonzero(keep) if keep is not None else None
-        if rows is not None and len(rows) <= _BRUTE_FORCE_ROWS:
+        if rows is not None and len(rows) <= _BRUTE_FORCE_ROWS and 2 * len(rows) < self.size:  # a narrow filter
             scores = np.stack([self.score(q, rows) for q in queries])
             return _best(scores, rows, k, order)
         if self.kind == "flat" or all(isinstance(p, np.ndarray) for p in self.parts):

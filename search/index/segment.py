@@ -47,7 +47,7 @@ class Written:
     reports: dict[str, dict[str, Any]]
 
 
-def _report_spans(folder: Path) -> tuple[int, int, dict[str, dict[str, Any]]]:
+def report_spans(folder: Path) -> tuple[int, int, dict[str, dict[str, Any]]]:
     """(rows, sentences, {source: {"rows": [a, b], "sentences": [a, b], "findings": n}}) of a written
     segment."""
     store = ChunkStore.open(folder / CHUNKS_DB)
@@ -95,7 +95,7 @@ def write_segment(folder: Path, reports: Sequence[tuple[Report, str]], chunks: S
         findings, encoded = write_segment_findings(store, folder, embedder, progress)
     finally:
         store.close()
-    rows, n_sentences, spans = _report_spans(folder)
+    rows, n_sentences, spans = report_spans(folder)
     return Written(rows, n_sentences, findings, encoded, spans)
 
 
@@ -131,7 +131,7 @@ def merge_segments(folder: Path, parts: Sequence[tuple[Path, Sequence[str]]], in
             store.close()
     else:
         findings = merge_segment_findings(parts, folder, embedder)
-    rows, n_sentences, spans = _report_spans(folder)
+    rows, n_sentences, spans = report_spans(folder)
     return Written(rows, n_sentences, findings, encoded, spans)
 
 
@@ -185,4 +185,5 @@ def choose_merge(segments: Sequence[dict[str, Any]], *, max_segments: int, merge
     return sorted(chosen, key=order.index)
 
 
-__all__ = ["Written", "choose_merge", "link_file", "link_segment", "merge_segments", "write_segment"]
+__all__ = ["Written", "choose_merge", "link_file", "link_segment", "merge_segments", "report_spans",
+           "write_segment"]

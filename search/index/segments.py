@@ -87,12 +87,11 @@ class SegmentedReports:
         """Chunk records for live ``rows``, in the order given (``row`` is the global row)."""
         rows = [int(r) for r in rows if 0 <= int(r) < self.size and self.is_live(int(r))]
         found: dict[int, dict[str, Any]] = {}
-        grouped: dict[int, list[int]] = {}
-        for row in rows:
-            n, local = self.part_of(row)
-            grouped.setdefault(n, []).append(local)
-        for n, local_rows in grouped.items():
-            for record in self.parts[n].chunks(local_rows):
+        at = np.asarray(rows, dtype=np.int64)
+        segment = np.searchsorted(self.offsets, at, side="right") - 1
+        for n in np.unique(segment):
+            local_rows = (at[segment == n] - self.offsets[n]).tolist()
+            for record in self.parts[int(n)].chunks(local_rows):
                 record["row"] = int(record["row"] + self.offsets[n])
                 found[record["row"]] = record
         return [found[r] for r in rows if r in found]
