@@ -77,6 +77,8 @@ def progress_bar() -> Callable[[str, int, int], None]:
             bar = bars[stage] = tqdm(total=total, initial=done, desc=labels.get(stage, stage), unit=" item",
                                      file=sys.stderr, leave=False, smoothing=0,
                                      disable=not sys.stderr.isatty() and total < 50)
+        if total != bar.total:  # embedding starts before every report is read: its total grows
+            bar.total = total
         if done > bar.n:
             bar.update(done - bar.n)
         if done >= total:

@@ -32,6 +32,7 @@ from search.findings.storage import FINDINGS_DB, FINDINGS_VECTORS, made_with
 from search.index import integrity
 from search.index.corrections import MetaCorrections
 from search.index.dense import INDEX_TYPES
+from search.index.embedding import BackgroundEmbedding
 from search.index.generation import NewRows, Outcome, write_generation
 from search.index.layout import (
     DEFAULT_INDEX_DIR,
@@ -45,7 +46,6 @@ from search.index.publish import clean_stale, discard, index_lock, publish, stag
 
 logger = logging.getLogger(__name__)
 
-EMBED_BATCH = 64
 FINDINGS_FILES = (FINDINGS_DB, FINDINGS_VECTORS)
 
 
@@ -142,8 +142,9 @@ def build_index(
         clean_stale(index_dir, keep_generations=keep)
         corrections = corrections or MetaCorrections(index_dir)
         mode = Mode(keep_all=keep_existing, prune=prune, reread_all=previous.rebuild, drop=drop)
+        background = BackgroundEmbedding(embedder, progress)
         plan = plan_build(paths, previous.known, mode, params, limits=limits, progress=progress,
-                          on_report=on_report, checked=checked, corrections=corrections)
+                          on_report=_feeding(background, on_report), checked=checked, corrections=corrections)
         result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
         if not plan.report_count:
             first = next((f.error for f in plan.files if f.error), None)
@@ -165,18 +166,19 @@ def build_index(
                                  rebuild=True)
             plan = plan_build(paths, previous.known,
                               Mode(keep_all=keep_existing, prune=prune, reread_all=True, drop=drop), params,
-                              limits=limits, progress=progress, on_report=on_report, checked=checked,
-                              corrections=corrections)
+                              limits=limits, progress=progress, on_report=_feeding(background, on_report),
+                              checked=checked, corrections=corrections)
             result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
         return _commit(index_dir, plan, previous, embedder, params, index_type, settings, paths, progress, started,
-                       result, optimize=optimize, current=current)
+                       result, background, optimize=optimize, current=current)
 
 
 def _commit(index_dir: Path, plan: Plan, previous: _Previous, embedder: Embedder, params: ChunkingParams,
             index_type: str, settings: Settings, paths: list[str | Path], progress: ProgressFn | None,
-            started: float, result: BuildResult, *, optimize: bool, current: bool) -> BuildResult:
+            started: float, result: BuildResult, background: BackgroundEmbedding, *, optimize: bool,
+            current: bool) -> BuildResult:
     """Embed the new reports, write the new generation and publish it (called with the lock held)."""
-    rows = _embed_new(plan, embedder, progress)
+    rows = _embed_new(plan, background)
     result.embedded_chunks, result.embedded_sentences = len(rows.chunks), len(rows.sentences)
     result.files = [FileOutcome(f.path, f.source, f.status, f.error, rows.counts.get(f.source, f.chunks))
                     for f in result.files]
@@ -276,8 +278,9 @@ def _verified(previous: _Previous, index_dir: Path) -> bool:
     return True
 
 
-def _embed_new(plan: Plan, embedder: Embedder, progress: ProgressFn | None) -> NewRows:
-    """Vectors for the chunks of new and changed reports and for their sentences."""
+def _embed_new(plan: Plan, background: BackgroundEmbedding) -> NewRows:
+    """Vectors for the chunks of new and changed reports and for their sentences (encoded while the
+    reports were read)."""
     chunks: list[Chunk] = []
     counts: dict[str, int] = {}
     for report, _path in plan.new_reports:
@@ -290,26 +293,19 @@ def _embed_new(plan: Plan, embedder: Embedder, progress: ProgressFn | None) -> N
         for start, end, text in sentence_units(chunk):
             sentences.append((index, start, end))
             sentence_texts.append(text)
-    embedded = _embed(embedder, [c.embed_text for c in chunks] + sentence_texts, progress)
-    return NewRows(chunks=chunks, counts=counts, sentences=sentences, vectors=embedded[:len(chunks)],
-                    sentence_vectors=embedded[len(chunks):])
+    return NewRows(chunks=chunks, counts=counts, sentences=sentences,
+                   vectors=background.vectors([c.embed_text for c in chunks]),
+                   sentence_vectors=background.vectors(sentence_texts))
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, embedder.dim), np.float32)
-    # Longest first over all texts, so each batch holds texts of about one length and little
-    # padding is encoded (slices in corpus order mix chunks with short sentences).
-    order = np.argsort([-len(t) for t in texts], kind="stable")
-    out = np.empty((len(texts), embedder.dim), np.float32)
-    if progress:
-        progress("embed", 0, len(texts))
-    for start in range(0, len(texts), EMBED_BATCH):
-        rows = order[start:start + EMBED_BATCH]
-        out[rows] = embedder.encode([texts[i] for i in rows], batch_size=32)
-        if progress:
-            progress("embed", min(start + EMBED_BATCH, len(texts)), len(texts))
-    return out
+def _feeding(background: BackgroundEmbedding, on_report: Callable[[Report, list[Chunk]], None] | None
+             ) -> Callable[[Report, list[Chunk]], None]:
+    """An ``on_report`` that queues a report's chunk and sentence texts for embedding as soon as it is read."""
+    def fed(report: Report, chunks: list[Chunk]) -> None:
+        background.submit([c.embed_text for c in chunks] + [text for c in chunks for _s, _e, text in sentence_units(c)])
+        if on_report:
+            on_report(report, chunks)
+    return fed
 
 
 __all__ = ["BuildResult", "FileOutcome", "ProgressFn", "build_index"]
