@@ -12,6 +12,7 @@ the same (a reload of a generation that reuses files costs nothing).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -172,6 +173,20 @@ def start(folder: Path, manifest: dict[str, Any], index_dir: Path | str) -> dict
     return {name: check_later(folder, name, files[name], index_dir) for name in order}
 
 
+def prefetch(index_dir: Path) -> None:
+    """Start verifying the live generation of ``index_dir`` in the background, if its manifest can be
+    read (a process about to load the index calls it first; problems are reported by the load)."""
+    try:
+        manifest = json.loads((Path(index_dir) / "manifest.json").read_text(encoding="utf-8"))
+        name = str(manifest["generation"])
+        folder = Path(index_dir) / name
+        if (files_problem(manifest.get("files")) is None and name and "/" not in name and "\\" not in name
+                and not name.startswith(".") and folder.is_dir()):
+            start(folder, manifest, index_dir)
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+
+
 def forget() -> None:
     """Drop the record of files checked in this process (tests)."""
     with _checked_lock:
@@ -179,5 +194,5 @@ def forget() -> None:
         _pending.clear()
 
 
-__all__ = ["LazyCheck", "check_later", "files_problem", "forget", "record", "sha256_file", "start",
+__all__ = ["LazyCheck", "check_later", "files_problem", "forget", "prefetch", "record", "sha256_file", "start",
            "verify", "verify_all"]

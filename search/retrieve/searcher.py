@@ -23,6 +23,7 @@ from search.embed import Embedder, default_embedder
 from search.errors import IndexError_, IndexStaleError, QueryError
 from search.filters import Filters
 from search.findings.storage import FindingsIndex
+from search.index import integrity
 from search.index.layout import DEFAULT_INDEX_DIR, MANIFEST, read_manifest
 from search.index.lexical import tokenize
 from search.index.segments import SegmentedStore
@@ -81,7 +82,13 @@ class Searcher:
         Raises:
             IndexMissingError, IndexIncompatibleError, IndexCorruptError: with a message naming the fix.
         """
-        embedder = embedder or default_embedder()
+        if embedder is None:
+            # The index's checksums are verified on background threads while the model loads.
+            integrity.prefetch(Path(index_dir))
+            embedder = default_embedder()
+            load = getattr(embedder, "load", None)
+            if callable(load):
+                load()
         params = params or ChunkingParams()
         return cls(Path(index_dir), embedder, open_snapshot(Path(index_dir), embedder, params), params, settings)
 
