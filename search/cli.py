@@ -13,22 +13,22 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from search.cli_fetch import Intake, add_fetch_parser, add_index_arguments, fetch_intake, index_intake
-from search.cli_io import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from search.cli_index import add_index_parsers, cmd_fetch, cmd_index, cmd_remove, cmd_rollback, cmd_status
+from search.cli_io import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, shown_name
 from search.cli_io import err as _err
 from search.cli_io import print_json as _print_json
+
+_name = shown_name
+DEFAULT_INDEX = os.environ.get("INSPECTQA_INDEX_DIR", "index")
 
 if TYPE_CHECKING:
     from search.filters import Filters
     from search.retrieve.searcher import Searcher
     from search.types import Hit
-
-DEFAULT_INDEX = os.environ.get("INSPECTQA_INDEX_DIR", "index")
-
 
 # --- argument parsing ---------------------------------------------------------------------
 def _add_filter_args(parser: argparse.ArgumentParser) -> None:
@@ -59,21 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per report")
     p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
 
-    p = sub.add_parser("index", help="build or update the search index from report files or web addresses")
-    p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="report files, folders (searched recursively) or http(s) addresses to download")
-    add_index_arguments(p)
-    p.add_argument("--index-dir", default=DEFAULT_INDEX, help=f"index folder (default {DEFAULT_INDEX})")
-    p.add_argument("--index-type", default="flat", choices=["flat", "hnsw", "ivf"],
-                   help="vector index: flat (exact, default) or an approximate one for millions of chunks")
-    p.add_argument("--add", action="store_true", help="keep reports already indexed that are not under PATH")
-    p.add_argument("--rebuild", action="store_true", help="re-ingest and re-embed everything")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
-                   help="wait this long for another build of the same folder to finish")
-    p.add_argument("--json", action="store_true", help="print a JSON summary")
-    p.add_argument("--strict", action="store_true", help="exit 1 if any file fails")
-
-    add_fetch_parser(sub, DEFAULT_INDEX)
+    add_index_parsers(sub, DEFAULT_INDEX)
 
     p = sub.add_parser("search", help="ranked passages for a question")
     p.add_argument("query", nargs="?", help="the question")
@@ -86,10 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     # Handled before parsing (main): the arguments are those of `python -m eval.run`.
     sub.add_parser("eval", add_help=False,
                    help="score retrieval (and answers) on a question set: `python -m eval.run` from a checkout")
-
-    p = sub.add_parser("status", help="what the index holds and how it was built")
-    p.add_argument("--index-dir", default=DEFAULT_INDEX)
-    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("grades", help="graded judgments: force × year × question")
     p.add_argument("--force", help="police force (name or alias)")
@@ -113,46 +95,51 @@ def _filters(args: argparse.Namespace) -> Filters:
                    report_types=tuple(args.report_type), judgments=tuple(args.judgment))
 
 
-def _read_queries(path: str) -> Iterator[tuple[str, str, dict[str, Any] | None]]:
+def _read_queries(path: str) -> Iterator[tuple[str, Any, Any, str | None]]:
+    """(id, question, filters, error) per non-empty line; a line that cannot be read gets an error."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        lines = Path(path).read_text(encoding="utf-8", errors="surrogateescape").splitlines()
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}: check the path") from exc
+        raise UsageError(f"cannot read {_name(path)}: {exc.strerror or exc}: check the path") from exc
     for n, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            yield str(item.get("id", n)), item["question"], item.get("filters")
-        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-            raise UsageError(f"{path}, line {n}: expected {{\"id\", \"question\", \"filters\"}} ({exc})") from exc
+            if not isinstance(item, dict) or "question" not in item:
+                raise ValueError("not an object with a question")
+        except (ValueError, RecursionError) as exc:
+            yield str(n), None, None, (f"line {n}: expected {{\"id\", \"question\", \"filters\"}} "
+                                       f"({str(exc)[:120]})")
+            continue
+        yield str(item.get("id", n)), item["question"], item.get("filters"), None
+
+
+def _line_filters(raw: Any, default: Filters) -> Filters:
+    """The filters of one batch line (``default``: those of the command line when it has none).
+
+    Raises:
+        FilterError: the line's filters cannot be read (wrong types, numbers out of range).
+    """
+    from search.errors import FilterError
+    from search.filters import Filters
+
+    if not raw:
+        return default
+    try:
+        return Filters.from_dict(raw)
+    except FilterError:
+        raise
+    except (TypeError, ValueError, OverflowError, AttributeError, LookupError) as exc:
+        shown = json.dumps(raw, ensure_ascii=False, default=str)[:120]
+        raise FilterError(f"the filters {shown} cannot be read ({type(exc).__name__}): use names and whole "
+                          "years, e.g. {\"force\": \"Kent\", \"years\": [2014, 2016]}") from exc
 
 
 def _load_searcher(index_dir: str) -> Searcher:
     from search.retrieve.searcher import Searcher
 
     return Searcher.load(index_dir)
-
-
-def _progress_bar() -> Callable[[str, int, int], None]:
-    from tqdm import tqdm
-
-    bars: dict[str, Any] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if total <= 1 and stage != "embed":
-            return
-        bar = bars.get(stage)
-        if bar is None:
-            labels = {"read": "reading reports", "embed": "embedding", "index": "indexing"}
-            bar = bars[stage] = tqdm(total=total, desc=labels.get(stage, stage), unit=" item", file=sys.stderr,
-                                     leave=False, disable=not sys.stderr.isatty() and total < 50)
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return progress
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -169,7 +156,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                              "report_type": None, "title": None, "sections": [], "footnotes": 0,
                              "error": result.error})
             else:
-                _err(result.error or f"{result.path}: failed")
+                _err(_name(result.error or f"{result.path}: failed"))
             continue
         ok += 1
         report = result.report
@@ -188,7 +175,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 "footnotes": len(report.footnotes), "warnings": list(report.warnings), "error": None,
             })
         else:
-            print(f"{meta.source}: {meta.title}")
+            print(f"{_name(meta.source)}: {_name(meta.title)}")
             print(f"  force {meta.force or '(not recognised)'} | year {meta.year} | published {meta.published} | "
                   f"type {meta.report_type} | {len(report.sections)} sections, {len(chunks)} chunks, "
                   f"{len(report.footnotes)} footnotes")
@@ -200,58 +187,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"{ok} report(s) ingested, {failed} failed")
     if ok == 0 or (args.strict and failed):
-        return EXIT_FAILED
-    return EXIT_OK
-
-
-def cmd_index(args: argparse.Namespace) -> int:
-    return _build(args, index_intake(args))
-
-
-def cmd_fetch(args: argparse.Namespace) -> int:
-    intake = fetch_intake(args)
-    return EXIT_OK if intake is None else _build(args, intake)
-
-
-def _build(args: argparse.Namespace, intake: Intake) -> int:
-    """Index the files an intake brings and print what happened (``index`` and ``fetch``)."""
-    from search.embed import default_embedder
-    from search.index.build import build_index
-
-    if not intake.inputs:
-        _err("no report could be indexed: check the addresses and the errors above")
-        return EXIT_FAILED
-    result = build_index(intake.inputs, args.index_dir, embedder=default_embedder(), index_type=args.index_type,
-                         keep_existing=intake.keep_existing, rebuild=args.rebuild, progress=_progress_bar(),
-                         wait_seconds=args.wait, corrections=intake.corrections)
-    summary = {
-        "index_dir": str(result.index_dir), "generation": result.generation, "published": result.published,
-        "reports": result.reports, "chunks": result.total_chunks, "embedded_chunks": result.embedded_chunks,
-        "embedded_sentences": result.embedded_sentences, "removed": result.removed,
-        "seconds": round(result.seconds, 2),
-        "files": [{"path": f.path, "source": f.source, "status": f.status, "chunks": f.chunks, "error": f.error}
-                  for f in result.files],
-        "downloads": intake.summary(),
-    }
-    if args.json:
-        _print_json(summary)
-    else:
-        for f in result.files:
-            if f.error:
-                _err(f.error)
-        counts: dict[str, int] = {}
-        for f in result.files:
-            counts[f.status] = counts.get(f.status, 0) + 1
-        state = "published" if result.published else "already up to date"
-        print(f"index {result.index_dir}: {state}; {result.reports} report(s), {result.total_chunks} chunks; "
-              + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-              + (f"; removed {', '.join(result.removed)}" if result.removed else "")
-              + (f"; {len(intake.failed)} address(es) not downloaded" if intake.failed else "")
-              + f"; embedded {result.embedded_chunks} chunks in {result.seconds:.1f}s")
-    usable = result.reports > 0
-    if not usable or (args.strict and (result.errors or intake.failed)):
-        if not usable:
-            _err("no report could be indexed: check the paths and the errors above")
         return EXIT_FAILED
     return EXIT_OK
 
@@ -277,21 +212,23 @@ def cmd_search(args: argparse.Namespace) -> int:
                          "people?\", or --queries FILE.jsonl")
     filters = _filters(args)
     searcher = _load_searcher(args.index_dir)
-    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None)]
+    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None, None)]
     from search.errors import FilterError, QueryError
-    from search.filters import Filters
     from search.present import describe_filters, hit_json
 
     failures = 0
-    for qid, question, item_filters in batch:
+    for qid, question, item_filters, problem in batch:
         try:
-            use = Filters.from_dict(item_filters) if item_filters else filters
+            if problem:
+                raise QueryError(problem)
+            use = _line_filters(item_filters, filters)
             result = searcher.search(question, k=args.k, filters=use if not use.is_empty() else None)
         except (QueryError, FilterError) as exc:
             if not args.queries:
                 raise
             failures += 1
-            _print_json({"id": qid, "query": question, "error": str(exc), "hits": []})
+            _print_json({"id": qid, "query": question if isinstance(question, str) else None, "error": str(exc),
+                         "hits": []})
             continue
         if args.json:
             data = {"query": result.query, "filters_used": result.filters_used, "notices": list(result.notices),
@@ -318,24 +255,25 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from search.answer.llm import client_from_env
     from search.answer.router import answer
     from search.errors import FilterError, QueryError
-    from search.filters import Filters
     from search.present import describe_filters
 
     filters = _filters(args)
     searcher = _load_searcher(args.index_dir)
     llm = client_from_env()
-    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None)]
+    batch = list(_read_queries(args.queries)) if args.queries else [(None, args.query, None, None)]
     failures = 0
-    for qid, question, item_filters in batch:
+    for qid, question, item_filters, problem in batch:
         try:
-            use = Filters.from_dict(item_filters) if item_filters else filters
+            if problem:
+                raise QueryError(problem)
+            use = _line_filters(item_filters, filters)
             result = answer(searcher, question, filters=use if not use.is_empty() else None, k=args.k, llm=llm)
         except (QueryError, FilterError) as exc:
             if not args.queries:
                 raise
             failures += 1
-            _print_json({"id": qid, "question": question, "answer": None, "abstained": True, "reason": str(exc),
-                         "citations": []})
+            _print_json({"id": qid, "question": question if isinstance(question, str) else None, "answer": None,
+                         "abstained": True, "reason": str(exc), "citations": []})
             continue
         if args.json:
             data = result.to_dict()
@@ -375,24 +313,6 @@ def run_eval(argv: list[str]) -> int:
     return eval_main(argv, prog="inspectqa eval", prefix="inspectqa", load_searcher=_load_searcher)
 
 
-def cmd_status(args: argparse.Namespace) -> int:
-    from search.index.layout import read_manifest
-
-    manifest = read_manifest(Path(args.index_dir))
-    if args.json:
-        _print_json(manifest)
-        return EXIT_OK
-    model = manifest["model"]
-    print(f"index {args.index_dir}: {manifest['counts']['reports']} report(s), {manifest['counts']['chunks']} chunks, "
-          f"built {manifest['created']} in {manifest['build_seconds']}s")
-    print(f"model {model['name']} ({model['backend']}, weights {model['fingerprint']}), index type "
-          f"{manifest['index_type']}, chunking {manifest['chunking']}")
-    for source, info in sorted(manifest["reports"].items(), key=lambda x: (x[1].get("force") or "", x[1].get("year") or 0)):
-        print(f"  {info.get('force') or '(no force)'} {info.get('year')} {info.get('report_type')}: {info.get('title')} "
-              f"[{source}, {info.get('chunks')} chunks]")
-    return EXIT_OK
-
-
 def cmd_grades(args: argparse.Namespace) -> int:
     from search.findings.api import grades
     from search.present import format_grades
@@ -423,8 +343,9 @@ def cmd_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "fetch": cmd_fetch, "search": cmd_search, "ask": cmd_ask,
-            "status": cmd_status, "grades": cmd_grades, "findings": cmd_findings}
+COMMANDS = {"ingest": cmd_ingest, "index": cmd_index, "fetch": cmd_fetch, "remove": cmd_remove,
+            "rollback": cmd_rollback, "search": cmd_search, "ask": cmd_ask, "status": cmd_status,
+            "grades": cmd_grades, "findings": cmd_findings}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -440,19 +361,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
             _err(f"--{name} must be at least 1")
             return EXIT_USAGE
+    if hasattr(args, "index_dir") and not str(args.index_dir).strip():
+        _err("the index folder is empty text (--index-dir \"\" or INSPECTQA_INDEX_DIR set to nothing): give a "
+             "folder such as --index-dir index, or unset INSPECTQA_INDEX_DIR")
+        return EXIT_USAGE
     from ingest.types import IngestError
-    from search.errors import FilterError, IndexError_, QueryError
+    from search.errors import FilterError, IndexError_, IndexInputError, QueryError
 
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:
         _err(str(exc))
         return EXIT_USAGE
-    except (QueryError, FilterError) as exc:
-        _err(str(exc))
+    except (QueryError, FilterError, IndexInputError) as exc:
+        _err(_name(exc))
         return EXIT_USAGE
     except (IndexError_, IngestError) as exc:
-        _err(str(exc))
+        _err(_name(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
         _err("interrupted: the previous index is unchanged")

@@ -23,4 +23,11 @@ def err(message: str) -> None:
     sys.stderr.write(f"inspectqa: {message}\n")
 
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "err", "print_json"]
+def shown_name(name: object) -> str:
+    """A file or report name safe to print: control characters escaped (ESC becomes \\x1b)."""
+    from ingest.files import display_name
+
+    return display_name(str(name))
+
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "err", "print_json", "shown_name"]

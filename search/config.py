@@ -182,8 +182,23 @@ class TrailSettings:
         _check(self)
 
 
+@dataclass(frozen=True)
+class IndexSettings:
+    """How many generations a build keeps and when it merges segments (docs/index.md)."""
+
+    keep_generations: int = _setting(2, "published generations kept (the live one included), so `inspectqa "
+                                        "rollback` can restore the one before", low=1)
+    max_segments: int = _setting(12, "a build merges small segments when a generation would hold more", low=2)
+    merge_rows: int = _setting(25_000, "rows a build merges by itself at most (bounds its cost; `inspectqa index "
+                                       "--optimize` merges everything)", low=1)
+
+    def __post_init__(self) -> None:
+        _check(self)
+
+
 _GROUPS: dict[str, type] = {"retrieval": RetrievalSettings, "expansion": ExpansionSettings,
-                            "answer": AnswerSettings, "grades": GradeSettings, "trails": TrailSettings}
+                            "answer": AnswerSettings, "grades": GradeSettings, "trails": TrailSettings,
+                            "index": IndexSettings}
 
 
 @dataclass(frozen=True)
@@ -195,6 +210,7 @@ class Settings:
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     grades: GradeSettings = field(default_factory=GradeSettings)
     trails: TrailSettings = field(default_factory=TrailSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
     evidence: EvidenceModel = field(default_factory=EvidenceModel.shipped)
 
     def __post_init__(self) -> None:
@@ -247,5 +263,5 @@ class Settings:
         return {name: {f.name: f.metadata["doc"] for f in fields(group)} for name, group in _GROUPS.items()}
 
 
-__all__ = ["AnswerSettings", "EvidenceModel", "ExpansionSettings", "GradeSettings", "RetrievalSettings", "Settings",
-           "TrailSettings"]
+__all__ = ["AnswerSettings", "EvidenceModel", "ExpansionSettings", "GradeSettings", "IndexSettings", "RetrievalSettings",
+           "Settings", "TrailSettings"]

@@ -30,12 +30,41 @@ class IndexCorruptError(IndexError_):
     """Files of the live generation are missing, truncated or inconsistent."""
 
 
+class IndexIntegrityError(IndexCorruptError):
+    """A file of the index does not have the SHA-256 its manifest records (changed on disk since it was written)."""
+
+
+class ManifestError(IndexCorruptError):
+    """The manifest lacks a field or holds a value of the wrong type; the message names the field."""
+
+
+class IndexStaleError(IndexError_):
+    """The generation a long-lived searcher loaded has been replaced and removed; the message says to reload."""
+
+
 class IndexLockedError(IndexError_):
-    """Another build holds the folder's lock."""
+    """Another build holds the folder's lock (or the lock file is not a plain file)."""
 
 
 class IndexWriteError(IndexError_):
     """The new index could not be written (disk full, no permission); the published one is unchanged."""
+
+
+class IndexInputError(IndexError_):
+    """The paths or sources given to a build cannot be used as they are (missing, empty, or they would remove
+    reports without --prune); nothing was published. The command line exits with status 2."""
+
+
+class PruneRequiredError(IndexInputError):
+    """A build would remove more than half of the indexed reports; it needs --prune to go ahead."""
+
+
+class IndexEmptyError(IndexError_):
+    """A build would leave the index with no report; nothing was published."""
+
+
+class RollbackError(IndexError_):
+    """No earlier generation can be restored (none kept, or the kept one is damaged)."""
 
 
 class FindingsUnavailableError(IndexError_):
@@ -63,7 +92,8 @@ class EmbedderError(RuntimeError):
 
 
 __all__ = [
-    "EmbedderError", "FilterError", "FindingsUnavailableError", "IndexCorruptError", "IndexError_",
-    "IndexIncompatibleError", "IndexLockedError", "IndexMissingError", "IndexWriteError", "QueryError",
-    "ReportNotFoundError", "SettingsError", "rebuild_hint",
+    "EmbedderError", "FilterError", "FindingsUnavailableError", "IndexCorruptError", "IndexEmptyError",
+    "IndexError_", "IndexIncompatibleError", "IndexInputError", "IndexIntegrityError", "IndexLockedError",
+    "IndexMissingError", "IndexStaleError", "IndexWriteError", "ManifestError", "PruneRequiredError", "QueryError",
+    "ReportNotFoundError", "RollbackError", "SettingsError", "rebuild_hint",
 ]

@@ -278,14 +278,20 @@ def test_search_batch_where_every_line_fails_exits_1(capsys, idx: str, tmp_path:
     assert item["id"] == "x" and "empty" in item["error"]
 
 
-@pytest.mark.parametrize("content", ['{"id": 1}\n', "not json\n"])
-def test_search_batch_with_a_malformed_line_is_a_usage_error(capsys, idx: str, tmp_path: Path,
-                                                             content: str) -> None:
+@pytest.mark.parametrize("content", ['{"id": 1}', "not json", "[1, 2]", '"a question"'])
+def test_search_batch_with_a_malformed_line_answers_the_others(capsys, idx: str, tmp_path: Path,
+                                                               content: str) -> None:
     path = tmp_path / "q.jsonl"
-    path.write_text(content, encoding="utf-8")
-    code, _out, err = run(capsys, "search", "--queries", str(path), "--json", "--index-dir", idx)
-    assert code == 2
-    assert_one_line_error(err, "line 1")
+    path.write_text(content + "\n" + json.dumps({"id": "ok", "question": "missing children"}) + "\n",
+                    encoding="utf-8")
+    code, out, err = run(capsys, "search", "--queries", str(path), "--json", "--index-dir", idx)
+    assert code == 0 and not err.strip()
+    bad, good = json_lines(out)
+    assert "line 1" in bad["error"] and bad["hits"] == []
+    assert good["id"] == "ok" and good["hits"]
+    path.write_text(content + "\n", encoding="utf-8")  # nothing answerable: the batch failed
+    code, out, _err = run(capsys, "search", "--queries", str(path), "--json", "--index-dir", idx)
+    assert code == 1 and "line 1" in json_lines(out)[0]["error"]
 
 
 def test_search_batch_file_missing_is_a_usage_error(capsys, idx: str, tmp_path: Path) -> None:

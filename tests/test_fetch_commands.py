@@ -44,15 +44,26 @@ def manifest(index_dir: Path) -> dict:
     return json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
 
 
+def segment_stores(index_dir: Path) -> list[tuple[Path, set[str]]]:
+    """The chunk store of each segment of the live generation, with the reports live in it."""
+    live = manifest(index_dir)
+    generation = index_dir / live["generation"]
+    return [(generation / s["name"] / "chunks.sqlite",
+             {source for source, info in live["reports"].items() if info["segment"] == s["name"]})
+            for s in live["segments"]]
+
+
 def stored_reports(index_dir: Path) -> dict[str, dict]:
     """The reports table of the live generation, by source."""
-    generation = index_dir / manifest(index_dir)["generation"]
-    con = sqlite3.connect(generation / "chunks.sqlite")
-    con.row_factory = sqlite3.Row
-    try:
-        return {r["source"]: dict(r) for r in con.execute("SELECT * FROM reports")}
-    finally:
-        con.close()
+    out = {}
+    for path, sources in segment_stores(index_dir):
+        con = sqlite3.connect(path)
+        con.row_factory = sqlite3.Row
+        try:
+            out.update({r["source"]: dict(r) for r in con.execute("SELECT * FROM reports") if r["source"] in sources})
+        finally:
+            con.close()
+    return out
 
 
 @pytest.fixture
@@ -242,8 +253,8 @@ def test_a_sidecar_and_a_csv_row_override_detection_in_the_index(capsys, keyword
     assert (reports["cdi_2020_gmp.txt"]["force"], reports["cdi_2020_gmp.txt"]["year"]) == (
         "Metropolitan Police Service", 2019)
     assert reports["peel2018_norfolk.txt"]["force"] == NORFOLK  # no correction: as detected
-    generation = index_dir / manifest(index_dir)["generation"]
-    con = sqlite3.connect(generation / "chunks.sqlite")
+    [path] = [path for path, sources in segment_stores(index_dir) if "peel2015_lancashire.txt" in sources]
+    con = sqlite3.connect(path)
     themes = {row[0] for row in con.execute("SELECT theme FROM sections WHERE source = 'peel2015_lancashire.txt' "
                                             "AND kind NOT IN ('front_matter', 'contents')")}
     con.close()

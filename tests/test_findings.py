@@ -16,7 +16,7 @@ import pytest
 from search.answer.grades import asks_for_grades
 from search.answer.grades import grade_answer as _grade_answer
 from search.config import Settings
-from search.errors import FindingsUnavailableError
+from search.errors import IndexCorruptError
 from search.findings.api import findings, grades
 from search.findings.cues import is_critical, status_of
 from search.findings.extract import finding_embed_text
@@ -341,18 +341,17 @@ def test_incremental_trails_match_a_full_rebuild(tmp_path: Path, sample_reports:
     assert any(source == "peel2017.txt" for _fid, source, _start, _status in trails(incremental))
 
 
-def test_index_built_before_findings(tmp_path: Path, fake_index: Path) -> None:
+def test_a_missing_findings_store_is_an_error_and_the_next_build_restores_it(tmp_path: Path,
+                                                                           fake_index: Path) -> None:
     index_dir = tmp_path / "old-index"
     shutil.copytree(fake_index, index_dir)
     embedder = KeywordEmbedder()
     old = Searcher.load(index_dir, embedder=embedder)
-    (Path(old.findings_index().folder) / FINDINGS_DB).unlink()
+    (old.snapshot.folder / old.manifest["segments"][0]["name"] / FINDINGS_DB).unlink()
     old = Searcher.load(index_dir, embedder=embedder)
-    assert old.findings_index().available is False
-    with pytest.raises(FindingsUnavailableError, match="inspectqa index"):
-        grades(old)
-    assert grade_answer(old, "Which grade did Herts get for investigating crime?") is None
-    result = build_index([REPORTS], index_dir, embedder=embedder)  # adds them without embedding chunks
+    with pytest.raises(IndexCorruptError, match="findings"):
+        grades(old)  # never an empty grid standing in for the grades
+    result = build_index([REPORTS], index_dir, embedder=embedder)  # extracts them again, embeds no chunk
     assert result.published and result.embedded_chunks == 0
     assert len([g for g in grades(Searcher.load(index_dir, embedder=embedder)) if g.year == 2015]) == 5
 
@@ -469,13 +468,16 @@ def test_stored_rows_hold_the_fields_only(fake_searcher: Searcher) -> None:
 
     from search.findings.model import Finding, TrailLink
 
-    path = Path(fake_searcher.findings_index().folder) / FINDINGS_DB
+    snapshot = fake_searcher.snapshot
+    path = snapshot.folder / snapshot.manifest["segments"][0]["name"] / FINDINGS_DB
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         rows = {table: [json.loads(r[0]) for r in con.execute(f"SELECT data FROM {table} LIMIT 3")]
                 for table in ("grades", "findings", "links")}
     finally:
         con.close()
+    rows["links"] += [json.loads(item) for t in snapshot.manifest["trails"].values()  # semantic links
+                      for item in json.loads((snapshot.folder / t["file"]).read_text(encoding="utf-8"))[:3]]
     location = set(Citation.location(fake_searcher.findings_index().grades[0].citation))
     for table, model, cited in (("grades", Grade, ("citation",)), ("findings", Finding, ("citation",)),
                                 ("links", TrailLink, ("earlier", "later"))):

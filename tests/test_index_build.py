@@ -11,6 +11,7 @@ import json
 import shutil
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -19,12 +20,18 @@ from conftest import LETTER, KeywordEmbedder
 
 from ingest.chunk import ChunkingParams, chunk_report, sentence_units
 from ingest.pipeline import ingest_path
-from search.errors import IndexCorruptError, IndexIncompatibleError, IndexLockedError, IndexMissingError
+from search.errors import (
+    IndexCorruptError,
+    IndexIncompatibleError,
+    IndexInputError,
+    IndexLockedError,
+    IndexMissingError,
+)
 from search.index import publish
 from search.index.build import build_index
-from search.index.dense import FaissIndex
+from search.index.expansion import SegmentVocabulary
 from search.index.layout import MANIFEST, generation_dir, read_manifest
-from search.index.lexical import LexicalIndex
+from search.index.lexical import LexicalSegment
 from search.index.publish import index_lock
 from search.retrieve.searcher import Searcher
 
@@ -92,6 +99,12 @@ def units(path: Path) -> tuple[int, int]:
     return len(chunks), sum(len(sentence_units(c)) for c in chunks)
 
 
+def once(texts: Iterable[str]) -> Counter[str]:
+    """Each distinct text once: a build encodes a text met twice (a sentence two overlapping
+    chunks share, a repeated heading) once."""
+    return Counter(dict.fromkeys(texts, 1))
+
+
 def encoded_passages(embedder: RecordingEmbedder, *paths: Path) -> Counter[str]:
     """The passage texts of ``paths`` that ``embedder`` encoded, with multiplicity."""
     wanted = {t for path in paths for t in passage_texts(path)}
@@ -102,16 +115,23 @@ def live_dir(index_dir: Path) -> Path:
     return generation_dir(index_dir, read_manifest(index_dir))
 
 
+def segment_dirs(index_dir: Path) -> list[Path]:
+    """The segment folders of the live generation, in its order."""
+    return [live_dir(index_dir) / s["name"] for s in read_manifest(index_dir)["segments"]]
+
+
 def vectors_by_chunk(index_dir: Path) -> dict[str, np.ndarray]:
     searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
-    vectors = np.load(live_dir(index_dir) / "vectors.npy")
-    return {r["chunk_id"]: vectors[r["row"]].copy() for r in searcher.store.all_chunks()}
+    records = searcher.store.all_chunks()
+    vectors = searcher.snapshot.dense.vectors([r["row"] for r in records])
+    return {r["chunk_id"]: v for r, v in zip(records, vectors, strict=True)}
 
 
 def sentence_vectors_by_chunk(index_dir: Path) -> dict[str, list[tuple[int, int, bytes]]]:
     searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
-    sentences = np.load(live_dir(index_dir) / "sentences.npy")
-    return {r["chunk_id"]: [(s, e, sentences[sid].tobytes()) for sid, s, e in searcher.store.sentence_spans(r["row"])]
+    sentences = searcher.snapshot.sentences
+    return {r["chunk_id"]: [(s, e, sentences[[sid]][0].tobytes())
+                            for sid, s, e in searcher.store.sentence_spans(r["row"])]
             for r in searcher.store.all_chunks()}
 
 
@@ -155,12 +175,13 @@ def test_manifest_says_how_the_index_was_built(corpus: Path, index_dir: Path) ->
     assert manifest["counts"]["chunks"] == n_chunks == result.total_chunks == result.embedded_chunks
     assert manifest["counts"]["sentences"] == n_sentences == result.embedded_sentences
     files = sorted(corpus.iterdir())
-    assert encoded_passages(embedder, *files) == Counter(t for path in files for t in passage_texts(path))
+    assert encoded_passages(embedder, *files) == once(t for path in files for t in passage_texts(path))
 
     folder = live_dir(index_dir)
     assert json.loads((folder / MANIFEST).read_text(encoding="utf-8")) == manifest
-    assert np.load(folder / "vectors.npy").shape == (n_chunks, 384)
-    assert np.load(folder / "sentences.npy").shape == (n_sentences, 384)
+    [segment] = segment_dirs(index_dir)  # a first build writes one segment
+    assert np.load(segment / "vectors.npy").shape == (n_chunks, 384)
+    assert np.load(segment / "sentences.npy").shape == (n_sentences, 384)
     searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
     assert searcher.store.size == searcher.snapshot.dense.size == searcher.snapshot.lexical.size == n_chunks
     assert [r["row"] for r in searcher.store.all_chunks()] == list(range(n_chunks))
@@ -199,7 +220,7 @@ def test_changed_file_reembeds_only_its_own_chunks(corpus: Path, index_dir: Path
 
     assert result.published
     # the Essex report's passages are embedded again, and nothing of the letter's
-    assert encoded_passages(embedder, corpus / ESSEX) == Counter(passage_texts(corpus / ESSEX))
+    assert encoded_passages(embedder, corpus / ESSEX) == once(passage_texts(corpus / ESSEX))
     assert not encoded_passages(embedder, corpus / LETTER.name)
     assert (result.embedded_chunks, result.embedded_sentences) == (n_chunks, n_sentences)
     assert {f.source: f.status for f in result.files} == {LETTER.name: "unchanged", ESSEX: "updated"}
@@ -241,12 +262,16 @@ def test_keep_existing_keeps_reports_not_under_the_paths(corpus: Path, index_dir
     embedder = RecordingEmbedder()
     added = build_index([corpus / ESSEX], index_dir, embedder=embedder, keep_existing=True)
     assert added.published
-    assert encoded_passages(embedder, corpus / ESSEX) == Counter(passage_texts(corpus / ESSEX))
+    assert encoded_passages(embedder, corpus / ESSEX) == once(passage_texts(corpus / ESSEX))
     assert not encoded_passages(embedder, corpus / LETTER.name)  # the kept report is not embedded again
     assert {f.source: f.status for f in added.files} == {ESSEX: "added", LETTER.name: "kept"}
     assert set(read_manifest(index_dir)["reports"]) == {LETTER.name, ESSEX}
 
-    replaced = build_index([corpus / ESSEX], index_dir, embedder=KeywordEmbedder())
+    # without --add a report given by name elsewhere is kept too: only --prune removes it
+    again = build_index([corpus / ESSEX], index_dir, embedder=KeywordEmbedder())
+    assert not again.removed and not again.published
+    assert set(read_manifest(index_dir)["reports"]) == {LETTER.name, ESSEX}
+    replaced = build_index([corpus / ESSEX], index_dir, embedder=KeywordEmbedder(), prune=True)
     assert replaced.removed == [LETTER.name]
     assert set(read_manifest(index_dir)["reports"]) == {ESSEX}
 
@@ -262,11 +287,15 @@ def test_a_changed_file_that_no_longer_reads_keeps_its_indexed_version(corpus: P
 
 def test_bad_and_missing_files_do_not_stop_the_others(corpus: Path, index_dir: Path) -> None:
     (corpus / "broken.pdf").write_bytes(b"%PDF-1.4 this is not really a PDF")
-    result = build_index([corpus, corpus / "nowhere.txt"], index_dir, embedder=KeywordEmbedder())
+    result = build_index([corpus], index_dir, embedder=KeywordEmbedder())
     statuses = {f.source: f.status for f in result.files}
-    assert statuses == {LETTER.name: "added", ESSEX: "added", "broken.pdf": "error", "nowhere.txt": "error"}
+    assert statuses == {LETTER.name: "added", ESSEX: "added", "broken.pdf": "error"}
     assert all(f.error for f in result.errors)
     assert set(read_manifest(index_dir)["reports"]) == {LETTER.name, ESSEX}
+    # a path that does not exist is a mistake in the command, not a file to skip: nothing is built
+    with pytest.raises(IndexInputError, match=r"nowhere\.txt does not exist"):
+        build_index([corpus, corpus / "nowhere.txt"], index_dir, embedder=KeywordEmbedder(), rebuild=True)
+    assert read_manifest(index_dir)["generation"] == result.generation
 
 
 def test_rebuild_embeds_everything_again(corpus: Path, index_dir: Path) -> None:
@@ -275,7 +304,7 @@ def test_rebuild_embeds_everything_again(corpus: Path, index_dir: Path) -> None:
     result = build_index([corpus], index_dir, embedder=embedder, rebuild=True)
     assert result.published and result.generation != first.generation
     files = sorted(corpus.iterdir())
-    assert encoded_passages(embedder, *files) == Counter(t for path in files for t in passage_texts(path))
+    assert encoded_passages(embedder, *files) == once(t for path in files for t in passage_texts(path))
     assert (result.embedded_chunks, result.embedded_sentences) == (first.embedded_chunks, first.embedded_sentences)
 
 
@@ -331,7 +360,7 @@ def test_building_with_another_model_reembeds_everything(built: Path, corpus: Pa
     result = build_index([corpus], built, embedder=embedder)
     assert result.published
     files = sorted(corpus.iterdir())
-    assert encoded_passages(embedder, *files) == Counter(t for path in files for t in passage_texts(path))
+    assert encoded_passages(embedder, *files) == once(t for path in files for t in passage_texts(path))
     assert read_manifest(built)["model"]["name"] == OtherModel.name
     Searcher.load(built, embedder=OtherModel())  # now compatible with the new model
 
@@ -348,7 +377,7 @@ def test_unreadable_manifest_is_reported_as_corrupt(built: Path) -> None:
 
 
 def test_damaged_generation_is_reported_as_corrupt(built: Path) -> None:
-    (live_dir(built) / "vectors.npy").write_bytes(b"truncated")
+    (segment_dirs(built)[0] / "vectors.npy").write_bytes(b"truncated")
     with pytest.raises(IndexCorruptError, match="rebuild"):
         Searcher.load(built, embedder=KeywordEmbedder())
 
@@ -367,8 +396,8 @@ def _interrupt(*_args, **_kwargs):
 @pytest.mark.parametrize(
     ("target", "failure", "error"),
     [
-        ((FaissIndex, "build"), _boom, RuntimeError),
-        ((LexicalIndex, "build"), _interrupt, KeyboardInterrupt),
+        ((LexicalSegment, "build"), _boom, RuntimeError),
+        ((SegmentVocabulary, "build"), _interrupt, KeyboardInterrupt),
         ((publish, "fsync_tree"), _boom, RuntimeError),
     ],
 )

@@ -30,6 +30,7 @@ from search.errors import (
     IndexIncompatibleError,
     IndexLockedError,
     IndexMissingError,
+    ManifestError,
 )
 from search.index.build import build_index
 from search.index.layout import MANIFEST, read_manifest
@@ -41,6 +42,11 @@ QUERIES = ["How does the force prevent crime?", "missing children", "use of poli
 
 def generation(index_dir: Path) -> Path:
     return index_dir / read_manifest(index_dir)["generation"]
+
+
+def segment(index_dir: Path) -> Path:
+    """The first segment folder of the live generation (a first build writes one)."""
+    return generation(index_dir) / read_manifest(index_dir)["segments"][0]["name"]
 
 
 def answers(searcher: Searcher) -> list[list[str]]:
@@ -102,25 +108,14 @@ def _delete_chunk_row(path: Path) -> None:
 
 
 def _lexical_from_fewer_chunks(folder: Path) -> None:
-    from search.index.lexical import LexicalIndex
+    from search.index.lexical import LexicalSegment
 
     shutil.rmtree(folder / "lexical")
-    LexicalIndex.build(["crime prevention", "missing children"]).save(folder / "lexical")
+    LexicalSegment.build(["crime prevention", "missing children"]).save(folder / "lexical")
 
 
-def _faiss_with_other_dimension(folder: Path) -> None:
-    from search.index.dense import FaissIndex
-
-    rows = len(np.load(folder / "vectors.npy"))
-    FaissIndex.build(np.ones((rows, 16), np.float32)).save(folder / "dense.faiss")
-
-
+# Each takes the folder of the live generation's segment.
 DAMAGE: dict[str, Callable[[Path], None]] = {
-    "dense.faiss truncated": lambda g: _truncate(g / "dense.faiss"),
-    "dense.faiss empty": lambda g: _truncate(g / "dense.faiss", 0),
-    "dense.faiss garbage": lambda g: _garbage(g / "dense.faiss"),
-    "dense.faiss other dimension": _faiss_with_other_dimension,
-    "dense.faiss missing": lambda g: (g / "dense.faiss").unlink(),
     "vectors.npy truncated": lambda g: _truncate(g / "vectors.npy"),
     "vectors.npy garbage": lambda g: _garbage(g / "vectors.npy"),
     "vectors.npy object array": lambda g: _object_array(g / "vectors.npy"),
@@ -136,16 +131,26 @@ DAMAGE: dict[str, Callable[[Path], None]] = {
     "chunks.sqlite garbage": lambda g: _garbage(g / "chunks.sqlite"),
     "chunks.sqlite missing": lambda g: (g / "chunks.sqlite").unlink(),
     "lexical index missing": lambda g: shutil.rmtree(g / "lexical"),
-    "lexical index garbage": lambda g: _garbage(g / "lexical" / "data.csc.index.npy"),
+    "lexical postings garbage": lambda g: _garbage(g / "lexical" / "docs.npy"),
+    "lexical terms not JSON": lambda g: (g / "lexical" / "terms.json").write_text("[not json", encoding="utf-8"),
     "lexical index from fewer chunks": _lexical_from_fewer_chunks,
-    "generation folder missing": shutil.rmtree,
+    "vocabulary vectors truncated": lambda g: _truncate(g / "vocab.npy"),
+    "findings store missing": lambda g: (g / "findings.sqlite").unlink(),
+    "findings vectors garbage": lambda g: _garbage(g / "findings.npy"),
+    "segment folder missing": shutil.rmtree,
+    "generation folder missing": lambda g: shutil.rmtree(g.parent),
 }
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_damaged_generation_is_refused(index_copy: Path, damage: str) -> None:
-    DAMAGE[damage](generation(index_copy))
-    assert_refused(index_copy, IndexCorruptError, "rebuild", str(index_copy))
+    DAMAGE[damage](segment(index_copy))
+    with pytest.raises(IndexCorruptError) as caught:
+        Searcher.load(index_copy, embedder=KeywordEmbedder()).search("missing children")  # some files are
+        # checked in the background while the first search waits for them
+    message = str(caught.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert "rebuild" in message and str(index_copy) in message, message
 
 
 def _edit_manifest(index_dir: Path, change: Callable[[dict], object]) -> None:
@@ -181,7 +186,7 @@ MANIFEST_EDITS: dict[str, tuple[Callable[[Path], None], type[IndexError_]]] = {
     "wrong model name": (lambda d: _edit_manifest(d, lambda m: m["model"].update(name="other/model")),
                          IndexIncompatibleError),
     "model not an object": (lambda d: _edit_manifest(d, lambda m: m.update(model="all-MiniLM-L6-v2")),
-                            IndexIncompatibleError),
+                            ManifestError),
     "other chunking": (lambda d: _edit_manifest(d, lambda m: m["chunking"].update(chunk_tokens=64)),
                        IndexIncompatibleError),
     "other schema": (lambda d: _edit_manifest(d, lambda m: m.update(schema=99)), IndexIncompatibleError),
@@ -214,7 +219,7 @@ def test_refusals_name_the_fix_on_the_command_line(index_copy: Path, fake_index:
     for damage in ("vectors.npy truncated", "chunks.sqlite row deleted"):
         shutil.rmtree(index_copy)
         shutil.copytree(fake_index, index_copy)
-        DAMAGE[damage](generation(index_copy))
+        DAMAGE[damage](segment(index_copy))
         for command in (["search", "missing children"], ["ask", "missing children"]):
             assert main([*command, "--index-dir", str(index_copy)]) == 1
             out, err = capsys.readouterr()
@@ -243,25 +248,47 @@ def test_a_programming_error_while_loading_is_not_reported_as_damage(index_copy:
 
 
 def test_damage_to_an_older_generation_does_not_matter(tmp_path: Path) -> None:
-    """Only the generation the manifest names is read."""
+    """Only the generation the manifest names is read: a segment the live generation no longer
+    lists can be damaged without effect. (A segment both list is one set of files, hard-linked:
+    damage to it is caught by its checksums, below.)"""
     index_dir = tmp_path / "index"
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(LETTER, corpus)
     build_index([corpus], index_dir, embedder=KeywordEmbedder())
-    old = generation(index_dir)
+    old, old_segment = generation(index_dir), segment(index_dir)
+    (corpus / LETTER.name).write_text(LETTER.read_text(encoding="utf-8") + "\nA closing note on missing children.\n",
+                                      encoding="utf-8")
     shutil.copy(PEEL_2015, corpus)
     build_index([corpus], index_dir, embedder=KeywordEmbedder())
-    assert generation(index_dir) != old and old.exists()
-    _garbage(old / "vectors.npy")
+    assert generation(index_dir) != old and old_segment.exists()
+    assert old_segment.name not in {s["name"] for s in read_manifest(index_dir)["segments"]}
+    _garbage(old_segment / "vectors.npy")
     assert Searcher.load(index_dir, embedder=KeywordEmbedder()).search("missing children").hits
+
+
+def test_damage_to_a_segment_two_generations_share_is_caught(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(LETTER, corpus)
+    build_index([corpus], index_dir, embedder=KeywordEmbedder())
+    shared = segment(index_dir)
+    shutil.copy(PEEL_2015, corpus)
+    build_index([corpus], index_dir, embedder=KeywordEmbedder())
+    live = generation(index_dir) / shared.name
+    assert live.exists() and (live / "vectors.npy").stat().st_ino == (shared / "vectors.npy").stat().st_ino
+    data = bytearray((shared / "vectors.npy").read_bytes())
+    data[-8:] = bytes(b ^ 0x5A for b in data[-8:])  # scrambled in place: the same file in both generations
+    (shared / "vectors.npy").write_bytes(bytes(data))
+    assert_refused(index_dir, IndexCorruptError, "rebuild")
 
 
 @pytest.mark.parametrize("damage", ["vectors.npy truncated", "sentences.npy garbage", "vectors.npy one row short"])
 def test_next_build_over_a_damaged_index_rebuilds_it(small_index: tuple[Path, Path], damage: str) -> None:
     """An incremental build would copy rows out of the damaged generation; it rebuilds instead."""
     corpus, index_dir = small_index
-    DAMAGE[damage](generation(index_dir))
+    DAMAGE[damage](segment(index_dir))
     result = build_index([corpus], index_dir, embedder=KeywordEmbedder())
     assert result.published and result.reports == 2 and not result.errors
     assert {f.status for f in result.files} == {"added"}  # nothing reused from the damaged generation
@@ -294,7 +321,7 @@ def test_pickled_arrays_are_refused_not_loaded(index_copy: Path, monkeypatch: py
 
     monkeypatch.setattr(pickle, "load", no_unpickling)
     monkeypatch.setattr(pickle, "loads", no_unpickling)
-    _object_array(generation(index_copy) / "vectors.npy")
+    _object_array(segment(index_copy) / "vectors.npy")
     message = assert_refused(index_copy, IndexCorruptError, "rebuild")
     assert "pickle" in message.lower() or "damaged" in message
 
@@ -312,9 +339,9 @@ def _sqlite_full(*args: object, **kwargs: object) -> None:
 
 WRITE_FAILURES: dict[str, tuple[str, str, Callable[..., None]]] = {
     "numpy.save": ("numpy", "save", _enospc),
-    "faiss.write_index": ("faiss", "write_index", _enospc),
     "sqlite chunk store": ("search.index.store", "ChunkStore.write", _sqlite_full),
-    "bm25 save": ("search.index.lexical", "LexicalIndex.save", _enospc),
+    "lexical postings": ("search.index.lexical", "LexicalSegment.save", _enospc),
+    "hard links": ("search.index.segment", "os.link", _enospc),
     "fsync": ("search.index.publish", "fsync_tree", _enospc),
     "manifest": ("json", "dump", _enospc),
     "generation folder": ("search.index.publish", "os.replace", _enospc),
@@ -477,9 +504,11 @@ def assert_consistent(index_dir: Path, embedder: object) -> Searcher:
     """The published index loads and its parts agree with each other and with the manifest."""
     searcher = Searcher.load(index_dir, embedder=embedder)
     manifest = searcher.manifest
-    gen = index_dir / manifest["generation"]
-    assert searcher.store.size == manifest["counts"]["chunks"] == len(np.load(gen / "vectors.npy"))
-    assert len(np.load(gen / "sentences.npy")) == manifest["counts"]["sentences"]
+    snap = searcher.snapshot
+    rows = sum(s["rows"] for s in manifest["segments"])
+    assert searcher.store.size == snap.dense.size == snap.lexical.size == rows
+    assert searcher.store.count("chunks") == manifest["counts"]["chunks"] == len(searcher.store.all_chunks())
+    assert searcher.store.count("sentences") == manifest["counts"]["sentences"]
     assert {r["source"] for r in searcher.reports()} == set(manifest["reports"])
     return searcher
 

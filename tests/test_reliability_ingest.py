@@ -380,11 +380,11 @@ def test_build_index_with_bad_files_indexes_the_good_ones(tmp_path: Path, letter
     (corpus / "peel 2015 ünï.txt").write_text(PEEL_TEXT, encoding="utf-8")
     (corpus / "letter.pdf").write_bytes(letter_pdf)
 
-    result = build_index([corpus, tmp_path / "no such folder"], tmp_path / "index", embedder=KeywordEmbedder())
+    result = build_index([corpus], tmp_path / "index", embedder=KeywordEmbedder())
 
     assert result.published
     errors = {f.source: f.error for f in result.errors}
-    assert set(errors) == {*bad, "no such folder"}
+    assert set(errors) == set(bad)
     for name in bad:
         assert_clear_error(errors[name], name)
     good = {f.source for f in result.files if f.status == "added"}
@@ -399,17 +399,23 @@ def test_build_index_with_bad_files_indexes_the_good_ones(tmp_path: Path, letter
 def test_a_report_that_fails_to_chunk_does_not_stop_the_build(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The chunker refuses to store a chunk that is not verbatim; that must cost one file, not the run."""
+    import ingest.chunk
+    import ingest.isolation
     import search.index.build as index_build
     from search.retrieve.searcher import Searcher
 
-    real_chunk_report = index_build.chunk_report
+    real_chunk_report = ingest.chunk.chunk_report
 
     def failing(report: Report, params: object = None) -> list:
         if report.meta.source == "bad.txt":
             raise ValueError("chunk text not found in section 'Summary'")
         return real_chunk_report(report, params)
 
-    monkeypatch.setattr(index_build, "chunk_report", failing)
+    def in_this_process(function, *args, returns=None, **_limits):  # the bounded worker, without its process
+        return function(*args)
+
+    monkeypatch.setattr(ingest.isolation, "run_bounded", in_this_process)
+    monkeypatch.setattr(ingest.chunk, "chunk_report", failing)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "good.txt").write_text(LETTER_TEXT, encoding="utf-8")
@@ -439,9 +445,12 @@ def test_cli_index_reports_each_bad_file_on_one_line(tmp_path: Path, letter_pdf:
     for name in bad:
         assert sum(name in line for line in err) == 1, (name, err)
     capsys.readouterr()
-    assert main(["index", str(corpus / "empty.txt"), "--index-dir", str(tmp_path / "index2")]) == 1
+    assert main(["index", str(corpus / "empty.txt"), "--index-dir", str(tmp_path / "index2")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert any("empty.txt" in line for line in err) and any("no report could be indexed" in line for line in err)
+    assert len(err) == 1 and "empty.txt is empty" in err[0] and "nothing was indexed" in err[0]
+    assert main(["index", str(corpus / "bomb.docx"), "--index-dir", str(tmp_path / "index2")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any("bomb.docx" in line for line in err) and any("no report could be indexed" in line for line in err)
 
 
 # ---------------------------------------------------------------- terminal escapes in report text

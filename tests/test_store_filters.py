@@ -239,8 +239,7 @@ def test_query_understanding_reads_an_alias_and_a_year(fake_searcher) -> None:
 
 
 def stored_vectors(searcher) -> np.ndarray:
-    folder = generation_dir(searcher.index_dir, searcher.manifest)
-    return np.load(Path(folder) / "vectors.npy")
+    return searcher.snapshot.dense.vectors(np.arange(searcher.store.size))
 
 
 def brute_force_top(vectors: np.ndarray, query: np.ndarray, rows: np.ndarray, k: int) -> tuple[list[int], np.ndarray]:
@@ -298,7 +297,7 @@ def test_lexical_search_with_a_mask_matches_brute_force(fake_searcher) -> None:
     mask = store.mask(Filters(years=(2015, 2015)).resolved())
     tokens = lexical.query_tokens(QUERY)
     assert tokens
-    all_scores = lexical.retriever.get_scores(tokens)[: store.size]
+    all_scores = lexical.scores(tokens)
     scores, rows = lexical.search(QUERY, 15, mask)
     assert len(rows) and all(mask[r] for r in rows)
     np.testing.assert_allclose(scores, all_scores[rows], rtol=1e-5)
@@ -354,8 +353,7 @@ def test_lexical_coverage_matches_brute_force(fake_searcher) -> None:
 
 def test_best_sentence_scores_match_brute_force(fake_searcher) -> None:
     state = fake_searcher.snapshot
-    folder = generation_dir(fake_searcher.index_dir, fake_searcher.manifest)
-    sentences = dequantize(np.load(Path(folder) / "sentences.npy"))
+    sentences = dequantize(state.sentences[np.arange(len(state.sentences))])
     query = fake_searcher.encode_query("missing children vulnerable victims")
     rows = np.arange(state.store.size)
     got = best_sentence_scores(state, rows, query)
@@ -403,10 +401,11 @@ def test_row_file_reads_rows_in_the_order_asked(tmp_path: Path) -> None:
 
 def test_replicated_store_holds_every_report_once_per_copy(fake_index: Path, tmp_path: Path) -> None:
     """ChunkStore.replicate (the benchmarks' large indexes): renamed reports, suffixed ids, rows in order."""
-    from search.index.layout import CHUNKS_DB, generation_dir, read_manifest
+    from search.index.layout import CHUNKS_DB, read_manifest
     from search.index.store import ChunkStore, Replica
 
-    source = generation_dir(fake_index, read_manifest(fake_index)) / CHUNKS_DB
+    manifest = read_manifest(fake_index)
+    source = generation_dir(fake_index, manifest) / manifest["segments"][0]["name"] / CHUNKS_DB
     original = ChunkStore.open(source)
     reports = original.report_rows()
     replicas = [Replica(source=r["source"], name=f"{n}_{r['source']}", force="Kent Police", year=2020 + n,

@@ -147,17 +147,17 @@ def test_the_store_keeps_each_grades_alternative_citations(period_searcher: Sear
 
 def test_reports_copy_from_a_store_written_before_alternatives(period_index: Path, tmp_path: Path) -> None:
     old = tmp_path / "old.sqlite"
-    shutil.copy(generation_dir(period_index, read_manifest(period_index)) / CHUNKS_DB, old)
+    shutil.copy(next(generation_dir(period_index, read_manifest(period_index)).glob("seg-*")) / CHUNKS_DB, old)
     con = sqlite3.connect(old)
     con.execute("ALTER TABLE grades DROP COLUMN also")
     con.commit()
     con.close()
-    ChunkStore.copy_reports(old, tmp_path / "new.sqlite", ["suffolk_2016.txt"])
+    ChunkStore.copy_reports([(old, ["suffolk_2016.txt"])], tmp_path / "new.sqlite")
     stated = _statements(ChunkStore.open(tmp_path / "new.sqlite"), "suffolk_2016.txt")
     assert stated["efficiency"][0].startswith("Suffolk Constabulary is good in the efficiency") and \
         stated["efficiency"][1] == []
-    ChunkStore.copy_reports(generation_dir(period_index, read_manifest(period_index)) / CHUNKS_DB, tmp_path / "same.sqlite",
-                            ["suffolk_2016.txt"])
+    ChunkStore.copy_reports([(next(generation_dir(period_index, read_manifest(period_index)).glob("seg-*")) / CHUNKS_DB,
+                              ["suffolk_2016.txt"])], tmp_path / "same.sqlite")
     assert _statements(ChunkStore.open(tmp_path / "same.sqlite"), "suffolk_2016.txt")["efficiency"][1] != []
 
 

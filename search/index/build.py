@@ -1,16 +1,17 @@
-"""Building an index generation: read and chunk new or changed reports, embed them, copy what is
-unchanged from the live generation, write the store, vectors, FAISS, BM25, query expander and
-findings, and publish.
+"""Building an index generation: read and chunk new or changed reports, embed them, write them as
+one new segment, list the live generation's other segments again, merge segments when there are
+too many, and publish.
 
-Reports whose bytes have not changed keep their chunks and vectors (nothing is embedded again);
-new and changed files are ingested and embedded; reports no longer under the given paths are
-dropped unless ``keep_existing``. A file that cannot be read is reported in the result and the
-rest are still indexed. docs/index.md describes the folder this writes.
+Reports whose bytes have not changed keep their rows, vectors and findings in the segments that
+hold them (hard links, nothing copied or embedded again); new and changed files are read in bounded
+workers and embedded; the rows of removed and changed reports become tombstones. Which reports are
+kept or removed is decided by ``search.index.plan`` (never by a mistyped path). A file that cannot
+be read is reported in the result and the rest are still indexed; a build never publishes an index
+without reports. docs/index.md describes the folder this writes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import time
@@ -21,49 +22,31 @@ from typing import Any
 
 import numpy as np
 
-from ingest.chunk import ChunkingParams, chunk_report, sentence_units
-from ingest.pipeline import discover, ingest_path
-from ingest.types import Chunk, IngestError, Report
-from search.config import Settings, TrailSettings
+from ingest.chunk import ChunkingParams, sentence_units
+from ingest.limits import ReadLimits
+from ingest.types import Chunk, Report
+from search.config import Settings
 from search.embed import Embedder
-from search.errors import IndexCorruptError, IndexError_, IndexIncompatibleError, IndexWriteError
-from search.findings.storage import build_findings, findings_current
+from search.errors import IndexEmptyError, IndexError_, IndexIncompatibleError, IndexWriteError
+from search.findings.storage import FINDINGS_DB, FINDINGS_VECTORS, made_with
+from search.index import integrity
 from search.index.corrections import MetaCorrections
-from search.index.dense import INDEX_TYPES, FaissIndex, dequantize, quantize_unit
-from search.index.expansion import QueryExpander, vocabulary
+from search.index.dense import INDEX_TYPES
+from search.index.embedding import BackgroundEmbedding
+from search.index.generation import NewRows, Outcome, write_generation
 from search.index.layout import (
-    CHUNKS_DB,
     DEFAULT_INDEX_DIR,
-    DENSE,
-    LEXICAL,
-    SENTENCES,
-    VECTORS,
     check_compatible,
     generation_dir,
-    make_manifest,
     new_generation_name,
     read_manifest,
 )
-from search.index.lexical import LexicalIndex, lexical_text
+from search.index.plan import FileOutcome, Mode, Plan, ProgressFn, check_paths, plan_build
 from search.index.publish import clean_stale, discard, index_lock, publish, staging_dir
-from search.index.store import ChunkStore
 
 logger = logging.getLogger(__name__)
 
-ProgressFn = Callable[[str, int, int], None]
-"""progress(stage, done, total): called as a build advances (stages: read, embed, findings, index)."""
-EMBED_BATCH = 64
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """What a build did with one input file."""
-
-    path: str
-    source: str
-    status: str = field(metadata={"doc": "added | updated | unchanged | error | kept"})
-    error: str | None = None
-    chunks: int = 0
+FINDINGS_FILES = (FINDINGS_DB, FINDINGS_VECTORS)
 
 
 @dataclass
@@ -79,6 +62,9 @@ class BuildResult:
     total_chunks: int = 0
     reports: int = 0
     removed: list[str] = field(default_factory=list)
+    skipped: list[FileOutcome] = field(default_factory=list)  # hidden files and folders, links to folders
+    merged: list[str] = field(default_factory=list)  # segments merged into one by this build
+    segments: int = 0
     published: bool = False
     seconds: float = 0.0
 
@@ -89,35 +75,15 @@ class BuildResult:
 
 @dataclass
 class _Previous:
-    """The live generation a build starts from; ``reports`` is empty when everything is rebuilt."""
+    """The live generation a build starts from. ``known`` are the reports its manifest lists (even
+    when it cannot be built upon); ``reports`` those whose rows can be reused (empty on a rebuild)."""
 
     manifest: dict[str, Any] | None
     folder: Path | None
+    known: dict[str, dict[str, Any]]
     reports: dict[str, dict[str, Any]]
     rebuild: bool
-
-
-@dataclass
-class _Plan:
-    """What to do with each report: copy it from the previous generation, or ingest it anew."""
-
-    files: list[FileOutcome] = field(default_factory=list)
-    reuse: list[str] = field(default_factory=list)  # sources whose rows are copied from the old generation
-    new_reports: list[tuple[Report, str]] = field(default_factory=list)  # (report, its path)
-    chunks: dict[str, list[Chunk]] = field(default_factory=dict)
-    removed: list[str] = field(default_factory=list)
-    meta_keys: dict[str, str] = field(default_factory=dict)  # source -> key of the corrections applied
-
-
-@dataclass
-class _NewRows:
-    """The chunks of new reports, their sentences and the vectors of both."""
-
-    chunks: list[Chunk]
-    counts: dict[str, int]
-    sentences: list[tuple[int, int, int]]  # (index in chunks, start, end)
-    vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    rewrite: set[str] = field(default_factory=set)  # segments whose findings must be extracted again
 
 
 def build_index(
@@ -128,67 +94,131 @@ def build_index(
     params: ChunkingParams | None = None,
     index_type: str = "flat",
     keep_existing: bool = False,
+    prune: bool = False,
     rebuild: bool = False,
     progress: ProgressFn | None = None,
     wait_seconds: float = 0.0,
     on_report: Callable[[Report, list[Chunk]], None] | None = None,
     settings: Settings | None = None,
+    limits: ReadLimits | None = None,
     corrections: MetaCorrections | None = None,
     drop: Iterable[str] = (),
+    optimize: bool = False,
 ) -> BuildResult:
     """Bring the index in ``index_dir`` up to date with the reports under ``paths``.
 
     Every report's metadata is corrected as ``corrections`` says (default: sidecars and the records
-    kept in ``index_dir``; ``search.index.corrections``). ``drop`` names reports to remove that
-    ``keep_existing`` would otherwise keep.
+    kept in ``index_dir``; ``search.index.corrections``).
+
+    Args:
+        keep_existing: keep every indexed report not under ``paths``, even one whose file is gone.
+        prune: the index holds exactly the reports under ``paths`` (others are removed).
+        rebuild: read and embed every report again.
+        limits: what reading one file may cost (default: ``ReadLimits.from_env()``).
+        drop: reports to remove by name (``search.reports.remove_reports``); ``paths`` may then be empty.
+        optimize: merge every segment into one, dropping the tombstoned rows of removed and changed reports
+            (``paths`` may then be empty: nothing is read).
 
     Raises:
+        IndexInputError: a path does not exist, cannot be listed or holds no report (nothing is read).
+        PruneRequiredError: more than half of the indexed reports would be removed without ``prune``.
+        IndexEmptyError: no report could be indexed (the published index is unchanged).
         IndexLockedError: another build holds the folder.
         IndexWriteError: the new generation could not be written (the published one is unchanged).
         ValueError: bad ``index_type``.
     """
     started = time.monotonic()
-    paths, params, trails = list(paths), params or ChunkingParams(), (settings or Settings()).trails
+    paths, params, settings = list(paths), params or ChunkingParams(), settings or Settings()
     if index_type not in INDEX_TYPES:
         raise ValueError(f"unknown index type {index_type!r}: choose one of {', '.join(INDEX_TYPES)}")
     index_dir = Path(index_dir)
+    drop = frozenset(drop)
+    # a mistyped path stops the build before the index folder is touched
+    checked = check_paths(paths) if paths or not (drop or optimize) else []
     result = BuildResult(index_dir=index_dir, generation=None)
     with index_lock(index_dir, wait_seconds):
         previous = _previous(index_dir, embedder, params, index_type, rebuild)
-        clean_stale(index_dir, keep={previous.folder.name} if previous.folder else set())
+        keep = settings.index.keep_generations
+        clean_stale(index_dir, keep_generations=keep)
         corrections = corrections or MetaCorrections(index_dir)
-        plan = _plan(paths, previous.reports, params, keep_existing, progress, corrections, frozenset(drop))
-        result.files, result.removed = plan.files, plan.removed
-        if (previous.manifest and not plan.new_reports and not plan.removed and not previous.rebuild
-                and findings_current(previous.folder, embedder, trails)):
+        mode = Mode(keep_all=keep_existing, prune=prune, reread_all=previous.rebuild, drop=drop)
+        background = BackgroundEmbedding(embedder, progress)
+        plan = plan_build(paths, previous.known, mode, params, limits=limits, progress=progress,
+                          on_report=_feeding(background, on_report), checked=checked, corrections=corrections)
+        result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
+        if not plan.report_count:
+            first = next((f.error for f in plan.files if f.error), None)
+            raise IndexEmptyError(
+                f"no report could be indexed from {', '.join(str(p) for p in paths)}"
+                + (f" ({first})" if first else "")
+                + ": nothing was published" + (" and the index is unchanged" if previous.manifest else "")
+                + "; check the paths and the errors")
+        current = bool(previous.manifest) and previous.manifest.get("findings") == made_with(embedder, settings.trails)
+        if (previous.manifest and not plan.new_reports and not plan.removed and not previous.rebuild and current
+                and not (optimize and _mergeable(previous.manifest)) and _files_present(previous)):
             result.generation = previous.manifest["generation"]
             result.reports, result.total_chunks = len(plan.reuse), int(previous.manifest["counts"]["chunks"])
+            result.segments = len(previous.manifest["segments"])
             result.seconds = time.monotonic() - started
             return result  # up to date: nothing to embed, nothing to publish
-        rows = _embed_new(plan, embedder, progress, on_report)
-        result.embedded_chunks, result.embedded_sentences = len(rows.chunks), len(rows.sentences)
-        result.files = [FileOutcome(f.path, f.source, f.status, f.error, rows.counts.get(f.source, f.chunks))
-                        for f in result.files]
-        generation = new_generation_name()
-        staged = staging_dir(index_dir, generation)
-        try:
-            staged.mkdir(parents=True)
-            manifest = _write_generation(staged, generation, plan, rows, previous, embedder, params, index_type,
-                                         trails, paths, progress, started, result)
-            publish(index_dir, staged, generation, manifest)
-        except BaseException as exc:
-            discard(index_dir, staged, generation)
-            if isinstance(exc, OSError | sqlite3.Error):
-                raise IndexWriteError(
-                    f"could not write the new index in {index_dir} ({type(exc).__name__}: {exc}): check there is "
-                    "free disk space and the folder is writable, then run the build again; the published index "
-                    "is unchanged") from exc
-            raise
-        clean_stale(index_dir, keep={generation, previous.folder.name if previous.folder else ""})
+        if plan.reuse and not previous.rebuild and not _verified(previous, index_dir):
+            previous = _Previous(manifest=previous.manifest, folder=previous.folder, known=previous.known, reports={},
+                                 rebuild=True)
+            plan = plan_build(paths, previous.known,
+                              Mode(keep_all=keep_existing, prune=prune, reread_all=True, drop=drop), params,
+                              limits=limits, progress=progress, on_report=_feeding(background, on_report),
+                              checked=checked, corrections=corrections)
+            result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
+        return _commit(index_dir, plan, previous, embedder, params, index_type, settings, paths, progress, started,
+                       result, background, optimize=optimize, current=current)
+
+
+def _commit(index_dir: Path, plan: Plan, previous: _Previous, embedder: Embedder, params: ChunkingParams,
+            index_type: str, settings: Settings, paths: list[str | Path], progress: ProgressFn | None,
+            started: float, result: BuildResult, background: BackgroundEmbedding, *, optimize: bool,
+            current: bool) -> BuildResult:
+    """Embed the new reports, write the new generation and publish it (called with the lock held)."""
+    rows = _embed_new(plan, background)
+    result.embedded_chunks, result.embedded_sentences = len(rows.chunks), len(rows.sentences)
+    result.files = [FileOutcome(f.path, f.source, f.status, f.error, rows.counts.get(f.source, f.chunks))
+                    for f in result.files]
+    generation = new_generation_name()
+    staged = staging_dir(index_dir, generation)
+    outcome = Outcome()
+    reusable = previous.manifest if previous.reports else None
+    extractor_changed = bool(reusable) and (reusable.get("findings") or {}).get("extractor") != \
+        made_with(embedder, settings.trails)["extractor"]
+    try:
+        staged.mkdir(parents=True)
+        manifest = write_generation(
+            staged, generation, plan.new_reports, plan.reuse, plan.meta_keys, rows, reusable,
+            previous.folder if reusable else None, embedder, params, index_type, settings, paths,
+            optimize=optimize or extractor_changed, findings_current=current,
+            rewrite=previous.rewrite | ({s["name"] for s in reusable["segments"]} if reusable and extractor_changed
+                                        else set()),
+            progress=progress, started=started, outcome=outcome)
+        publish(index_dir, staged, generation, manifest)
+    except BaseException as exc:
+        discard(index_dir, staged, generation)
+        if isinstance(exc, OSError | sqlite3.Error):
+            raise IndexWriteError(
+                f"could not write the new index in {index_dir} ({type(exc).__name__}: {exc}): check there is "
+                "free disk space and the folder is writable, then run the build again; the published index "
+                "is unchanged") from exc
+        raise
+    clean_stale(index_dir, keep_generations=settings.index.keep_generations)
     result.generation, result.published = generation, True
     result.reports, result.total_chunks = manifest["counts"]["reports"], manifest["counts"]["chunks"]
+    result.embedded_findings, result.merged = outcome.embedded_findings, outcome.merged
+    result.segments = manifest["counts"]["segments"]
     result.seconds = time.monotonic() - started
+    logger.info("built %s: %s", generation, {k: round(v, 3) for k, v in outcome.seconds.items()})
     return result
+
+
+def _mergeable(manifest: dict[str, Any]) -> bool:
+    """Whether ``--optimize`` has anything to do: several segments, or tombstones."""
+    return len(manifest["segments"]) > 1 or any(s["deleted"] for s in manifest["segments"])
 
 
 def _previous(index_dir: Path, embedder: Embedder, params: ChunkingParams, index_type: str,
@@ -196,191 +226,86 @@ def _previous(index_dir: Path, embedder: Embedder, params: ChunkingParams, index
     """The live generation, if it can be built upon; an incompatible or damaged one means a rebuild."""
     manifest: dict[str, Any] | None = None
     folder: Path | None = None
+    known: dict[str, dict[str, Any]] = {}
     try:
         manifest = read_manifest(index_dir)
+        known = manifest["reports"]
         folder = generation_dir(index_dir, manifest)
         check_compatible(manifest, embedder, params, index_dir)
-        if (manifest.get("index_type") != index_type or not (folder / CHUNKS_DB).exists()
-                or not _vectors_readable(folder, manifest)):
-            raise IndexIncompatibleError("index type changed, or the old generation is damaged")
+        if manifest.get("index_type") != index_type or not folder.is_dir():
+            raise IndexIncompatibleError("the index type changed, or the live generation's folder is missing")
     except IndexError_ as exc:
         if manifest is not None:
             logger.info("rebuilding %s: %s", index_dir, exc)
         manifest = manifest if folder and folder.exists() else None
         rebuild = True
-    return _Previous(manifest=manifest, folder=folder, reports={} if rebuild or not manifest else manifest["reports"],
-                     rebuild=rebuild)
+    return _Previous(manifest=manifest, folder=folder, known=known,
+                     reports={} if rebuild or not manifest else manifest["reports"], rebuild=rebuild)
 
 
-def _vectors_readable(folder: Path, manifest: dict[str, Any]) -> bool:
-    """Whether a generation's vector files open with the row counts its manifest states (headers only)."""
-    try:
-        counts = manifest["counts"]
-        return (len(np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)) == int(counts["chunks"])
-                and len(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)) == int(counts["sentences"]))
-    except (OSError, ValueError, TypeError, KeyError):
+def _files_present(previous: _Previous) -> bool:
+    """Whether every file of the live generation is there with the size its manifest records (a
+    ``stat`` each: an unchanged corpus costs no hashing; a missing or truncated file means a build)."""
+    assert previous.folder is not None and previous.manifest is not None
+    for name, entry in previous.manifest["files"].items():
+        try:
+            if (previous.folder / name).stat().st_size != entry["bytes"]:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def _verified(previous: _Previous, index_dir: Path) -> bool:
+    """Whether every file of the live generation still has its checksum (its segments are about to
+    be listed again). A segment whose findings alone fail is rewritten with its findings extracted
+    again (``previous.rewrite``); any other mismatch means reading everything again."""
+    if previous.manifest is None or previous.folder is None:
         return False
-
-
-def _plan(paths: list[str | Path], old_reports: dict[str, dict[str, Any]], params: ChunkingParams,
-          keep_existing: bool, progress: ProgressFn | None, corrections: MetaCorrections,
-          drop: frozenset[str] = frozenset()) -> _Plan:
-    """Hash every input file; unchanged reports (same bytes, same corrections) are copied, new and
-    changed ones ingested, corrected and chunked."""
-    plan = _Plan()
-    files, missing = discover(paths)
-    plan.files.extend(FileOutcome(item.path, Path(item.path).name, "error", item.error) for item in missing)
-    seen: dict[str, str] = {}
-    for n, file in enumerate(files):
-        if progress:
-            progress("read", n + 1, len(files))
-        source = file.name
-        try:
-            digest = _sha256(file)
-        except OSError as exc:
-            plan.files.append(FileOutcome(str(file), source, "error", str(exc)))
-            continue
-        if source in seen:
-            if seen[source] != digest:
-                plan.files.append(FileOutcome(str(file), source, "error", f"{file}: another file named {source} is "
-                                              "already in this index: rename one of them"))
-            continue
-        seen[source] = digest
-        old = old_reports.get(source)
-        meta_key = plan.meta_keys[source] = corrections.key(file)
-        if old and old.get("content_hash") == digest and old.get("meta_key", "") == meta_key:
-            plan.reuse.append(source)
-            plan.files.append(FileOutcome(str(file), source, "unchanged", chunks=int(old.get("chunks", 0))))
-            continue
-        try:
-            report = corrections.apply(ingest_path(file), file)
-            plan.chunks[source] = _chunk(report, params)
-        except IngestError as exc:
-            if old:  # keep the version indexed before rather than lose it
-                plan.reuse.append(source)
-                plan.meta_keys[source] = old.get("meta_key", "")
-            plan.files.append(FileOutcome(str(file), source, "error", str(exc)))
-            continue
-        plan.new_reports.append((report, str(file)))
-        plan.files.append(FileOutcome(str(file), source, "updated" if old else "added"))
-    if keep_existing:
-        for source, old in old_reports.items():
-            if source not in seen and source not in plan.reuse and source not in drop:
-                plan.reuse.append(source)
-                plan.meta_keys[source] = old.get("meta_key", "")
-                plan.files.append(FileOutcome(old.get("path", ""), source, "kept", chunks=int(old.get("chunks", 0))))
-    plan.removed = sorted(set(old_reports) - set(plan.reuse) - {r.meta.source for r, _ in plan.new_reports})
-    return plan
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _chunk(report: Report, params: ChunkingParams) -> list[Chunk]:
-    """A report's chunks; a chunking failure is that file's IngestError, so the build goes on."""
+    files = previous.manifest["files"]
     try:
-        return chunk_report(report, params)
-    except Exception as exc:  # a chunker bug must not stop the other reports from being indexed
-        logger.exception("chunking %s failed", report.meta.source)
-        raise IngestError(report.meta.source, f"could not be cut into chunks ({type(exc).__name__}: {exc}); "
-                                              "please report this file") from exc
+        integrity.verify_all(previous.folder, files, index_dir,
+                             [n for n in files if not n.endswith((f"/{FINDINGS_DB}", f"/{FINDINGS_VECTORS}"))])
+    except IndexError_ as exc:
+        logger.warning("rebuilding %s instead of reusing it: %s", index_dir, exc)
+        return False
+    for name in [n for n in files if n.endswith((f"/{FINDINGS_DB}", f"/{FINDINGS_VECTORS}"))]:
+        try:
+            integrity.verify(previous.folder, name, files[name], index_dir)
+        except IndexError_ as exc:
+            logger.warning("extracting the findings of %s again: %s", name.split("/")[0], exc)
+            previous.rewrite.add(name.split("/")[0])
+    return True
 
 
-def _embed_new(plan: _Plan, embedder: Embedder, progress: ProgressFn | None,
-               on_report: Callable[[Report, list[Chunk]], None] | None) -> _NewRows:
-    """Vectors for the chunks of new and changed reports and for their sentences."""
+def _embed_new(plan: Plan, background: BackgroundEmbedding) -> NewRows:
+    """Vectors for the chunks of new and changed reports and for their sentences (encoded while the
+    reports were read)."""
     chunks: list[Chunk] = []
     counts: dict[str, int] = {}
     for report, _path in plan.new_reports:
         report_chunks = plan.chunks[report.meta.source]
         counts[report.meta.source] = len(report_chunks)
         chunks.extend(report_chunks)
-        if on_report:
-            on_report(report, report_chunks)
     sentences: list[tuple[int, int, int]] = []
     sentence_texts: list[str] = []
     for index, chunk in enumerate(chunks):
         for start, end, text in sentence_units(chunk):
             sentences.append((index, start, end))
             sentence_texts.append(text)
-    embedded = _embed(embedder, [c.embed_text for c in chunks] + sentence_texts, progress)
-    return _NewRows(chunks=chunks, counts=counts, sentences=sentences, vectors=embedded[:len(chunks)],
-                    sentence_vectors=embedded[len(chunks):])
+    return NewRows(chunks=chunks, counts=counts, sentences=sentences,
+                   vectors=background.vectors([c.embed_text for c in chunks]),
+                   sentence_vectors=background.vectors(sentence_texts))
 
 
-def _embed(embedder: Embedder, texts: list[str], progress: ProgressFn | None) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, embedder.dim), np.float32)
-    # Longest first over all texts, so each batch holds texts of about one length and little
-    # padding is encoded (slices in corpus order mix chunks with short sentences).
-    order = np.argsort([-len(t) for t in texts], kind="stable")
-    out = np.empty((len(texts), embedder.dim), np.float32)
-    for start in range(0, len(texts), EMBED_BATCH):
-        rows = order[start:start + EMBED_BATCH]
-        out[rows] = embedder.encode([texts[i] for i in rows], batch_size=32)
-        if progress:
-            progress("embed", min(start + EMBED_BATCH, len(texts)), len(texts))
-    return out
-
-
-def _write_generation(staged: Path, generation: str, plan: _Plan, rows: _NewRows, previous: _Previous,
-                      embedder: Embedder, params: ChunkingParams, index_type: str, trails: TrailSettings,
-                      paths: list[str | Path], progress: ProgressFn | None, started: float,
-                      result: BuildResult) -> dict[str, Any]:
-    """Write every file of the new generation into ``staged``; return its manifest."""
-    vectors, sentence_vectors = _write_rows(staged, plan, rows, previous.folder)
-    store = ChunkStore.open(staged / CHUNKS_DB)
-    try:
-        # Grades, findings and their trails (docs/findings.md), from the new store alone.
-        n_findings, result.embedded_findings = build_findings(store, staged, previous.folder, plan.reuse, embedder,
-                                                              trails, progress)
-        if progress:
-            progress("index", 0, 1)
-        FaissIndex.build(vectors, index_type).save(staged / DENSE)
-        records = store.all_chunks()
-        LexicalIndex.build([lexical_text(c["embed_text"]) for c in records]).save(staged / LEXICAL)
-        known = QueryExpander.load(previous.folder) if previous.folder and not previous.rebuild else None
-        QueryExpander.build(vocabulary(c["embed_text"] for c in records), embedder, known).save(staged)
-        if progress:
-            progress("index", 1, 1)
-        if len(records) != len(vectors):
-            raise IndexCorruptError(f"built {len(records)} chunks but {len(vectors)} vectors: please report this")
-        counts = {"sections": store.count("sections"), "chunks": len(records), "sentences": len(sentence_vectors),
-                  "findings": n_findings}
-        reports = store.manifest_reports()
-        for source, meta_key in plan.meta_keys.items():
-            if meta_key and source in reports:
-                reports[source]["meta_key"] = meta_key
-        return make_manifest(generation=generation, embedder=embedder, params=params, index_type=index_type,
-                             reports=reports, counts=counts, inputs=paths,
-                             seconds=time.monotonic() - started)
-    finally:
-        store.close()
-
-
-def _write_rows(staged: Path, plan: _Plan, rows: _NewRows, old_folder: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """The chunk store and the chunk and sentence vectors: rows of reused reports first (copied),
-    then the new ones. Returns the vectors written."""
-    store_path = staged / CHUNKS_DB
-    reused_rows, reused_sids = (ChunkStore.copy_reports(old_folder / CHUNKS_DB, store_path, plan.reuse)
-                                if plan.reuse and old_folder else ([], []))
-    ChunkStore.write(store_path, [r for r, _ in plan.new_reports], {r.meta.source: p for r, p in plan.new_reports},
-                     rows.chunks, rows.counts, row_offset=len(reused_rows), sentences=rows.sentences,
-                     sentence_offset=len(reused_sids))
-    vectors, sentence_vectors = rows.vectors, rows.sentence_vectors
-    if reused_rows and old_folder:
-        old_vectors = np.load(old_folder / VECTORS, mmap_mode="r", allow_pickle=False)
-        vectors = np.vstack([np.asarray(old_vectors[reused_rows]), rows.vectors])
-        old_sentences = np.load(old_folder / SENTENCES, mmap_mode="r", allow_pickle=False)
-        sentence_vectors = np.vstack([dequantize(old_sentences[reused_sids]), rows.sentence_vectors])
-    np.save(staged / VECTORS, vectors.astype(np.float32))
-    np.save(staged / SENTENCES, quantize_unit(sentence_vectors))
-    return vectors, sentence_vectors
+def _feeding(background: BackgroundEmbedding, on_report: Callable[[Report, list[Chunk]], None] | None
+             ) -> Callable[[Report, list[Chunk]], None]:
+    """An ``on_report`` that queues a report's chunk and sentence texts for embedding as soon as it is read."""
+    def fed(report: Report, chunks: list[Chunk]) -> None:
+        background.submit([c.embed_text for c in chunks] + [text for c in chunks for _s, _e, text in sentence_units(c)])
+        if on_report:
+            on_report(report, chunks)
+    return fed
 
 
 __all__ = ["BuildResult", "FileOutcome", "ProgressFn", "build_index"]

@@ -10,6 +10,7 @@ in the manifest, which today records only the index type (docs/scaling.md).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -21,6 +22,23 @@ hnsw: graph index, approximate, fast at millions of vectors, more memory.
 ivf: inverted lists over k-means cells, approximate, compact; needs training data."""
 
 _BRUTE_FORCE_ROWS = 20_000
+
+
+def top_k(scores: np.ndarray, k: int, order: np.ndarray | None = None) -> np.ndarray:
+    """Positions of the ``k`` highest of ``scores``, best first. Equal scores are ordered by
+    ``order`` (lower first; default the position), so a result never depends on where rows sit."""
+    scores = np.asarray(scores)
+    n = len(scores)
+    k = min(int(k), n)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < n:
+        kth = np.partition(scores, n - k)[n - k]
+        candidates = np.flatnonzero(scores >= kth)
+    else:
+        candidates = np.arange(n)
+    ties = candidates if order is None else np.asarray(order)[candidates]
+    return candidates[np.lexsort((ties, -scores[candidates]))][:k].astype(np.int64)
 
 
 def quantize_unit(vectors: np.ndarray) -> np.ndarray:
@@ -232,6 +250,108 @@ def _exact_subset(vectors: np.ndarray, rows: np.ndarray, queries: np.ndarray, k:
     top_scores = np.take_along_axis(scores, top, axis=1)
     order = np.argsort(-top_scores, axis=1)
     return np.take_along_axis(top_scores, order, axis=1), rows[np.take_along_axis(top, order, axis=1)]
+
+
+class SegmentedVectors:
+    """The vectors of several segments searched as one index: global row = ``offsets[s]`` + local
+    row of segment s (the rows of the chunk store and of the lexical index). ``live`` (None when
+    every row is live) leaves out the tombstoned rows of removed and changed reports.
+
+    Flat segments are exact: one matrix product per segment, then one top ``k`` over all rows.
+    HNSW and IVF segments are searched with their own FAISS index and the results merged.
+    """
+
+    def __init__(self, parts: Sequence[FaissIndex | np.ndarray], kind: str, dim: int,
+                 live: np.ndarray | None = None) -> None:
+        self.parts = list(parts)
+        self.kind = kind
+        self.dim = dim
+        self.sizes = [len(p) if isinstance(p, np.ndarray) else p.size for p in self.parts]
+        self.offsets = np.cumsum([0, *self.sizes])[:-1].astype(np.int64)
+        self.live = live
+
+    @property
+    def size(self) -> int:
+        return int(sum(self.sizes))
+
+    def _vectors(self, n: int) -> np.ndarray:
+        part = self.parts[n]
+        return part if isinstance(part, np.ndarray) else part.vectors
+
+    def _keep(self, mask: np.ndarray | None) -> np.ndarray | None:
+        if self.live is None:
+            return mask
+        return self.live if mask is None else mask & self.live
+
+    def vectors(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """The stored vectors of the given global rows (float32)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty((len(rows), self.dim), dtype=np.float32)
+        segment = np.searchsorted(self.offsets, rows, side="right") - 1
+        for n in np.unique(segment):
+            at = np.flatnonzero(segment == n)
+            out[at] = np.asarray(self._vectors(n)[rows[at] - self.offsets[n]], dtype=np.float32)
+        return out
+
+    def score(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact inner product of one query with the given global rows."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.empty(len(rows), dtype=np.float32)
+        segment = np.searchsorted(self.offsets, rows, side="right") - 1
+        for n in np.unique(segment):
+            at = np.flatnonzero(segment == n)
+            out[at] = np.asarray(self._vectors(n)[rows[at] - self.offsets[n]], dtype=np.float32) @ query
+        return out
+
+    def search(self, queries: np.ndarray, k: int, mask: np.ndarray | None = None,
+               order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` global rows by inner product for each query among the live rows ``mask``
+        keeps: (scores, row ids), -1 where fewer match. Equal scores are ordered by ``order``."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        keep = self._keep(mask)
+        empty = np.zeros((len(queries), 0), np.float32), np.zeros((len(queries), 0), np.int64)
+        if self.size == 0 or k <= 0 or (keep is not None and not keep.any()):
+            return empty
+        rows = np.flatnonzero(keep) if keep is not None else None
+        if rows is not None and len(rows) <= _BRUTE_FORCE_ROWS and 2 * len(rows) < self.size:  # a narrow filter
+            scores = np.stack([self.score(q, rows) for q in queries])
+            return _best(scores, rows, k, order)
+        if self.kind == "flat" or all(isinstance(p, np.ndarray) for p in self.parts):
+            scores = np.hstack([queries @ np.asarray(self._vectors(n)).T for n in range(len(self.parts))])
+            if keep is not None:
+                scores[:, ~keep] = -np.inf
+            return _best(scores, np.arange(self.size, dtype=np.int64), min(k, self.size if keep is None else
+                                                                          len(rows)), order)
+        found_scores, found_rows = [], []
+        for n, part in enumerate(self.parts):
+            local = None if keep is None else keep[self.offsets[n]:self.offsets[n] + self.sizes[n]]
+            if self.sizes[n] == 0 or (local is not None and not local.any()):
+                continue
+            if isinstance(part, np.ndarray):  # a small segment kept flat
+                s, r = _exact_all(part, queries, k, local)
+            else:
+                s, r = part.search(queries, k, local)
+            found_scores.append(s)
+            found_rows.append(np.where(r >= 0, r + self.offsets[n], -1))
+        scores, rows_found = np.hstack(found_scores), np.hstack(found_rows)
+        scores = np.where(rows_found >= 0, scores, -np.inf)
+        out_scores, out_rows = [], []
+        for q in range(len(queries)):
+            top = top_k(scores[q], k, None if order is None else order[np.maximum(rows_found[q], 0)])
+            top = top[np.isfinite(scores[q][top])]
+            out_scores.append(scores[q][top])
+            out_rows.append(rows_found[q][top])
+        width = max(len(r) for r in out_rows)
+        return (np.stack([np.pad(s, (0, width - len(s)), constant_values=-np.inf) for s in out_scores]),
+                np.stack([np.pad(r, (0, width - len(r)), constant_values=-1) for r in out_rows]))
+
+
+def _best(scores: np.ndarray, rows: np.ndarray, k: int, order: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Top ``k`` of each row of ``scores`` (columns are ``rows``), equal scores by ``order``."""
+    keys = None if order is None else np.asarray(order)[rows]
+    picks = [top_k(row, k, keys) for row in scores]
+    return (np.stack([row[p] for row, p in zip(scores, picks, strict=True)]).astype(np.float32),
+            np.stack([rows[p] for p in picks]).astype(np.int64))
 
 
 def open_vector_index(path: Path, vectors: np.ndarray, kind: str) -> VectorIndex:

@@ -1,30 +1,41 @@
-"""BM25 over the same rows as the vector index (bm25s, English stemming and stop words).
+"""BM25 over segments, with the corpus statistics merged at query time.
 
-Coverage and idf read bm25s's postings (its sparse score matrix and vocabulary), which bm25s
-does not promise to keep as they are. Everything that touches them is in ``_Postings`` below:
-it checks their layout when an index is built or loaded and refuses another one with a message
-naming the bm25s versions this code was tested with (``TESTED_BM25S``, pinned in pyproject.toml).
+Each segment keeps its own postings (``LexicalSegment``): the terms of its chunks, for each term the
+chunks that hold it (local rows, increasing) with the term's frequency there, and each chunk's length
+in tokens. ``LexicalIndex`` searches several segments as one index: the document count, each term's
+document frequency and the average length are those of the live chunks of all segments together
+(tombstoned chunks of a removed or changed report count for nothing), so a score equals the one an
+index built from scratch over the same chunks gives, and a new report costs postings for its own
+chunks only.
+
+Scores are BM25 as Lucene computes them (``K1``, ``B``; idf ``log(1 + (N - df + 0.5) / (df + 0.5))``),
+in float32 and in the same order of operations as bm25s's ``lucene`` method, which this module used
+before segments (tests/test_lexical_segments.py checks the scores against bm25s). Tokens are made by
+bm25s's tokenizer with English stemming and stop words. Nothing is pickled: the postings are ``.npy``
+arrays read with ``allow_pickle=False`` and a JSON list of terms.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import threading
+from collections import Counter
+from collections.abc import Sequence
 from functools import cache
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ingest.textutil import strip_markers
-from search.errors import IndexIncompatibleError
 
-TESTED_BM25S = ">=0.3.16,<0.4"
-"""The bm25s versions whose index layout this module reads (keep in step with pyproject.toml)."""
 K1, B = 1.2, 0.75
 """BM25 parameters (Lucene's variant); fixed at build time, like the chunking."""
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+TERMS, INDPTR, DOCS, FREQS, LENGTHS = "terms.json", "indptr.npy", "docs.npy", "freqs.npy", "lengths.npy"
+FILES = (TERMS, INDPTR, DOCS, FREQS, LENGTHS)
 
 logger = logging.getLogger(__name__)
 
@@ -61,106 +72,230 @@ def tokenize(texts: list[str], *, show_progress: bool = False) -> list[list[str]
     )
 
 
-class _Postings:
-    """The parts of a bm25s index read directly: vocabulary, per-term document lists, size.
+class LexicalSegment:
+    """The postings of one segment: ``terms`` (sorted), ``indptr`` (term t's postings are
+    ``docs[indptr[t]:indptr[t + 1]]``, local rows in increasing order, with ``freqs`` alongside)
+    and ``lengths`` (tokens per local row)."""
 
-    bm25s keeps its scores as a CSC matrix (``scores["indptr"]``, ``["indices"]``, ``["data"]``)
-    with one column per term, documents in increasing order within a column, and the number of
-    documents in ``scores["num_docs"]``; ``vocab_dict`` maps a token to its column.
-    """
+    def __init__(self, terms: list[str], indptr: np.ndarray, docs: np.ndarray, freqs: np.ndarray,
+                 lengths: np.ndarray) -> None:
+        if (len(indptr) != len(terms) + 1 or len(docs) != len(freqs) or (len(indptr) and indptr[-1] != len(docs))
+                or (len(docs) and (docs.min() < 0 or docs.max() >= len(lengths)))):
+            raise ValueError("the lexical postings are inconsistent (terms, offsets, rows and lengths disagree)")
+        self.terms, self.indptr, self.docs, self.freqs, self.lengths = terms, indptr, docs, freqs, lengths
+        self._ids: dict[str, int] | None = None
+        self._lock = threading.Lock()
 
-    def __init__(self, retriever: Any) -> None:
-        scores = getattr(retriever, "scores", None)
-        vocab = getattr(retriever, "vocab_dict", None)
-        if not isinstance(scores, dict) or not {"indptr", "indices", "num_docs"} <= set(scores) \
-                or not isinstance(vocab, dict):
-            try:
-                installed = importlib_metadata.version("bm25s")
-            except importlib_metadata.PackageNotFoundError:  # pragma: no cover
-                installed = "unknown"
-            raise IndexIncompatibleError(
-                f"bm25s {installed} keeps its index in a layout InspectQA does not read (tested with "
-                f"bm25s{TESTED_BM25S}): run `pip install 'bm25s{TESTED_BM25S}'`")
-        self.vocab: dict[str, int] = vocab
-        self.indptr: np.ndarray = scores["indptr"]
-        self.indices: np.ndarray = scores["indices"]
-        self.documents = int(scores["num_docs"])
+    @property
+    def size(self) -> int:
+        return len(self.lengths)
 
-    def column(self, token: str) -> np.ndarray | None:
-        """The documents holding ``token``, in increasing order (None for a token not indexed)."""
-        tid = self.vocab.get(token)
-        return None if tid is None else self.indices[self.indptr[tid]:self.indptr[tid + 1]]
+    def term_id(self, token: str) -> int | None:
+        if self._ids is None:
+            with self._lock:
+                if self._ids is None:
+                    self._ids = {t: i for i, t in enumerate(self.terms)}
+        return self._ids.get(token)
 
-    def document_frequency(self, token: str) -> int:
-        tid = self.vocab.get(token)
-        return 0 if tid is None else int(self.indptr[tid + 1] - self.indptr[tid])
+    def postings(self, token: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(local rows, term frequencies) of ``token``, None when no chunk of the segment holds it."""
+        tid = self.term_id(token)
+        if tid is None:
+            return None
+        start, end = int(self.indptr[tid]), int(self.indptr[tid + 1])
+        return self.docs[start:end], self.freqs[start:end]
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> LexicalSegment:
+        """Postings of ``texts`` (local row i = text i)."""
+        return cls.from_tokens(tokenize(list(texts)) if texts else [])
+
+    @classmethod
+    def from_tokens(cls, tokens: Sequence[Sequence[str]]) -> LexicalSegment:
+        counts = [Counter(doc) for doc in tokens]
+        terms = sorted({t for c in counts for t in c})
+        ids = {t: i for i, t in enumerate(terms)}
+        pairs = [(ids[t], row, n) for row, c in enumerate(counts) for t, n in c.items()]
+        table = np.array(pairs, dtype=np.int64).reshape(-1, 3)
+        table = table[np.lexsort((table[:, 1], table[:, 0]))]  # by term, then row
+        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
+        np.cumsum(np.bincount(table[:, 0], minlength=len(terms)), out=indptr[1:])
+        return cls(terms, indptr, table[:, 1].astype(np.int32), table[:, 2].astype(np.float32),
+                   np.array([len(doc) for doc in tokens], dtype=np.int32))
+
+    @classmethod
+    def merge(cls, parts: Sequence[tuple[LexicalSegment, np.ndarray]]) -> LexicalSegment:
+        """One segment of the rows each part keeps (``keep``: local rows, increasing), in order:
+        the kept rows of the first part, then those of the second... No text is tokenized again."""
+        term_sets = sorted({t for part, _keep in parts for t in part.terms})
+        ids = {t: i for i, t in enumerate(term_sets)}
+        tables, lengths, offset = [], [], 0
+        for part, keep in parts:
+            new_row = np.full(part.size, -1, dtype=np.int64)
+            new_row[keep] = offset + np.arange(len(keep))
+            term_of = np.repeat(np.array([ids[t] for t in part.terms], dtype=np.int64), np.diff(part.indptr))
+            rows = new_row[np.asarray(part.docs, dtype=np.int64)]
+            alive = rows >= 0
+            tables.append(np.stack([term_of[alive], rows[alive], np.asarray(part.freqs)[alive]], axis=1))
+            lengths.append(np.asarray(part.lengths)[keep])
+            offset += len(keep)
+        table = np.vstack(tables) if tables else np.zeros((0, 3))
+        table = table[np.lexsort((table[:, 1], table[:, 0]))]
+        counts = np.bincount(table[:, 0].astype(np.int64), minlength=len(term_sets))
+        used = counts > 0  # a term only tombstoned chunks held is dropped
+        remap = np.cumsum(used) - 1
+        table[:, 0] = remap[table[:, 0].astype(np.int64)]
+        indptr = np.zeros(int(used.sum()) + 1, dtype=np.int64)
+        np.cumsum(counts[used], out=indptr[1:])
+        return cls([t for t, u in zip(term_sets, used, strict=True) if u], indptr, table[:, 1].astype(np.int32),
+                   table[:, 2].astype(np.float32),
+                   np.concatenate(lengths).astype(np.int32) if lengths else np.zeros(0, np.int32))
+
+    def save(self, folder: Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / TERMS).write_text(json.dumps(self.terms, ensure_ascii=False), encoding="utf-8")
+        for name, array in ((INDPTR, self.indptr), (DOCS, self.docs), (FREQS, self.freqs), (LENGTHS, self.lengths)):
+            np.save(folder / name, array)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalSegment:
+        """The postings saved in ``folder`` (arrays memory-mapped: a query reads its own terms' rows).
+
+        Raises:
+            OSError, ValueError: a file is missing, damaged or disagrees with the others.
+        """
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} is missing")
+        try:
+            terms = json.loads((folder / TERMS).read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{folder / TERMS} is unreadable ({exc})") from exc
+        if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
+            raise ValueError(f"{folder / TERMS} is not a list of terms")
+        arrays = [np.load(folder / name, mmap_mode="r", allow_pickle=False) for name in (INDPTR, DOCS, FREQS, LENGTHS)]
+        if any(a.ndim != 1 or a.dtype.kind not in "iuf" for a in arrays):
+            raise ValueError(f"the lexical postings in {folder} are not 1-D numeric arrays")
+        return cls(terms, *arrays)
+
+
+class _Vocabulary:
+    """The terms of the live chunks (``token in index.vocabulary``)."""
+
+    def __init__(self, index: LexicalIndex) -> None:
+        self._index = index
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and self._index.document_frequency(token) > 0
 
 
 class LexicalIndex:
-    """A bm25s index whose document ``i`` is chunk ``i``."""
+    """BM25 over the rows of several segments: global row = ``offsets[s]`` + local row of segment s.
 
-    def __init__(self, retriever: Any, size: int) -> None:
-        self.retriever = retriever
-        self.size = size
-        self._postings = _Postings(retriever)
-        self.vocabulary: set[str] = set(self._postings.vocab)
+    ``live`` (a mask over global rows, None when every row is live) leaves out tombstoned chunks:
+    they are never returned and count for nothing in the statistics.
+    """
+
+    def __init__(self, segments: Sequence[LexicalSegment], offsets: Sequence[int] | None = None,
+                 live: np.ndarray | None = None) -> None:
+        self.segments = list(segments)
+        self.offsets = np.asarray(offsets if offsets is not None else np.cumsum([0] + [s.size for s in segments])[:-1],
+                                  dtype=np.int64)
+        self.size = int(sum(s.size for s in self.segments))
+        self.live = live
+        self._segment_live = [None if live is None else np.asarray(live[o:o + s.size])
+                              for s, o in zip(self.segments, self.offsets, strict=True)]
+        self.documents = self.size if live is None else int(np.count_nonzero(live))
+        total = sum(int(np.asarray(s.lengths, dtype=np.int64)[m].sum()) if m is not None
+                    else int(np.asarray(s.lengths, dtype=np.int64).sum())
+                    for s, m in zip(self.segments, self._segment_live, strict=True))
+        self.average_length = total / self.documents if self.documents else 1.0
+        self._df: dict[str, int] = {}
+        self._norms: list[np.ndarray | None] = [None] * len(self.segments)
+        self.vocabulary = _Vocabulary(self)
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
-        import bm25s
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        """One segment over ``texts`` (row i = text i)."""
+        return cls([LexicalSegment.build(texts)])
 
-        retriever = bm25s.BM25(method="lucene", k1=K1, b=B)
-        tokens = tokenize(texts)
-        # bm25s needs at least one token per corpus; an empty corpus gets a placeholder.
-        retriever.index(tokens if any(tokens) else [["empty"]], show_progress=False)
-        return cls(retriever, len(texts))
+    # --- statistics -----------------------------------------------------------------------
+    def document_frequency(self, token: str) -> int:
+        """Live chunks holding ``token``, over every segment."""
+        cached = self._df.get(token)
+        if cached is not None:
+            return cached
+        df = 0
+        for segment, live in zip(self.segments, self._segment_live, strict=True):
+            found = segment.postings(token)
+            if found is not None:
+                df += len(found[0]) if live is None else int(np.count_nonzero(live[found[0]]))
+        self._df[token] = df
+        return df
 
-    @classmethod
-    def load(cls, path: Path, size: int) -> LexicalIndex:
-        """The lexical index saved in ``path`` for a store of ``size`` chunks.
-
-        Raises:
-            OSError, ValueError: the files are missing, damaged or hold another number of documents.
-            IndexIncompatibleError: the installed bm25s keeps its index in another layout.
-        """
-        import bm25s
-
-        if not Path(path).is_dir():
-            raise FileNotFoundError(f"{path} is missing")
-        # Memory-mapped: a query reads only the postings of its own terms.
-        try:
-            retriever = bm25s.BM25.load(str(path), mmap=True, allow_pickle=False, show_progress=False)
-        except (KeyError, TypeError, AttributeError, EOFError) as exc:  # bm25s's reading of damaged files
-            raise ValueError(f"the lexical index in {path} is unreadable ({type(exc).__name__}: {exc})") from exc
-        index = cls(retriever, size)
-        documents = index._postings.documents
-        if documents != size and not (size == 0 and documents == 1):  # an empty corpus holds one placeholder
-            raise ValueError(f"the lexical index holds {documents} documents but the store {size} chunks")
-        return index
-
-    def save(self, path: Path) -> None:
-        self.retriever.save(str(path), allow_pickle=False, show_progress=False)
+    def idf(self, tokens: Sequence[str]) -> dict[str, float]:
+        """Inverse document frequency of query tokens, for weighting overlap (a token the reports
+        never use gets the highest)."""
+        n = max(1, self.documents)
+        out: dict[str, float] = {}
+        for token in tokens:
+            df = self.document_frequency(token)
+            out[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return out
 
     def query_tokens(self, query: str | list[str]) -> list[str]:
         """The indexed tokens of ``query``; a list is taken as tokens already made by ``tokenize``
         (so that one query is tokenized once for ``search`` and ``coverage``)."""
         tokens = query if isinstance(query, list) else tokenize([query])[0]
-        return [t for t in tokens if t in self.vocabulary]
+        return [t for t in tokens if self.document_frequency(t) > 0]
 
-    def search(self, query: str | list[str], k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top ``k`` rows by BM25 with a positive score: (scores, row ids)."""
+    # --- scoring ----------------------------------------------------------------------------
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every row for ``tokens`` (a token given twice counts twice), float32."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        n = self.documents
+        for token in tokens:
+            df = self.document_frequency(token)
+            if df == 0:
+                continue
+            idf = np.float32(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+            for s, (segment, offset) in enumerate(zip(self.segments, self.offsets, strict=True)):
+                found = segment.postings(token)
+                if found is None:
+                    continue
+                docs, freqs = np.asarray(found[0], dtype=np.int64), np.asarray(found[1], dtype=np.float64)
+                # float64 per term, rounded to float32, summed in float32 in query order (as bm25s does)
+                scores[offset + docs] += (np.float64(idf) * (freqs / (self._norm(s)[docs] + freqs))).astype(np.float32)
+        if self.live is not None:
+            scores[~self.live] = 0.0
+        return scores
+
+    def _norm(self, s: int) -> np.ndarray:
+        """``K1 * (1 - B + B * length / average length)`` of every row of segment ``s`` (float64)."""
+        norm = self._norms[s]
+        if norm is None:
+            lengths = np.asarray(self.segments[s].lengths, dtype=np.float64)
+            norm = self._norms[s] = K1 * ((1 - B) + B * lengths / np.float64(self.average_length))
+        return norm
+
+    def search(self, query: str | list[str], k: int, mask: np.ndarray | None = None,
+               order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` rows by BM25 with a positive score: (scores, row ids). Equal scores are ordered
+        by ``order`` (a key per row; default the row), so the result does not depend on the layout."""
+        from search.index.dense import top_k
+
         tokens = self.query_tokens(query)
         if not tokens or self.size == 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        scores = self.retriever.get_scores(tokens)[: self.size]
+        scores = self.scores(tokens)
         if mask is not None:
-            scores = np.where(mask, scores, 0.0)
-        k = min(k, int(np.count_nonzero(scores > 0)))
-        if k == 0:
+            scores = np.where(mask, scores, np.float32(0.0))
+        positive = np.flatnonzero(scores > 0)
+        if not len(positive):
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return scores[top].astype(np.float32), top.astype(np.int64)
+        top = top_k(scores[positive], k, None if order is None else order[positive])
+        return scores[positive][top].astype(np.float32), positive[top].astype(np.int64)
 
     def coverage(self, query: str | list[str], rows: np.ndarray) -> np.ndarray:
         """For each of ``rows``, the share of the query's indexed words it contains, each word
@@ -173,21 +308,18 @@ class LexicalIndex:
         if not tokens or not len(rows):
             return covered
         weights = self.idf(tokens)
-        for token in tokens:
-            # A term's postings are its documents in increasing order, so finding ``rows`` costs
-            # a binary search each, not a pass.
-            postings = self._postings.column(token)
-            if postings is not None and len(postings):
-                at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
-                covered += weights[token] * (postings[at] == rows)
+        segment_of = np.searchsorted(self.offsets, rows, side="right") - 1
+        for s in np.unique(segment_of):
+            at = np.flatnonzero(segment_of == s)
+            local = rows[at] - self.offsets[s]
+            for token in tokens:
+                found = self.segments[s].postings(token)
+                if found is not None and len(found[0]):
+                    # Postings are local rows in increasing order: a binary search per row, not a pass.
+                    postings = found[0]
+                    hit = np.minimum(np.searchsorted(postings, local), len(postings) - 1)
+                    covered[at] += weights[token] * (postings[hit] == local)
         return covered / sum(weights.values())
 
-    def idf(self, tokens: list[str] | tuple[str, ...]) -> dict[str, float]:
-        """Inverse document frequency of query tokens, for weighting overlap (a token the
-        reports never use gets the highest)."""
-        n = max(1, self.size)
-        out: dict[str, float] = {}
-        for token in tokens:
-            df = self._postings.document_frequency(token)
-            out[token] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-        return out
+
+__all__ = ["FILES", "K1", "B", "LexicalIndex", "LexicalSegment", "lexical_text", "tokenize"]

@@ -16,13 +16,14 @@ import json
 import logging
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from search.errors import IndexError_, IndexLockedError, IndexWriteError
+from search.errors import IndexError_, IndexLockedError, IndexMissingError, IndexWriteError, RollbackError
 from search.index.layout import MANIFEST, read_manifest
 
 logger = logging.getLogger(__name__)
@@ -30,7 +31,36 @@ logger = logging.getLogger(__name__)
 LOCK = ".lock"
 TMP_PREFIX = ".tmp-"
 KEEP_GENERATIONS = 2
-"""The live generation and the one before it are kept (searches in flight may still read it)."""
+"""The live generation and the one before it are kept by default (searches in flight may still read it,
+and `inspectqa rollback` restores it); ``IndexSettings.keep_generations`` sets it."""
+
+
+_LOCK_FLAGS = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _open_lock(lock_path: Path) -> int:
+    """The lock file's descriptor: created with O_EXCL, or the existing one opened with O_NOFOLLOW;
+    never a symbolic link or anything but a regular file (its target would be overwritten).
+
+    Raises:
+        IndexLockedError: the lock file is a link or not a regular file.
+        OSError: the folder cannot be written.
+    """
+    try:
+        fd = os.open(lock_path, _LOCK_FLAGS | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        try:
+            fd = os.open(lock_path, _LOCK_FLAGS)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or lock_path.is_symlink():
+                raise IndexLockedError(
+                    f"{lock_path} is a symbolic link, not a lock file: remove it (`rm {lock_path}`) and run the "
+                    "build again") from None
+            raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IndexLockedError(f"{lock_path} is not a regular file: remove it and run the build again")
+    return fd
 
 
 @contextlib.contextmanager
@@ -40,13 +70,13 @@ def index_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
     ``wait_seconds`` > 0 waits that long for another build to finish first.
 
     Raises:
-        IndexLockedError: another build holds the lock.
+        IndexLockedError: another build holds the lock, or ``.lock`` is a link or not a regular file.
         IndexWriteError: the folder cannot be written.
     """
     lock_path = index_dir / LOCK
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        handle = lock_path.open("a+")
+        fd = _open_lock(lock_path)
     except OSError as exc:
         raise IndexWriteError(f"cannot write to the index folder {index_dir} ({exc.strerror or exc}): choose a "
                               "writable folder with --index-dir") from exc
@@ -54,28 +84,25 @@ def index_lock(index_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
     try:
         while True:
             try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
                 if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
+                    holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
                     raise IndexLockedError(
                         f"{index_dir} is being updated by {holder}: wait for that build to finish, "
                         "or pass --wait SECONDS"
                     ) from None
                 time.sleep(0.2)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}".encode(), 0)
         yield
     finally:
         with contextlib.suppress(OSError):
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        handle.close()
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def staging_dir(index_dir: Path, generation: str) -> Path:
@@ -137,18 +164,71 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def clean_stale(index_dir: Path, keep: set[str]) -> None:
-    """Remove half-written builds and generations older than the newest ``KEEP_GENERATIONS``."""
+def generations(index_dir: Path) -> list[str]:
+    """Generation folders of ``index_dir``, oldest first (names sort by creation time)."""
+    return sorted(e.name for e in index_dir.iterdir() if e.is_dir() and e.name.startswith("gen-"))
+
+
+def clean_stale(index_dir: Path, keep_generations: int = KEEP_GENERATIONS) -> None:
+    """Remove half-written builds, generations never published (newer than the live one) and all but
+    the newest ``keep_generations`` published ones (the live one and those before it)."""
     for entry in index_dir.iterdir():
         if entry.name.startswith(f"{TMP_PREFIX}gen-") or entry.name.startswith(f".{MANIFEST}."):
             shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
             logger.debug("removed the unfinished %s", entry.name)
-    generations = sorted((e for e in index_dir.iterdir() if e.is_dir() and e.name.startswith("gen-")),
-                         key=lambda e: e.name)
-    for entry in generations[:-KEEP_GENERATIONS]:
-        if entry.name not in keep:
-            shutil.rmtree(entry, ignore_errors=True)
-            logger.debug("removed the old generation %s", entry.name)
+    try:
+        live = read_manifest(index_dir)["generation"]
+    except IndexError_:
+        return  # nothing published, or a damaged manifest: keep every generation for a rollback
+    names = generations(index_dir)
+    if live not in names:
+        return
+    older = names[:names.index(live)]
+    keep = {live, *older[len(older) - (keep_generations - 1):]} if keep_generations > 1 else {live}
+    for name in names:
+        if name not in keep:
+            shutil.rmtree(index_dir / name, ignore_errors=True)
+            logger.debug("removed the generation %s", name)
 
 
-__all__ = ["clean_stale", "discard", "fsync_tree", "index_lock", "publish", "staging_dir", "write_json_atomic"]
+def rollback(index_dir: Path, wait_seconds: float = 0.0) -> tuple[str, str]:
+    """Make the newest kept generation older than the live one live again; (from, to).
+
+    Its files are checked against their checksums first, so a damaged generation is never restored.
+
+    Raises:
+        IndexMissingError: no index in ``index_dir``.
+        RollbackError: no earlier generation is kept, or the one kept is damaged.
+        IndexLockedError: a build holds the folder.
+    """
+    from search.index.integrity import verify_all
+    from search.index.layout import load_manifest_file
+
+    index_dir = Path(index_dir)
+    with index_lock(index_dir, wait_seconds):
+        try:
+            live = read_manifest(index_dir)["generation"]
+        except IndexMissingError:
+            raise
+        except IndexError_:
+            live = None  # a damaged live manifest: restore the newest good generation
+        names = generations(index_dir)
+        candidates = [n for n in names if live is None or n < live][::-1]
+        if not candidates:
+            raise RollbackError(f"the index in {index_dir} keeps no generation before {live}: nothing to roll back "
+                                "to (builds keep the previous one; see IndexSettings.keep_generations)")
+        target = candidates[0]
+        try:
+            manifest = load_manifest_file(index_dir / target / MANIFEST, index_dir)
+            if manifest.get("generation") != target:
+                raise RollbackError(f"the manifest kept in {target} names another generation")
+            verify_all(index_dir / target, manifest["files"], index_dir)
+        except IndexError_ as exc:
+            raise RollbackError(f"the previous generation {target} of {index_dir} cannot be restored ({exc})") from exc
+        write_json_atomic(index_dir / MANIFEST, manifest)
+    logger.info("rolled %s back from %s to %s", index_dir, live, target)
+    return str(live), target
+
+
+__all__ = ["clean_stale", "discard", "fsync_tree", "generations", "index_lock", "publish", "rollback", "staging_dir",
+           "write_json_atomic"]

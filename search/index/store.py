@@ -112,6 +112,7 @@ class ChunkStore:
     sentence_ptr: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(1, np.int64))
     repeated: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int32))
     """For each sentence id, how many other reports hold the same sentence (templates, site furniture)."""
+    sentence_keys: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     # --- building -------------------------------------------------------------------------
@@ -172,38 +173,45 @@ class ChunkStore:
             con.close()
 
     @staticmethod
-    def copy_reports(old_path: Path, new_path: Path, sources: Sequence[str]) -> tuple[list[int], list[int]]:
-        """Copy the rows of ``sources`` from the store at ``old_path`` into a new store at
-        ``new_path``, chunk rows and sentence ids renumbered from 0 in their old order; return the
-        old chunk rows and old sentence ids in the new order (to copy their vectors alike)."""
+    def copy_reports(parts: Sequence[tuple[Path, Sequence[str]]], new_path: Path) -> list[tuple[list[int], list[int]]]:
+        """A new store at ``new_path`` with the rows of the reports each part names, from the store at
+        its path: the first part's chunk rows and sentence ids first, renumbered from 0 in their old
+        order. Returns, per part, the old chunk rows and sentence ids in the new order (to copy their
+        vectors alike)."""
         con = sqlite3.connect(new_path)
+        out: list[tuple[list[int], list[int]]] = []
         try:
-            con.executescript(SCHEMA)
-            con.execute("ATTACH DATABASE ? AS old", (f"file:{old_path}?mode=ro",))
-            con.execute("CREATE TEMP TABLE keep (source TEXT PRIMARY KEY)")
-            con.executemany("INSERT INTO keep VALUES (?)", [(s,) for s in sources])
-            for table in ("reports", "sections", "footnotes", "grades"):
-                cols = ", ".join(_shared_columns(con, table, "old"))  # the old store may lack a newer column
-                con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM old.{table} WHERE source IN keep")
-            old_rows = [r[0] for r in con.execute(
-                "SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row")]
-            con.execute(
-                "INSERT INTO chunks SELECT (ROW_NUMBER() OVER (ORDER BY row)) - 1, chunk_id, source, section_id, text, "
-                "embed_text, start, end_, title, force, year, report_type, heading, path, kind, question, theme, "
-                "judgment, page, is_table, year_to FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row"
-            )
-            new_row = {old: new for new, old in enumerate(old_rows)}
-            old_sentences = con.execute(
-                "SELECT sid, row, start, end_, key FROM old.sentences WHERE row IN "
-                "(SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep)) ORDER BY sid").fetchall()
-            con.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)",
-                            [(n, new_row[row], start, end, key)
-                             for n, (_sid, row, start, end, key) in enumerate(old_sentences)])
-            con.commit()
-            con.execute("DETACH DATABASE old")
+            con.executescript(SCHEMA + "CREATE TEMP TABLE keep (source TEXT PRIMARY KEY);")
+            rows_done = sids_done = 0
+            for old_path, sources in parts:
+                con.execute("ATTACH DATABASE ? AS old", (f"file:{old_path}?mode=ro",))
+                con.execute("DELETE FROM keep")
+                con.executemany("INSERT INTO keep VALUES (?)", [(s,) for s in sources])
+                for table in ("reports", "sections", "footnotes", "grades"):
+                    cols = ", ".join(_shared_columns(con, table, "old"))  # the old store may lack a newer column
+                    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM old.{table} "
+                                "WHERE source IN (SELECT source FROM keep)")
+                old_rows = [r[0] for r in con.execute(
+                    "SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep) ORDER BY row")]
+                con.execute(
+                    f"INSERT INTO chunks SELECT (ROW_NUMBER() OVER (ORDER BY row)) - 1 + {rows_done}, chunk_id, source, "
+                    "section_id, text, embed_text, start, end_, title, force, year, report_type, heading, path, kind, "
+                    "question, theme, judgment, page, is_table, year_to FROM old.chunks WHERE source IN "
+                    "(SELECT source FROM keep) ORDER BY row")
+                new_row = {old: rows_done + new for new, old in enumerate(old_rows)}
+                old_sentences = con.execute(
+                    "SELECT sid, row, start, end_, key FROM old.sentences WHERE row IN "
+                    "(SELECT row FROM old.chunks WHERE source IN (SELECT source FROM keep)) ORDER BY sid").fetchall()
+                con.executemany("INSERT INTO sentences VALUES (?,?,?,?,?)",
+                                [(sids_done + n, new_row[row], start, end, key)
+                                 for n, (_sid, row, start, end, key) in enumerate(old_sentences)])
+                con.commit()
+                con.execute("DETACH DATABASE old")
+                out.append((old_rows, [sid for sid, *_ in old_sentences]))
+                rows_done, sids_done = rows_done + len(old_rows), sids_done + len(old_sentences)
         finally:
             con.close()
-        return old_rows, [sid for sid, *_ in old_sentences]
+        return out
 
     @staticmethod
     def replicate(old_path: Path, new_path: Path, replicas: Sequence[Replica], copies: int) -> dict[str, int]:
@@ -287,7 +295,8 @@ class ChunkStore:
         keys = np.array([r[1] if r[1] is not None else 0 for r in sentences], dtype=np.int64)
         return cls(path=path, size=len(rows), force=arrays[0], year=year, year_to=year_to, theme=arrays[1],
                    report_type=arrays[2], judgment=arrays[3], source=arrays[4], vocab=vocab, sentence_ptr=ptr,
-                   repeated=_repeated(keys, arrays[4][sentence_rows] if len(rows) else np.zeros(0, np.int32)))
+                   repeated=_repeated(keys, arrays[4][sentence_rows] if len(rows) else np.zeros(0, np.int32)),
+                   sentence_keys=keys)
 
     def sentence_spans(self, row: int) -> list[tuple[int, int, int]]:
         """(sentence id, start, end) of a chunk's sentences, offsets into the chunk text."""
@@ -401,10 +410,12 @@ class ChunkStore:
                                    sources)
         return [_section_dict(r) for r in rows]
 
-    def chunk_spans(self) -> dict[str, list[tuple[int, int, str, int | None]]]:
-        """section id -> (start, end, chunk id, page) of its chunks, in row order."""
+    def chunk_spans(self, sources: Sequence[str] | None = None) -> dict[str, list[tuple[int, int, str, int | None]]]:
+        """section id -> (start, end, chunk id, page) of its chunks (of ``sources``, or all), in row order."""
         spans: dict[str, list[tuple[int, int, str, int | None]]] = {}
-        for r in self._con().execute("SELECT section_id, start, end_, chunk_id, page FROM chunks ORDER BY row"):
+        where = "" if sources is None else f" WHERE source IN ({','.join('?' * len(sources))})"
+        for r in self._con().execute(f"SELECT section_id, start, end_, chunk_id, page FROM chunks{where} ORDER BY row",
+                                     list(sources or ())):
             spans.setdefault(r[0], []).append((r[1], r[2], r[3], r[4]))
         return spans
 
@@ -432,15 +443,6 @@ class ChunkStore:
             return None
         found = self._con().execute("SELECT row FROM chunks WHERE chunk_id = ?", (chunk_id,)).fetchone()
         return int(found[0]) if found else None
-
-    @staticmethod
-    def report_forces(path: Path) -> dict[str, str | None]:
-        """source -> force of every report in the store at ``path`` (read without loading the store)."""
-        con = _connect(path)
-        try:
-            return {r[0]: r[1] for r in con.execute("SELECT source, force FROM reports")}
-        finally:
-            con.close()
 
     # --- filters --------------------------------------------------------------------------
     def mask(self, filters: Filters) -> np.ndarray | None:

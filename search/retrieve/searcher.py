@@ -9,6 +9,7 @@ the question become a filter and a preference unless the caller set filters (doc
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +20,14 @@ import numpy as np
 from ingest.chunk import ChunkingParams
 from search.config import Settings
 from search.embed import Embedder, default_embedder
-from search.errors import IndexError_, QueryError
+from search.errors import IndexError_, IndexStaleError, QueryError
 from search.filters import Filters
 from search.findings.storage import FindingsIndex
-from search.index.layout import DEFAULT_INDEX_DIR, read_manifest
+from search.index import integrity
+from search.index.layout import DEFAULT_INDEX_DIR, MANIFEST, read_manifest
 from search.index.lexical import tokenize
+from search.index.segments import SegmentedStore
 from search.index.snapshot import IndexSnapshot, open_snapshot
-from search.index.store import ChunkStore
 from search.retrieve.fusion import reciprocal_rank_fusion, top_items
 from search.retrieve.question import Question, clean_query, parse_question
 from search.retrieve.result import SearchResult
@@ -70,6 +72,7 @@ class Searcher:
         self.settings = settings or Settings()
         self._snapshot = snapshot
         self._reload_lock = threading.Lock()
+        self._manifest_stamp = _stamp(self.index_dir)
 
     @classmethod
     def load(cls, index_dir: str | Path = DEFAULT_INDEX_DIR, embedder: Embedder | None = None,
@@ -79,27 +82,34 @@ class Searcher:
         Raises:
             IndexMissingError, IndexIncompatibleError, IndexCorruptError: with a message naming the fix.
         """
-        embedder = embedder or default_embedder()
+        if embedder is None:
+            # The index's checksums are verified on background threads while the model loads.
+            integrity.prefetch(Path(index_dir))
+            embedder = default_embedder()
+            load = getattr(embedder, "load", None)
+            if callable(load):
+                load()
         params = params or ChunkingParams()
         return cls(Path(index_dir), embedder, open_snapshot(Path(index_dir), embedder, params), params, settings)
 
     # --- index state ----------------------------------------------------------------------
     @property
     def snapshot(self) -> IndexSnapshot:
-        """The generation loaded now; a search or answer keeps the one it started with."""
-        return self._snapshot
+        """The live generation (a newly published one is loaded first, see ``follow``); a search or
+        answer keeps the one it started with."""
+        return self.follow()
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return self._snapshot.manifest
+        return self.follow().manifest
 
     @property
-    def store(self) -> ChunkStore:
-        return self._snapshot.store
+    def store(self) -> SegmentedStore:
+        return self.follow().store
 
     @property
     def generation(self) -> str:
-        return self._snapshot.generation
+        return self.follow().generation
 
     def reload_if_changed(self) -> bool:
         """Load a newly published generation, if any. Searches in flight finish on the old one.
@@ -107,26 +117,54 @@ class Searcher:
         Raises:
             IndexIncompatibleError, IndexCorruptError: the new generation cannot be loaded.
         """
+        stamp = _stamp(self.index_dir)
         try:
             manifest = read_manifest(self.index_dir)
         except IndexError_ as exc:  # a moment without a readable manifest: keep the loaded generation
             logger.debug("not reloading %s: %s", self.index_dir, exc)
             return False
         if manifest.get("generation") == self._snapshot.generation:
+            self._manifest_stamp = stamp
             return False
         with self._reload_lock:
             if manifest.get("generation") == self._snapshot.generation:
                 return False
             self._snapshot = open_snapshot(self.index_dir, self.embedder, self.params)
+            self._manifest_stamp = stamp
             logger.info("reloaded %s: now %s", self.index_dir, self._snapshot.generation)
             return True
 
+    def follow(self) -> IndexSnapshot:
+        """The generation to search now: the loaded one, or a newly published one loaded first.
+
+        Costs one ``stat`` of the manifest when nothing was published. When the new generation
+        cannot be loaded the loaded one goes on answering while its folder is kept.
+
+        Raises:
+            IndexStaleError: the loaded generation has been removed and the new one cannot be loaded
+                (the message says to reload or rebuild).
+        """
+        if _stamp(self.index_dir) == self._manifest_stamp:
+            return self._snapshot
+        try:
+            self.reload_if_changed()
+        except IndexError_ as exc:
+            if not self._snapshot.folder.is_dir():
+                raise IndexStaleError(
+                    f"the index in {self.index_dir} was replaced and the generation this searcher loaded "
+                    f"({self._snapshot.generation}) has been removed, but the new one cannot be loaded ({exc}): "
+                    "fix or rebuild the index, then reload (Searcher.load)") from exc
+            logger.warning("still answering from %s: the newly published index cannot be loaded (%s)",
+                           self._snapshot.generation, exc)
+            self._manifest_stamp = _stamp(self.index_dir)
+        return self._snapshot
+
     def coverage(self) -> dict[str, Any]:
         """What the index holds: forces, years, report types, themes and reports."""
-        return self._snapshot.coverage()
+        return self.follow().coverage()
 
     def describe_coverage(self) -> str:
-        return self._snapshot.describe_coverage()
+        return self.follow().describe_coverage()
 
     # --- searching ------------------------------------------------------------------------
     def encode_query(self, query: str) -> np.ndarray:
@@ -157,7 +195,8 @@ class Searcher:
         question = query if isinstance(query, Question) else self.question(query)
         if not isinstance(k, int) or k < 1:
             raise QueryError(f"k must be a whole number of at least 1, not {k!r}")
-        snap = snapshot or self._snapshot
+        snap = snapshot or self.follow()
+        snap.verified()
         scope = _scope(question, Filters.coerce(filters).resolved(), snap, use_understanding)
         understood = question.understood() if use_understanding else {"forces": [], "years": [], "period": None}
         base: dict[str, Any] = {"query": question.text, "filters_used": scope.used(), "understood": understood,
@@ -199,15 +238,19 @@ class Searcher:
 
     def _rank(self, snap: IndexSnapshot, vector: np.ndarray, lexical_tokens: list[str], mask: np.ndarray | None,
               preferred_years: set[int], k: int) -> _Ranked:
-        """Dense, lexical, best-sentence (and preferred-year) rankings of the candidates, fused."""
+        """Dense, lexical, best-sentence (and preferred-year) rankings of the candidates, fused. Equal
+        scores are ordered by ``store.order`` (report, then position in it), never by where rows sit,
+        so results do not depend on how the index is split into segments."""
         settings = self.settings.retrieval
+        order = snap.store.order
         n_candidates = max(settings.candidates, k)
-        d_scores, d_rows = snap.dense.search(vector[None, :], n_candidates, mask)
+        d_scores, d_rows = snap.dense.search(vector[None, :], n_candidates, mask, order=order)
         d_rows, d_scores = d_rows[0], d_scores[0]
         keep = d_rows >= 0
         d_rows, d_scores = d_rows[keep], d_scores[keep]
-        l_scores, l_rows = snap.lexical.search(lexical_tokens, n_candidates, mask)
+        l_scores, l_rows = snap.lexical.search(lexical_tokens, n_candidates, mask, order=order)
         candidates = np.unique(np.concatenate([d_rows, l_rows]))
+        candidates = candidates[np.argsort(order[candidates], kind="stable")]
         by_sentence = candidates[np.argsort(-best_sentence_scores(snap, candidates, vector), kind="stable")]
         rankings = [d_rows.tolist(), l_rows.tolist(), by_sentence.tolist()]
         weights = [settings.dense_weight, settings.lexical_weight, settings.sentence_weight]
@@ -219,21 +262,34 @@ class Searcher:
             rankings.append(sorted(in_year.tolist(), key=lambda r: dense_rank.get(r, len(dense_rank))))
             weights.append(settings.year_weight)
             scales.append(None)
-        fused = top_items(reciprocal_rank_fusion(rankings, weights, k=settings.rrf_k, scales=scales), k)
+        # Fused in order keys (ties go to the smaller key), then back to rows.
+        keyed = [[int(order[r]) for r in ranking] for ranking in rankings]
+        row_of = {int(order[r]): int(r) for r in candidates}
+        fused = [(row_of[key], score) for key, score in
+                 top_items(reciprocal_rank_fusion(keyed, weights, k=settings.rrf_k, scales=scales), k)]
         return _Ranked(fused=fused, dense=dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True)),
                        lexical=dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True)))
 
     # --- reading sources ------------------------------------------------------------------
     def section(self, section_id: str) -> dict[str, Any] | None:
         """A section's full text and metadata, for showing a passage in place."""
-        return self._snapshot.store.section(section_id)
+        return self.follow().store.section(section_id)
 
     def reports(self) -> list[dict[str, Any]]:
-        return self._snapshot.store.reports()
+        return self.follow().store.reports()
 
     def findings_index(self) -> FindingsIndex:
         """Grades, findings and trails of the loaded generation, read on first use."""
-        return self._snapshot.findings()
+        return self.follow().findings()
+
+
+def _stamp(index_dir: Path) -> tuple[int, int, int] | None:
+    """What changes when a new manifest is published (it is replaced by a rename)."""
+    try:
+        info = os.stat(index_dir / MANIFEST)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def _scope(question: Question, filters: Filters, snap: IndexSnapshot, use_understanding: bool) -> _Scope:
