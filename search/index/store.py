@@ -486,17 +486,16 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
-def _chunk_dict(record: sqlite3.Row) -> dict[str, Any]:
+def _row_dict(record: sqlite3.Row) -> dict[str, Any]:
     item = dict(record)
     item["end"] = item.pop("end_")
     item["path"] = json.loads(item["path"] or "[]")
-    item["is_table"] = bool(item["is_table"])
     return item
+
+
+def _chunk_dict(record: sqlite3.Row) -> dict[str, Any]:
+    return {**(item := _row_dict(record)), "is_table": bool(item["is_table"])}
 
 
 def _section_dict(record: sqlite3.Row) -> dict[str, Any]:
-    item = dict(record)
-    item["end"] = item.pop("end_")
-    item["path"] = json.loads(item["path"] or "[]")
-    item["figures"] = json.loads(item["figures"] or "[]")
-    return item
+    return {**(item := _row_dict(record)), "figures": json.loads(item["figures"] or "[]")}
