@@ -13,7 +13,8 @@ import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -38,6 +39,7 @@ from search.index.lexical import LexicalIndex
 from search.index.store import ChunkStore
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DAMAGE = (sqlite3.Error, OSError, ValueError, EOFError)
 """What reading damaged index files raises (numpy and bm25s raise ValueError, FAISS's errors are
@@ -59,6 +61,8 @@ class IndexSnapshot:
     common_masks: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _findings: FindingsIndex | None = field(default=None, repr=False)
     _findings_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _derived_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def generation(self) -> str:
@@ -70,6 +74,14 @@ class IndexSnapshot:
             if self._findings is None:
                 self._findings = FindingsIndex.load(self.folder)
             return self._findings
+
+    def derived(self, name: str, build: Callable[[IndexSnapshot], T]) -> T:
+        """What ``build`` derives from this generation, built on first use and kept with it (a later
+        layer's lookup tables, e.g. where each chunk sits in its report)."""
+        with self._derived_lock:
+            if name not in self._derived:
+                self._derived[name] = build(self)
+            return self._derived[name]
 
     def sentence_vectors(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """Unit float32 vectors of the given sentence ids."""
