@@ -62,6 +62,7 @@ class Signals:
     dense: dict[int, float]
     lexical: dict[int, float]
     mask: np.ndarray | None = None
+    coverage: np.ndarray | None = None  # the idf-weighted share of the question each lexical row holds
 
 
 class Searcher:
@@ -232,7 +233,8 @@ class Searcher:
         l_scores, l_rows = snap.lexical.search(lexical_tokens, n_candidates, mask)
         candidates = np.unique(np.concatenate([d_rows, l_rows]))
         sentence = best_sentence_scores(snap, candidates, np.stack([vector, focus_vector], axis=1))
-        lexical_trust = np.minimum(1.0, snap.lexical.coverage(lexical_tokens, l_rows) / settings.full_lexical_coverage)
+        coverage = snap.lexical.coverage(lexical_tokens, l_rows)
+        lexical_trust = np.minimum(1.0, coverage / settings.full_lexical_coverage)
         rankings = [Ranking("dense", d_rows), Ranking("lexical", l_rows, lexical_trust),
                     Ranking("sentence", candidates[np.argsort(-sentence[:, 0], kind="stable")]),
                     Ranking("focus_sentence", candidates[np.argsort(-sentence[:, 1], kind="stable")])]
@@ -243,7 +245,8 @@ class Searcher:
                                                             key=lambda r: dense_rank.get(r, len(dense_rank))),
                                                      dtype=np.int64)))
         return Signals(rankings=rankings, dense=dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True)),
-                       lexical=dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True)), mask=mask)
+                       lexical=dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True)), mask=mask,
+                       coverage=coverage)
 
     # --- reading sources ------------------------------------------------------------------
     def section(self, section_id: str) -> dict[str, Any] | None:
