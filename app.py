@@ -262,7 +262,8 @@ def source_card(searcher: Searcher, label: str, item: Hit | Citation, passage: s
 
 
 def hit_card(searcher: Searcher, hit: Hit, label: str, note: str = "") -> None:
-    source_card(searcher, label, hit, hit.text, None, (hit.start, hit.end), note)
+    mark = (hit.highlight_start, hit.highlight_end) if len(hit.rows) > 1 else None
+    source_card(searcher, label, hit, hit.text, mark, (hit.start, hit.end), note)
 
 
 def show_understanding(page: str, query: str, result: Answer | SearchResult, filters: Filters,

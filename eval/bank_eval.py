@@ -62,9 +62,9 @@ def reply_of(a: Answer) -> Reply:
 def baseline_reply(searcher: Searcher, question: BankQuestion) -> Reply:
     """Quote the top passage's sentence closest to the question (never abstains)."""
     result = searcher.search(question.question, k=1)
-    if not result.hits or result.vector is None or result.snapshot is None:
+    if not result.chunks or result.vector is None or result.snapshot is None:
         return Reply(abstained=True)
-    hit = result.hits[0]
+    hit = result.chunks[0]
     spans = result.snapshot.store.sentence_spans(hit.row)
     if not spans:
         return Reply(abstained=False, quotes=(Quote(hit.source, hit.text),))

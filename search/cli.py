@@ -200,7 +200,7 @@ def _shown(text: object) -> str:
 
 def _format_hit(hit: Hit) -> str:
     where = ", ".join(x for x in (hit.force or "", str(hit.year or ""), f"p. {hit.page}" if hit.page else "") if x)
-    text = _shown(hit.text)
+    text = _shown(hit.highlight)  # the chunk that ranked; the JSON output carries the whole passage
     return (f"{hit.rank}. [{hit.score:.4f}] {_shown(hit.title)} ({where})\n   § {_shown(' > '.join(hit.path))}\n"
             f"   {text[:400]}{'…' if len(text) > 400 else ''}\n   ({_shown(hit.source)}, chars {hit.start}-{hit.end}, "
             f"{hit.chunk_id})" + (f"\n   {_shown(hit.url)}" if hit.url else ""))

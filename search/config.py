@@ -34,6 +34,20 @@ def _calibrated(name: str, fallback: float) -> float:
     return float(_shipped_model().get("calibrated", {}).get(name, fallback))
 
 
+@cache
+def _retrieval_fit() -> dict[str, Any]:
+    """search/retrieval_weights.json: the fusion weights fitted on the development split by
+    eval/fit_retrieval.py (absent: the fallbacks below)."""
+    from importlib import resources
+
+    path = resources.files("search").joinpath("retrieval_weights.json")
+    return json.loads(path.read_text(encoding="utf-8")).get("weights", {}) if path.is_file() else {}
+
+
+def _fitted(name: str, fallback: float) -> float:
+    return float(_retrieval_fit().get(name, fallback))
+
+
 def _check(group: object) -> None:
     """Type and range of every field of a settings group; SettingsError naming the first bad one."""
     for f in fields(group):  # type: ignore[arg-type]
@@ -52,17 +66,30 @@ def _check(group: object) -> None:
 
 @dataclass(frozen=True)
 class RetrievalSettings:
-    """How the dense, lexical, sentence and year rankings are made and fused (docs/retrieval.md)."""
+    """How the dense, lexical, sentence and year rankings are made and fused, and how far a ranked
+    chunk grows into the passage returned (docs/retrieval.md). The weights are fitted on the
+    development split by eval/fit_retrieval.py (search/retrieval_weights.json)."""
 
     candidates: int = _setting(100, "rows each ranking contributes before fusion", low=1)
-    dense_weight: float = _setting(1.0, "vote of the chunk-vector ranking", low=0.0)
-    lexical_weight: float = _setting(1.0, "vote of the BM25 ranking", low=0.0)
-    sentence_weight: float = _setting(1.5, "vote of the best-sentence ranking", low=0.0)
-    year_weight: float = _setting(0.5, "vote of the ranking of chunks from years the question names", low=0.0)
+    dense_weight: float = _setting(_fitted("dense_weight", 1.0), "vote of the chunk-vector ranking", low=0.0)
+    lexical_weight: float = _setting(_fitted("lexical_weight", 1.0), "vote of the BM25 ranking", low=0.0)
+    sentence_weight: float = _setting(_fitted("sentence_weight", 0.0),
+                                      "vote of the ranking by each chunk's sentence closest to the whole question",
+                                      low=0.0)
+    focus_sentence_weight: float = _setting(
+        _fitted("focus_sentence_weight", 1.5),
+        "vote of the ranking by each chunk's sentence closest to the question's focus (what is asked, without "
+        "the forces, years and question words)", low=0.0)
+    year_weight: float = _setting(_fitted("year_weight", 0.5),
+                                  "vote of the ranking of chunks from years the question names", low=0.0)
     rrf_k: int = _setting(60, "reciprocal rank fusion constant: score = weight / (rrf_k + rank)", low=1)
     full_lexical_coverage: float = _setting(
-        0.5, "share of the question's words (by idf) a lexical match must hold for a full vote; below it "
-             "the vote shrinks in proportion", low=0.01, high=1.0)
+        _fitted("full_lexical_coverage", 0.5),
+        "share of the question's words (by idf) a lexical match must hold for a full vote; below it the vote "
+        "shrinks in proportion", low=0.01, high=1.0)
+    passage_chars: int = _setting(
+        2600, "a ranked chunk is returned grown with its neighbours in the report up to this many characters "
+              "(about 400 words; 0 returns the chunk alone)", low=0)
     max_query_chars: int = _setting(2000, "longer questions are cut to this many characters", low=1)
 
     def __post_init__(self) -> None:

@@ -31,7 +31,8 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     return {"rank": hit.rank, "score": hit.score, "text": hit.text, "source": hit.source, "title": hit.title,
             "force": hit.force, "year": hit.year, "report_type": hit.report_type, "section": hit.section,
             "question": hit.question, "theme": hit.theme, "judgment": hit.judgment, "page": hit.page,
-            "start": hit.start, "end": hit.end, "chunk_id": hit.chunk_id, "url": hit.url}
+            "start": hit.start, "end": hit.end, "chunk_id": hit.chunk_id, "url": hit.url,
+            "highlight": [hit.highlight_start, hit.highlight_end]}
 
 
 def format_grades(items: Sequence[Grade]) -> str:

@@ -47,7 +47,14 @@ class YearRange(NamedTuple):
 
 @dataclass(frozen=True)
 class Hit:
-    """One retrieved passage (a chunk) with everything needed to show and cite it."""
+    """One retrieved passage with everything needed to show and cite it.
+
+    A search returns passages grown from its best chunks (``search.retrieve.passages``): ``text`` is
+    the passage, verbatim from the report, and ``text[highlight_start:highlight_end]`` the chunk it
+    grew from, which is ``section_text[start:end]`` of its section. Every other field (section,
+    row, chunk id, scores) is that chunk's; ``rows`` are the chunks the passage spans. A passage of
+    one chunk has the highlight over its whole text.
+    """
 
     rank: int
     score: float
@@ -74,10 +81,25 @@ class Hit:
     row: int = field(default=-1, metadata={"doc": "row of the chunk in its index generation"})
     year_to: int | None = field(default=None, metadata={"doc": "last year of the report's period"})
     url: str | None = field(default=None, metadata={"doc": "where the report was fetched from, if known"})
+    highlight_start: int = field(default=0, metadata={"doc": "where the chunk starts in text"})
+    highlight_end: int | None = field(default=None, metadata={"doc": "where the chunk ends in text (None: its end)"})
+    rows: tuple[int, ...] = field(default=(), metadata={"doc": "rows of the chunks the passage spans, in order"})
+
+    def __post_init__(self) -> None:
+        if self.highlight_end is None:
+            object.__setattr__(self, "highlight_end", len(self.text))
+        if not self.rows and self.row >= 0:
+            object.__setattr__(self, "rows", (self.row,))
+
+    @property
+    def highlight(self) -> str:
+        """The chunk the passage grew from (``section_text[start:end]``)."""
+        return self.text[self.highlight_start:self.highlight_end]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["path"] = list(self.path)
+        data["rows"] = list(self.rows)
         return data
 
 

@@ -19,7 +19,7 @@ from conftest import DEV_QUESTIONS, LETTER, REPORTS, ROOT, KeywordEmbedder
 from search import cli
 
 HIT_KEYS = {"rank", "score", "text", "source", "title", "force", "year", "report_type", "section", "question",
-            "theme", "judgment", "page", "start", "end", "chunk_id", "url"}
+            "theme", "judgment", "page", "start", "end", "chunk_id", "url", "highlight"}
 CITATION_KEYS = {"n", "quote", "source", "title", "force", "year", "year_to", "section", "page", "start", "end",
                  "chunk_id", "url"}
 ANSWER_KEYS = {"question", "answer", "abstained", "reason", "citations"}
@@ -215,6 +215,8 @@ def test_search_json_shape(capsys, idx: str) -> None:
     for n, hit in enumerate(data["hits"], start=1):
         assert set(hit) == HIT_KEYS
         assert hit["rank"] == n and hit["force"] == HERTS
+        start, end = hit["highlight"]  # the chunk that ranked, inside the passage
+        assert 0 <= start < end <= len(hit["text"]) and end - start == hit["end"] - hit["start"]
 
 
 def test_search_filters_from_the_command_line(capsys, idx: str) -> None:

@@ -49,7 +49,8 @@ def test_a_searcher_reads_its_settings(fake_index, fake_embedder) -> None:
     default = Searcher.load(fake_index, embedder=fake_embedder)
     assert default.settings == Settings()
     one_vote = Searcher.load(fake_index, embedder=fake_embedder, settings=Settings(
-        retrieval=RetrievalSettings(lexical_weight=0.0, sentence_weight=0.0, year_weight=0.0)))
+        retrieval=RetrievalSettings(lexical_weight=0.0, sentence_weight=0.0, focus_sentence_weight=0.0,
+                                    year_weight=0.0)))
     dense_only = one_vote.search(question, k=10).hits
     cosines = [h.dense_score for h in dense_only]
     assert cosines == sorted(cosines, reverse=True)  # with only the dense vote, hits follow their cosine

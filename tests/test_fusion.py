@@ -155,3 +155,31 @@ def test_min_max() -> None:
     scaled = min_max(np.array([-3.0, 10.0, 0.25, 7.0]))
     assert scaled.min() == 0.0 and scaled.max() == 1.0
     assert np.all(np.diff(scaled[np.argsort([-3.0, 10.0, 0.25, 7.0])]) >= 0)
+
+
+# --- signals fused by weight (search.retrieve.fusion.fuse) -------------------------------------------
+def test_fuse_weighs_each_signal_and_a_zero_weight_casts_no_vote() -> None:
+    from search.retrieve.fusion import Ranking, fuse
+
+    rankings = [Ranking("dense", np.array([1, 2, 3])), Ranking("focus_sentence", np.array([3, 2, 1]))]
+    assert [row for row, _ in fuse(rankings, {"dense": 1.0, "focus_sentence": 0.0})] == [1, 2, 3]
+    assert [row for row, _ in fuse(rankings, {"dense": 1.0, "focus_sentence": 2.0})] == [3, 2, 1]
+    tied = fuse(rankings, {"dense": 1.0, "focus_sentence": 1.0})
+    assert [row for row, _ in tied] == [1, 3, 2]  # 1 and 3 tie: the lower row first
+    assert tied[0][1] == pytest.approx(1 / 61 + 1 / 63)
+
+
+def test_fuse_scales_a_vote_by_its_trust() -> None:
+    from search.retrieve.fusion import Ranking, fuse
+
+    lexical = Ranking("lexical", np.array([5, 6]), np.array([0.1, 1.0]))
+    assert [row for row, _ in fuse([lexical], {"lexical": 1.0})] == [6, 5]
+
+
+def test_a_ranking_names_a_known_signal_and_one_scale_per_row() -> None:
+    from search.retrieve.fusion import Ranking
+
+    with pytest.raises(ValueError, match="unknown signal"):
+        Ranking("colour", np.array([1]))
+    with pytest.raises(ValueError, match="2 scales"):
+        Ranking("lexical", np.array([1]), np.array([1.0, 0.5]))

@@ -63,6 +63,9 @@ def test_open_periods_have_no_sentinels() -> None:
     assert since.scope is Scope.CROSS_YEAR
     after = parse_question("inspections of Dorset after 2016").period
     assert after == YearRange(2017, None)
+    # an event of a year: what followed (or preceded) it may be of the same year
+    assert parse_question("What did Dorset change after the 2016 inspection?").period == YearRange(2016, None)
+    assert parse_question("What did Dorset plan before the 2016 report?").period == YearRange(None, 2016)
     before = parse_question("grades for Dorset before 2018").period
     assert before == YearRange(None, 2017)
     assert before.contains(2015) and not before.contains(2018)

@@ -176,7 +176,7 @@ def test_a_grade_cites_its_sections_opening_sentence_and_the_page_top_line(repor
              "The extent to which the constabulary is legitimate at keeping people safe and reducing crime requires")):
         grade = by_key[key, 2017]
         assert report.text[grade.start:grade.end].startswith(opening)
-        assert [report.text[a:b] for a, b in grade.also][0].startswith(top)
+        assert report.text[grade.also[0][0]:grade.also[0][1]].startswith(top)
     assert by_key["effectiveness", 2016].also == ()
 
 

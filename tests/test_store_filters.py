@@ -175,9 +175,15 @@ def test_filtered_search_returns_only_matches_and_still_k_of_them(fake_searcher,
     store = fake_searcher.store
     filters = Filters.from_dict(data).resolved()
     matching = {r["chunk_id"] for r in store.all_chunks() if matches(r, filters)}
+    matching_rows = {r["row"] for r in store.all_chunks() if matches(r, filters)}
     for k in sorted({1, min(5, len(matching)), len(matching), len(matching) + 7}):
         result = fake_searcher.search(QUERY, k=k, filters=data)
-        assert len(result.hits) == min(k, len(matching))
+        assert len(result.chunks) == min(k, len(matching))  # k ranked chunks whenever k match
+        assert {h.chunk_id for h in result.chunks} <= matching
+        # k passages, or fewer when the matching chunks are all shown in fewer; never a chunk twice
+        shown = [row for h in result.hits for row in h.rows]
+        assert len(shown) == len(set(shown)) and set(shown) <= matching_rows
+        assert len(result.hits) == k or set(shown) == matching_rows
         assert {h.chunk_id for h in result.hits} <= matching
         assert [h.rank for h in result.hits] == list(range(1, len(result.hits) + 1))
         scores = [h.score for h in result.hits]
@@ -189,14 +195,17 @@ def test_a_narrow_filter_still_fills_k_when_the_words_do_not_match(fake_searcher
     """Lexical search finds nothing for this query; the filtered dense ranking still gives k hits."""
     letter_chunks = [r for r in fake_searcher.store.all_chunks() if r["report_type"] == "letter"]
     result = fake_searcher.search("zzqx wvvy", k=len(letter_chunks), filters={"report_type": "letter"})
-    assert len(result.hits) == len(letter_chunks)
+    assert len(result.chunks) == len(letter_chunks)
     assert {h.report_type for h in result.hits} == {"letter"}
+    assert sorted(row for h in result.hits for row in h.rows) == sorted(r["row"] for r in letter_chunks)
 
 
 def test_unfiltered_search_returns_k_hits_and_no_more_than_the_corpus(fake_searcher) -> None:
     size = fake_searcher.store.size
     assert len(fake_searcher.search(QUERY, k=10, use_understanding=False).hits) == 10
-    assert len(fake_searcher.search(QUERY, k=size + 50, use_understanding=False).hits) == size
+    everything = fake_searcher.search(QUERY, k=size + 50, use_understanding=False)
+    assert len(everything.chunks) == size
+    assert sorted(row for h in everything.hits for row in h.rows) == list(range(size))  # each chunk shown once
 
 
 def test_filter_on_a_force_that_is_not_indexed_returns_nothing_with_a_notice(fake_searcher) -> None:

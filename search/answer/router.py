@@ -36,7 +36,7 @@ class Evidence:
     """A question's search and its scored candidate sentences."""
 
     result: SearchResult
-    quotable: tuple[Hit, ...]  # the passages whose sentences may be quoted
+    quotable: tuple[Hit, ...]  # the chunks whose sentences may be quoted (the search's ranked chunks)
     candidates: list[Candidate]
     rows: np.ndarray  # their features (search.answer.evidence.FEATURES)
 
@@ -48,12 +48,12 @@ def collect(searcher: Searcher, question: Question, filters: Filters | dict | No
     wide = question.scope is not Scope.SINGLE
     result = searcher.search(question, k=max(k, settings.answer.cross_search_k if wide else settings.answer.search_k),
                              filters=filters, use_understanding=use_understanding, snapshot=snapshot)
-    if not result.hits or result.vector is None or result.focus_vector is None:
+    if not result.chunks or result.vector is None or result.focus_vector is None:
         return Evidence(result, (), [], np.zeros((0, 0)))
     quotable = _merged(_fan_out(searcher, question, filters, snapshot, result),
-                       result.hits[:settings.answer.cross_passages if wide else settings.answer.passages])
+                       result.chunks[:settings.answer.cross_passages if wide else settings.answer.passages])
     ranks: dict[int, int] = {}
-    for hit in (*quotable, *result.hits):
+    for hit in (*quotable, *result.chunks):
         ranks[hit.row] = min(ranks.get(hit.row, hit.rank), hit.rank)
     found = gather(snapshot, quotable, result.vector, result.focus_vector)
     rows = score(question, found, snapshot, ranks, settings.evidence, settings.answer.figure_window)
@@ -80,7 +80,7 @@ def _fan_out(searcher: Searcher, question: Question, filters: Filters | dict | N
     hits: list[Hit] = []
     for group in groups[:settings.fan_out_groups]:
         hits.extend(searcher.search(question, k=settings.fan_out_passages, filters=group, use_understanding=False,
-                                    snapshot=snapshot, query_vector=result.vector).hits)
+                                    snapshot=snapshot, query_vector=result.vector).chunks)
     return hits
 
 
@@ -124,7 +124,7 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
     outside = outside_index(result, base)
     if outside is not None:
         return outside
-    passages = result.hits[:k]
+    passages = result.chunks[:k]  # the ranked chunks quotes come from (the search shows them grown into passages)
     years = missing_years(parsed, result, passages)
     if years:
         reason = f"No indexed report is from {', '.join(map(str, years))}. {snapshot.describe_coverage()}"

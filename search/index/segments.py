@@ -169,6 +169,22 @@ class SegmentedReports:
             spans.update(self.parts[n].chunk_spans(names))
         return spans
 
+    def report_slices(self, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        """``report_text(source)[start:end]`` of each (source, start, end), from the segment holding it."""
+        out = []
+        for source, start, end in spans:
+            n = self._holder(source)
+            out += [""] if n is None else self.parts[n].report_slices([(source, start, end)])
+        return out
+
+    def chunk_layout(self) -> np.ndarray:
+        """Rows x (section code, start, end) over all segments; section codes distinct across segments."""
+        layouts = [p.chunk_layout() for p in self.parts]
+        shift = 1 + max((int(lay[:, 0].max()) for lay in layouts if len(lay)), default=0)
+        for n, lay in enumerate(layouts):
+            lay[:, 0] += n * shift
+        return np.concatenate(layouts) if layouts else np.zeros((0, 3), np.int64)
+
     def prose_sentences(self, sources: Iterable[str]) -> list[tuple[int, str, int, int]]:
         out = []
         for n, names in sorted(self._by_part(sources).items()):

@@ -18,7 +18,8 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -48,6 +49,7 @@ from search.index.segments import SegmentedRows, SegmentedStore
 from search.index.store import ChunkStore
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _ON_DEMAND = (SENTENCES, FINDINGS_DB, FINDINGS_VECTORS)
 """Files not parsed when a generation is opened: verified in the background before first use."""
@@ -91,6 +93,8 @@ class IndexSnapshot:
     _findings: FindingsIndex | None = field(default=None, repr=False)
     _findings_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _verified: bool = field(default=False, repr=False)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _derived_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def generation(self) -> str:
@@ -123,6 +127,14 @@ class IndexSnapshot:
                     self.folder, [(self.folder / s["name"], by_segment[s["name"]]) for s in self.manifest["segments"]],
                     [self.folder / t["file"] for t in self.manifest["trails"].values()])
             return self._findings
+
+    def derived(self, name: str, build: Callable[[IndexSnapshot], T]) -> T:
+        """What ``build`` derives from this generation, built on first use and kept with it (a later
+        layer's lookup tables, e.g. where each chunk sits in its report)."""
+        with self._derived_lock:
+            if name not in self._derived:
+                self._derived[name] = build(self)
+            return self._derived[name]
 
     def sentence_vectors(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """Unit float32 vectors of the given sentence ids."""

@@ -344,6 +344,16 @@ class ChunkStore:
         row = self._con().execute("SELECT text FROM reports WHERE source = ?", (source,)).fetchone()
         return row["text"] if row else None
 
+    def report_slices(self, spans: Sequence[tuple[str, int, int]]) -> list[str]:
+        """``report_text(source)[start:end]`` of each (source, start, end), without reading whole reports."""
+        query = "SELECT coalesce(substr(text, ?, ?), '') FROM reports WHERE source = ?"
+        return [(self._con().execute(query, (a + 1, max(0, b - a), s)).fetchone() or ("",))[0] for s, a, b in spans]
+
+    def chunk_layout(self) -> np.ndarray:
+        """Rows x (section code, start, end): each chunk's place in its report's text; one code per section."""
+        sql = "SELECT s.rowid, s.start + c.start, s.start + c.end_ FROM chunks c JOIN sections s USING (section_id) ORDER BY row"
+        return np.array(self._con().execute(sql).fetchall(), dtype=np.int64).reshape(-1, 3)
+
     def sections(self, source: str | None = None) -> list[dict[str, Any]]:
         query = "SELECT * FROM sections" + (" WHERE source = ?" if source else "") + " ORDER BY source, ordinal"
         return [_section_dict(r) for r in self._con().execute(query, (source,) if source else ())]

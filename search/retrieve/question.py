@@ -107,8 +107,8 @@ _MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?
            r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _YEAR_RE = re.compile(rf"(?<![\d/£$])({_YEAR})(?:\s*(?:/|–|-)\s*(\d{{2}}(?:\d{{2}})?))?(?![\d%])")
 _DATED_RE = re.compile(rf"\b{_MONTHS}\s*$", re.I)  # 'to June 2015': a data period, not a report year
-_SINCE_RE = re.compile(rf"\b(since|after|from|starting in)\s+(?:the\s+)?({_YEAR})\b(?!\s*(?:to|and|-|–)\s*\d)", re.I)
-_BEFORE_RE = re.compile(rf"\b(before|until|up to|prior to)\s+(?:the\s+)?({_YEAR})\b", re.I)
+_SINCE_RE = re.compile(rf"\b(since|after|from|starting in)\s+(the\s+)?({_YEAR})\b(?!\s*(?:to|and|-|–)\s*\d)", re.I)
+_BEFORE_RE = re.compile(rf"\b(before|until|up to|prior to)\s+(the\s+)?({_YEAR})\b", re.I)
 _BETWEEN_RE = re.compile(rf"\bbetween\s+({_YEAR})\s+and\s+({_YEAR})\b|\bfrom\s+({_YEAR})\s+(?:to|until)\s+({_YEAR})\b",
                          re.I)
 _FAMILIES: tuple[tuple[str, str, bool], ...] = (  # family, pattern, whether its words are context only
@@ -150,12 +150,15 @@ def _period(text: str) -> YearRange | None:
     if between := _BETWEEN_RE.search(text):
         a, b = [int(x) for x in between.groups() if x]
         return YearRange(min(a, b), max(a, b))
+    # 'after 2014' starts in 2015, but 'after the 2014 inspection' names an event of 2014: what
+    # followed it may be dated 2014 too (and likewise 'before the 2016 report').
     if since := _SINCE_RE.search(text):
-        year = int(since.group(2))
-        return YearRange(year + 1 if since.group(1).lower() == "after" else year, None)
+        year = int(since.group(3))
+        return YearRange(year + 1 if since.group(1).lower() == "after" and not since.group(2) else year, None)
     if before := _BEFORE_RE.search(text):
-        year = int(before.group(2))
-        return YearRange(None, year if before.group(1).lower() in ("until", "up to") else year - 1)
+        year = int(before.group(3))
+        inclusive = before.group(1).lower() in ("until", "up to") or bool(before.group(2))
+        return YearRange(None, year if inclusive else year - 1)
     return None
 
 

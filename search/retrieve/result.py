@@ -22,7 +22,7 @@ class SearchResult:
     """Ranked passages for a question, with the filters used and any notices for the user."""
 
     query: str
-    hits: tuple[Hit, ...]
+    hits: tuple[Hit, ...]  # passages, best first (each grown from a ranked chunk)
     filters_used: dict[str, Any]
     understood: dict[str, Any] = field(default_factory=dict)
     notices: tuple[str, ...] = ()
@@ -33,6 +33,8 @@ class SearchResult:
     foreign_words: tuple[str, ...] = ()  # question words with no word like them in the indexed reports
     question: Question | None = field(default=None, repr=False, compare=False)
     snapshot: IndexSnapshot | None = field(default=None, repr=False, compare=False)
+    chunks: tuple[Hit, ...] = field(default=(), repr=False)  # the ranked chunks themselves, best first: what
+    # answers quote from (each hit's text is its chunk)
 
     def to_dict(self) -> dict[str, Any]:
         return {"query": self.query, "filters_used": self.filters_used, "understood": self.understood,

@@ -1,9 +1,11 @@
 """The search API used by the command line, the app and the tests.
 
 ``Searcher.load(index_dir)`` opens an index once; ``search(question, k, filters)`` returns ranked
-hits. Dense (FAISS), lexical (BM25) and best-sentence rankings over the same rows are fused with
-reciprocal rank fusion; filters restrict every ranking before ranking; forces and years named in
-the question become a filter and a preference unless the caller set filters (docs/retrieval.md).
+passages. Dense (FAISS), lexical (BM25) and best-sentence rankings of the chunks are fused with
+reciprocal rank fusion, and each of the best chunks is returned grown into a passage of its
+report (``search.retrieve.passages``); filters restrict every ranking before ranking; forces and
+years named in the question become a filter and a preference unless the caller set filters
+(docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,8 @@ from search.index.layout import DEFAULT_INDEX_DIR, MANIFEST, read_manifest
 from search.index.lexical import tokenize
 from search.index.segments import SegmentedStore
 from search.index.snapshot import IndexSnapshot, open_snapshot
-from search.retrieve.fusion import reciprocal_rank_fusion, top_items
+from search.retrieve.fusion import Ranking, fuse, signal_weights
+from search.retrieve.passages import Layout, Passage, passages
 from search.retrieve.question import Question, clean_query, parse_question
 from search.retrieve.result import SearchResult
 from search.types import Hit
@@ -53,12 +56,15 @@ class _Scope:
 
 
 @dataclass
-class _Ranked:
-    """Fused (row, score) pairs, best first, with each ranking's own scores for them."""
+class Signals:
+    """A question's rankings of the candidate chunks, before fusion, with each chunk's own dense
+    (cosine) and lexical (BM25) scores and the mask they were made under."""
 
-    fused: list[tuple[int, float]]
+    rankings: list[Ranking]
     dense: dict[int, float]
     lexical: dict[int, float]
+    mask: np.ndarray | None = None
+    coverage: np.ndarray | None = None  # the idf-weighted share of the question each lexical row holds
 
 
 class Searcher:
@@ -208,9 +214,26 @@ class Searcher:
             scope.notices.append("No passage matches these filters. " + snap.describe_coverage())
             return SearchResult(hits=(), notices=tuple(scope.notices), **base)
         vector, focus_vector, lexical_tokens, foreign = self._encode(question, snap, query_vector)
-        ranked = self._rank(snap, vector, lexical_tokens, mask, scope.preferred_years, k)
-        return SearchResult(hits=_hits(snap, vector, ranked), notices=tuple(scope.notices), vector=vector,
-                            focus_vector=focus_vector, foreign_words=foreign, **base)
+        signals = self._signals(snap, vector, focus_vector, lexical_tokens, mask, scope.preferred_years, k)
+        settings = self.settings.retrieval
+        fused = fuse(signals.rankings, signal_weights(settings), settings.rrf_k, snap.store.order)
+        found = passages([row for row, _ in fused], layout_of(snap), settings.passage_chars, k, mask)
+        return SearchResult(hits=_passage_hits(snap, vector, fused, found, signals),
+                            chunks=_hits(snap, vector, fused[:k], signals), notices=tuple(scope.notices),
+                            vector=vector, focus_vector=focus_vector, foreign_words=foreign, **base)
+
+    def signals(self, query: str | Question, snapshot: IndexSnapshot | None = None) -> Signals | None:
+        """The rankings the default search (the question's own forces and years understood, no filters
+        given) fuses for ``query``, unfused: for fitting and ablating the fusion (eval/fit_retrieval.py).
+        None when the question is out of scope or its filters match nothing."""
+        question = query if isinstance(query, Question) else self.question(query)
+        snap = snapshot or self._snapshot
+        scope = _scope(question, Filters(), snap, True)
+        mask = snap.mask(scope.filters)
+        if scope.out_of_scope or (mask is not None and not mask.any()):
+            return None
+        vector, focus_vector, lexical_tokens, _ = self._encode(question, snap, None)
+        return self._signals(snap, vector, focus_vector, lexical_tokens, mask, scope.preferred_years, 1)
 
     def _encode(self, question: Question, snap: IndexSnapshot, query_vector: np.ndarray | None
                 ) -> tuple[np.ndarray, np.ndarray, list[str], tuple[str, ...]]:
@@ -236,11 +259,12 @@ class Searcher:
                 tokens += tokenize([" ".join(extra)])[0]
         return vector, focus_vector, snap.lexical.query_tokens(tokens), foreign
 
-    def _rank(self, snap: IndexSnapshot, vector: np.ndarray, lexical_tokens: list[str], mask: np.ndarray | None,
-              preferred_years: set[int], k: int) -> _Ranked:
-        """Dense, lexical, best-sentence (and preferred-year) rankings of the candidates, fused. Equal
-        scores are ordered by ``store.order`` (report, then position in it), never by where rows sit,
-        so results do not depend on how the index is split into segments."""
+    def _signals(self, snap: IndexSnapshot, vector: np.ndarray, focus_vector: np.ndarray, lexical_tokens: list[str],
+                 mask: np.ndarray | None, preferred_years: set[int], k: int) -> Signals:
+        """Dense, lexical, best-sentence (to the question and to its focus) and preferred-year rankings
+        of the candidates: the top rows by dense and by lexical score. Equal scores are ordered by
+        ``store.order`` (report, then position in it), never by where rows sit, so results do not depend
+        on how the index is split into segments."""
         settings = self.settings.retrieval
         order = snap.store.order
         n_candidates = max(settings.candidates, k)
@@ -251,24 +275,21 @@ class Searcher:
         l_scores, l_rows = snap.lexical.search(lexical_tokens, n_candidates, mask, order=order)
         candidates = np.unique(np.concatenate([d_rows, l_rows]))
         candidates = candidates[np.argsort(order[candidates], kind="stable")]
-        by_sentence = candidates[np.argsort(-best_sentence_scores(snap, candidates, vector), kind="stable")]
-        rankings = [d_rows.tolist(), l_rows.tolist(), by_sentence.tolist()]
-        weights = [settings.dense_weight, settings.lexical_weight, settings.sentence_weight]
-        lexical_trust = np.minimum(1.0, snap.lexical.coverage(lexical_tokens, l_rows) / settings.full_lexical_coverage)
-        scales: list[np.ndarray | None] = [None, lexical_trust, None]
+        sentence = best_sentence_scores(snap, candidates, np.stack([vector, focus_vector], axis=1))
+        coverage = snap.lexical.coverage(lexical_tokens, l_rows)
+        lexical_trust = np.minimum(1.0, coverage / settings.full_lexical_coverage)
+        rankings = [Ranking("dense", d_rows), Ranking("lexical", l_rows, lexical_trust),
+                    Ranking("sentence", candidates[np.argsort(-sentence[:, 0], kind="stable")]),
+                    Ranking("focus_sentence", candidates[np.argsort(-sentence[:, 1], kind="stable")])]
         if preferred_years:
             in_year = candidates[np.isin(snap.store.year[candidates], list(preferred_years))]
             dense_rank = {int(r): i for i, r in enumerate(d_rows)}
-            rankings.append(sorted(in_year.tolist(), key=lambda r: dense_rank.get(r, len(dense_rank))))
-            weights.append(settings.year_weight)
-            scales.append(None)
-        # Fused in order keys (ties go to the smaller key), then back to rows.
-        keyed = [[int(order[r]) for r in ranking] for ranking in rankings]
-        row_of = {int(order[r]): int(r) for r in candidates}
-        fused = [(row_of[key], score) for key, score in
-                 top_items(reciprocal_rank_fusion(keyed, weights, k=settings.rrf_k, scales=scales), k)]
-        return _Ranked(fused=fused, dense=dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True)),
-                       lexical=dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True)))
+            rankings.append(Ranking("year", np.array(sorted(in_year.tolist(),
+                                                            key=lambda r: dense_rank.get(r, len(dense_rank))),
+                                                     dtype=np.int64)))
+        return Signals(rankings=rankings, dense=dict(zip(d_rows.tolist(), d_scores.tolist(), strict=True)),
+                       lexical=dict(zip(l_rows.tolist(), l_scores.tolist(), strict=True)), mask=mask,
+                       coverage=coverage)
 
     # --- reading sources ------------------------------------------------------------------
     def section(self, section_id: str) -> dict[str, Any] | None:
@@ -318,33 +339,79 @@ def _scope(question: Question, filters: Filters, snap: IndexSnapshot, use_unders
 
 
 def best_sentence_scores(snap: IndexSnapshot, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """For each chunk row, the cosine of its best-matching sentence to the query (-1 if none)."""
+    """For each chunk row, the cosine of its best-matching sentence to the query (-1 if none).
+
+    ``vector`` is one query vector (the result has one score per row) or a matrix of query vectors
+    as columns, dim x m (the result is rows x m): the sentence vectors are read once for all.
+    """
+    vectors = vector[:, None] if vector.ndim == 1 else vector
     ptr = snap.store.sentence_ptr
     starts, ends = ptr[rows], ptr[rows + 1]
     lengths = ends - starts
-    out = np.full(len(rows), -1.0, dtype=np.float32)
-    if not lengths.sum():
-        return out
-    # The sentence ids of every row, in row order, without a Python loop: start of each row's
-    # run, then 0, 1, 2... within the run.
-    run_starts = np.cumsum(lengths) - lengths
-    ids = np.repeat(starts - run_starts, lengths) + np.arange(int(lengths.sum()))
-    scores = snap.sentence_vectors(ids) @ vector
-    has = lengths > 0
-    offsets = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
-    out[has] = np.maximum.reduceat(scores, offsets)
-    return out
+    out = np.full((len(rows), vectors.shape[1]), -1.0, dtype=np.float32)
+    if lengths.sum():
+        # The sentence ids of every row, in row order, without a Python loop: start of each row's
+        # run, then 0, 1, 2... within the run.
+        run_starts = np.cumsum(lengths) - lengths
+        ids = np.repeat(starts - run_starts, lengths) + np.arange(int(lengths.sum()))
+        scores = snap.sentence_vectors(ids) @ vectors
+        has = lengths > 0
+        offsets = np.concatenate([[0], np.cumsum(lengths[has])[:-1]])
+        out[has] = np.maximum.reduceat(scores, offsets, axis=0)
+    return out[:, 0] if vector.ndim == 1 else out
 
 
-def _hits(snap: IndexSnapshot, vector: np.ndarray, ranked: _Ranked) -> tuple[Hit, ...]:
-    """Hits for the fused rows, each with its dense and lexical scores."""
-    dense = dict(ranked.dense)
-    missing_dense = [row for row, _ in ranked.fused if row not in dense]
-    if missing_dense:  # exact cosine for lexical-only hits, so every hit carries both scores
-        dense.update(zip(missing_dense, snap.dense.score(vector, np.array(missing_dense)).tolist(), strict=True))
-    records = snap.store.chunks([row for row, _ in ranked.fused])
-    return tuple(_hit(rank, score, record, dense.get(record["row"]), ranked.lexical.get(record["row"]))
-                 for rank, ((_, score), record) in enumerate(zip(ranked.fused, records, strict=True), start=1))
+def layout_of(snap: IndexSnapshot) -> Layout:
+    """Where each chunk of ``snap`` sits in its report (built once per generation)."""
+
+    def build(s: IndexSnapshot) -> Layout:
+        places = s.store.chunk_layout()
+        return Layout(report=s.store.source, section=places[:, 0], start=places[:, 1], end=places[:, 2])
+
+    return snap.derived("passage_layout", build)
+
+
+def _scores(snap: IndexSnapshot, vector: np.ndarray, rows: list[int], signals: Signals
+            ) -> tuple[dict[int, float], dict[int, float]]:
+    """Dense and lexical scores of ``rows``: exact cosine for rows the dense ranking did not reach,
+    so every hit carries both."""
+    dense = dict(signals.dense)
+    missing = [row for row in rows if row not in dense]
+    if missing:
+        dense.update(zip(missing, snap.dense.score(vector, np.array(missing)).tolist(), strict=True))
+    return dense, signals.lexical
+
+
+def _hits(snap: IndexSnapshot, vector: np.ndarray, fused: list[tuple[int, float]], signals: Signals
+          ) -> tuple[Hit, ...]:
+    """Chunk hits for the fused rows, each with its dense and lexical scores."""
+    dense, lexical = _scores(snap, vector, [row for row, _ in fused], signals)
+    records = snap.store.chunks([row for row, _ in fused])
+    return tuple(_hit(rank, score, record, dense.get(record["row"]), lexical.get(record["row"]))
+                 for rank, ((_, score), record) in enumerate(zip(fused, records, strict=True), start=1))
+
+
+def _passage_hits(snap: IndexSnapshot, vector: np.ndarray, fused: list[tuple[int, float]], found: list[Passage],
+                  signals: Signals) -> tuple[Hit, ...]:
+    """Hits for the passages: each its seed chunk's hit with the passage as text and the chunk as
+    highlight."""
+    score = dict(fused)
+    seeds = [p.seed for p in found]
+    dense, lexical = _scores(snap, vector, seeds, signals)
+    records = {r["row"]: r for r in snap.store.chunks(seeds)}
+    texts = snap.store.report_slices([(records[p.seed]["source"], p.start, p.end) for p in found])
+    hits = []
+    layout = layout_of(snap)
+    for rank, (p, text) in enumerate(zip(found, texts, strict=True), start=1):
+        record = records[p.seed]
+        at = int(layout.start[p.seed]) - p.start
+        if text[at:at + len(record["text"])] != record["text"]:  # the report's text disagrees: show the chunk
+            text, at, rows = record["text"], 0, (p.seed,)
+        else:
+            rows = p.rows
+        hit = _hit(rank, score[p.seed], record, dense.get(p.seed), lexical.get(p.seed))
+        hits.append(replace(hit, text=text, highlight_start=at, highlight_end=at + len(record["text"]), rows=rows))
+    return tuple(hits)
 
 
 def _hit(rank: int, score: float, record: dict[str, Any], dense: float | None, lexical: float | None) -> Hit:
@@ -360,4 +427,4 @@ def _hit(rank: int, score: float, record: dict[str, Any], dense: float | None, l
     )
 
 
-__all__ = ["Searcher", "best_sentence_scores"]
+__all__ = ["Searcher", "Signals", "best_sentence_scores", "layout_of"]
