@@ -325,7 +325,7 @@ def test_the_source_url_reaches_hits_citations_and_the_manifest(capsys, site, in
                           "--index-dir", str(index_dir))
     assert url in out
 
-    code, out, _err = run(capsys, "ask", "How effective is Norfolk at preventing crime?", "--force", "Norfolk",
+    code, out, _err = run(capsys, "ask", "How good is Norfolk at keeping people safe and reducing crime?", "--force", "Norfolk",
                           "--index-dir", str(index_dir), "--json")
     answer = json.loads(out)
     assert code == 0 and not answer["abstained"], answer
