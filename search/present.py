@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.areas import AREAS, AREA_PILLAR, PILLARS
+from ingest.areas import AREA_PILLAR, AREAS, PILLARS
 from ingest.dates import format_period
 from ingest.metadata import REPORT_TYPES, THEMES
 from search.config import RelevanceSettings
@@ -76,12 +76,28 @@ def relevance_words(hits: Sequence[Hit], settings: RelevanceSettings | None = No
     return out
 
 
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def published_text(published: str | None) -> str:
+    """A published date as people write it: '2017-03-02' -> '2 March 2017', '2017-03' -> 'March 2017'
+    (anything else as stored)."""
+    if not published:
+        return ""
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", published.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return published
+    year, month, day = match.groups()
+    return f"{int(day)} {_MONTHS[int(month) - 1]} {year}" if day else f"{_MONTHS[int(month) - 1]} {year}"
+
+
 def citation_text(c: Citation | Hit, published: str | None = None) -> str:
     """A full citation, needing no further lookup: 'Title. Force, period (published DATE).
     Section: A › B. Page N. URL' (page, date and URL when known)."""
     period = format_period(c.year, c.year_to)
     who = ", ".join(p for p in (c.force, period) if p)
-    when = f" (published {published})" if published else ""
+    when = f" (published {published_text(published)})" if published else ""
     path = " › ".join(c.path) if c.path else c.section
     parts = [f"{c.title or c.source}.", f"{who}{when}." if who or when else "", f"Section: {path}." if path else "",
              f"Page {c.page}." if c.page else "", c.url or f"File: {c.source}"]

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-
+ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 
 KENT_REPORT = """PEEL: Police effectiveness 2015

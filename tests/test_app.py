@@ -10,14 +10,12 @@ import pytest
 
 from tests.app_support import (
     ESSEX_REPORT,
-    app_index,  # noqa: F401  (fixture)
     ask,
     captions,
     hit_forces,
     manifest,
     markdown_values,
     open_page,
-    own_index,  # noqa: F401  (fixture)
     search,
     start_app,
 )
@@ -108,7 +106,7 @@ def test_an_unanswerable_question_is_answered_with_an_abstention(monkeypatch, ap
     assert any("do not answer this" in w.value for w in at.warning)
     assert "Closest passages: they do not answer the question" in [s.value for s in at.main.subheader]
     assert not any(v.startswith("**20") for v in markdown_values(at))  # no citation groups
-    assert any("does not answer the question" in c and "match" in c or "related" in c for c in captions(at))
+    assert any("does not answer the question" in c and ("match" in c or "related" in c) for c in captions(at))
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from itertools import pairwise
 
 from search.findings.model import Grade
 from search.present import citation_text, group_citations, near_same, relevance_words
@@ -57,7 +58,7 @@ def record():
     from ui.exports import Record
 
     return Record(scope="Force: Hertfordshire Constabulary (from the sidebar) · Period: all years",
-                  when=datetime(2026, 3, 2, 10, 30, tzinfo=timezone.utc),
+                  when=datetime(2026, 3, 2, 10, 30, tzinfo=UTC),
                   published={"herts_2015.txt": "25 February 2016"}, link="http://127.0.0.1:8501/?q=missing")
 
 
@@ -186,6 +187,6 @@ def test_the_colour_scale_separates_all_five_grades_for_every_reader() -> None:
         return 0.299 * r + 0.587 * g + 0.114 * b
 
     steps = [lightness(c) for c in colours]
-    assert steps == sorted(steps) and min(b - a for a, b in zip(steps, steps[1:], strict=False)) > 25
+    assert steps == sorted(steps) and min(b - a for a, b in pairwise(steps)) > 25
     assert all(contrast(GRADE_COLOURS[g], GRADE_TEXT[g]) >= 4.5 for g in GRADE_COLOURS)
     assert grade_style("Good").startswith("background-color: #3f4d6b") and grade_style("Good / Inadequate") == ""

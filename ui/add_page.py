@@ -177,7 +177,8 @@ def extracted(ctx: Context, sources: list[str]) -> None:
         with st.container(border=True):
             st.markdown(f"**Extracted from {md_text(source)}**")
             st.caption(md_text(
-                f"{report['force'] or 'no force'} · {format_period(report['year'], report.get('year_to')) or 'undated'}"
+                f"{report['force'] or 'no force'} · "
+                f"{format_period(report['year'], report.get('year_to')) or 'undated'}"
                 f" · {REPORT_TYPES.get(report['report_type'], report['report_type'])} · {report['title']}"))
             st.caption(md_text(f"{plural(report['n_sections'], 'section')}, {plural(report['n_chunks'], 'passage')}, "
                                f"{plural(len(mine), 'grade')}, {plural(len(found), 'finding')}"))

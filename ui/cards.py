@@ -5,10 +5,11 @@ place, and a button that copies the full citation."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import streamlit as st
 
 from ingest.dates import format_period
-from search.present import ReportCitations, citation_text, group_citations
+from search.present import ReportCitations, citation_text, group_citations, published_text
 from search.retrieve.searcher import Searcher
 from search.types import Citation, Hit
 from ui.text import highlighted, md_text
@@ -86,7 +87,7 @@ def source_line(title: str, url: str | None, published: str | None, source: str)
     """The report's address (a link) or its file, and its published date."""
     bits = []
     if published:
-        bits.append(f"published {md_text(published)}")
+        bits.append(f"published {md_text(published_text(published))}")
     if url:
         bits.append(f"[{md_text(url)}]({url.replace(')', '%29').replace(' ', '%20')})")
     else:

@@ -8,13 +8,13 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import streamlit as st
 
 from ingest.dates import format_period
 from search.findings.model import Grade
-from search.present import area_label, citation_text, group_citations, relevance_words
+from search.present import area_label, citation_text, group_citations, published_text, relevance_words
 from search.types import Answer, Citation, Hit
 from ui.text import csv_text
 
@@ -24,7 +24,7 @@ class Record:
     """What an export says besides the results: what was searched, when, and the reports' dates."""
 
     scope: str  # the 'Searched' line (ui.scope.scope_summary)
-    when: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    when: datetime = field(default_factory=lambda: datetime.now(UTC))
     published: dict[str, str | None] = field(default_factory=dict)  # by report source
     link: str = ""  # the page address that reproduces the query
 
@@ -79,7 +79,8 @@ def answer_rows(reply: Answer, record: Record) -> list[dict[str, object]]:
     for c in reply.citations:
         grade = next((r for r in reply.table if r.get("n") == c.n), {})
         rows.append({**base, "n": c.n, "quote": c.quote, "report": c.title, "force": c.force or "",
-                     "period": format_period(c.year, c.year_to), "published": record.published.get(c.source) or "",
+                     "period": format_period(c.year, c.year_to),
+                     "published": published_text(record.published.get(c.source)),
                      "section": _path(c), "page": c.page or "", "url": c.url or "", "file": c.source,
                      "grade": grade.get("grade", ""), "area": grade.get("area", ""), "citation": _cite(c, record)})
     return rows or [{**base, "n": "", "quote": "", "report": "", "force": "", "period": "", "published": "",
@@ -109,7 +110,8 @@ def _html_page(title: str, record: Record, body: list[str]) -> str:
     return "\n".join([
         "<!DOCTYPE html>", "<html lang='en'><head><meta charset='utf-8'>", f"<title>{e(title)}</title>",
         f"<style>{_CSS}</style></head><body>", f"<h1>{e(title)}</h1>",
-        f"<dl class='meta'><dt>Searched</dt><dd>{e(record.scope)}</dd><dt>Date</dt><dd>{e(record.date)}</dd>{link}</dl>",
+        f"<dl class='meta'><dt>Searched</dt><dd>{e(record.scope)}</dd><dt>Date</dt><dd>{e(record.date)}</dd>"
+        f"{link}</dl>",
         *body, "<p class='meta'>Made with InspectQA from HMICFRS inspection reports.</p>", "</body></html>", ""])
 
 
@@ -151,7 +153,8 @@ def hits_markdown(query: str, hits: Sequence[Hit], record: Record) -> str:
 def hits_csv(query: str, hits: Sequence[Hit], record: Record) -> str:
     return csv_text([{"query": query, "searched": record.scope, "date": record.date, "rank": h.rank,
                       "relevance": words, "report": h.title, "force": h.force or "",
-                      "period": format_period(h.year, h.year_to), "published": record.published.get(h.source) or "",
+                      "period": format_period(h.year, h.year_to),
+                      "published": published_text(record.published.get(h.source)),
                       "section": _path(h), "page": h.page or "", "url": h.url or "", "file": h.source,
                       "text": h.text, "citation": _cite(h, record)}
                      for h, words in zip(hits, relevance_words(hits), strict=True)])
@@ -171,7 +174,7 @@ def hits_html(query: str, hits: Sequence[Hit], record: Record) -> str:
 def grades_csv(items: Sequence[Grade], record: Record) -> str:
     return csv_text([{"force": g.force or "", "period": g.period, "pillar": g.pillar or "",
                       "area": area_label(g), "grade": g.grade, "scale": g.scale, "report": g.title,
-                      "report_type": g.report_type, "published": record.published.get(g.source) or "",
+                      "report_type": g.report_type, "published": published_text(record.published.get(g.source)),
                       "section": g.citation.section, "page": g.citation.page or "", "url": g.citation.url or "",
                       "file": g.source, "quote": g.citation.quote, "filters": record.scope, "date": record.date}
                      for g in items])

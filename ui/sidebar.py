@@ -131,7 +131,7 @@ def show_history(bar: Any) -> None:
         return
     bar.divider()
     bar.subheader("This session's questions")
-    for n, entry in enumerate(history):
+    for entry in history:
         label = entry["question"] if len(entry["question"]) <= 60 else entry["question"][:59] + "…"
         if not entry["filters"].is_empty():
             label += " (filtered)"
