@@ -223,9 +223,27 @@ class IndexSettings:
         _check(self)
 
 
+@dataclass(frozen=True)
+class RelevanceSettings:
+    """How a ranked passage's relevance is put in words for people ('strong match', 'close match',
+    'related'), from its fused score as a share of the top passage's. Calibrated on the question
+    bank's development split (docs/app.md): about a third of the passages within 95% of the top
+    score hold the answer, a fifth of those within 85%, and almost none further down."""
+
+    strong_share: float = _setting(0.95, "a passage scoring at least this share of the top passage is a "
+                                         "'strong match'", low=0.0, high=1.0)
+    close_share: float = _setting(0.85, "at least this share (below strong_share) is a 'close match'; lower "
+                                        "is 'related'", low=0.0, high=1.0)
+
+    def __post_init__(self) -> None:
+        _check(self)
+        if self.close_share > self.strong_share:
+            raise SettingsError("RelevanceSettings.close_share must not be above strong_share")
+
+
 _GROUPS: dict[str, type] = {"retrieval": RetrievalSettings, "expansion": ExpansionSettings,
                             "answer": AnswerSettings, "grades": GradeSettings, "trails": TrailSettings,
-                            "index": IndexSettings}
+                            "index": IndexSettings, "relevance": RelevanceSettings}
 
 
 @dataclass(frozen=True)
@@ -238,6 +256,7 @@ class Settings:
     grades: GradeSettings = field(default_factory=GradeSettings)
     trails: TrailSettings = field(default_factory=TrailSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    relevance: RelevanceSettings = field(default_factory=RelevanceSettings)
     evidence: EvidenceModel = field(default_factory=EvidenceModel.shipped)
 
     def __post_init__(self) -> None:
@@ -292,3 +311,5 @@ class Settings:
 
 __all__ = ["AnswerSettings", "EvidenceModel", "ExpansionSettings", "GradeSettings", "IndexSettings", "RetrievalSettings",
            "Settings", "TrailSettings"]
+__all__ = ["AnswerSettings", "EvidenceModel", "ExpansionSettings", "GradeSettings", "RelevanceSettings",
+           "RetrievalSettings", "Settings", "TrailSettings"]

@@ -105,3 +105,7 @@ def real_searcher(real_index: Path, real_embedder):
     from search.retrieve.searcher import Searcher
 
     return Searcher.load(real_index, embedder=real_embedder)
+
+
+# The app's index and its private copies, for the app tests (tests/app_support.py).
+from tests.app_support import app_index, own_index  # noqa: E402, F401

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("ingest", "search", "eval")
+PACKAGES = ("ingest", "search", "eval", "ui")
 MAX_LINES = 500
 
 # Lowest first. A module may import modules of its own layer or of lower ones, never higher.
@@ -37,10 +37,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("present", ("search.present",)),
     ("command line and evaluation", ("search.cli_io", "search.cli_index", "search.cli_fetch", "search.cli",
                                      "search.__main__", "eval")),
+    ("app: its pages, then the entry point", ("ui",)),
     ("app", ("app",)),
 ]
 ENTRY_POINTS = {"search.__main__"}  # may import the command line
-PACKAGE_DOCS = {"search", "search.index", "search.findings", "search.retrieve", "search.answer", "eval"}
+PACKAGE_DOCS = {"search", "search.index", "search.findings", "search.retrieve", "search.answer", "eval", "ui"}
 """Package __init__ modules: a docstring only, so no layer (test_package_modules_import_nothing)."""
 
 
@@ -156,6 +157,13 @@ def test_imports_point_down_the_layers() -> None:
     assert not found, "upward imports:\n" + "\n".join(found)
 
 
+def test_nothing_below_the_app_imports_its_pages() -> None:
+    graph = import_graph()
+    found = [f"{m} -> {t}" for m, targets in graph.items() if not m.startswith(("ui", "app"))
+             for t in targets if t == "app" or t.startswith("ui")]
+    assert not found, found
+
+
 def test_ingest_never_imports_search() -> None:
     graph = import_graph()
     found = [f"{m} -> {t}" for m, targets in graph.items() if m.startswith("ingest") for t in targets
@@ -193,7 +201,7 @@ def test_there_is_no_import_cycle() -> None:
 
 def test_no_module_is_longer_than_the_limit() -> None:
     long = {str(p.relative_to(ROOT)): n for name, p in source_modules().items() if name.split(".")[0] in
-            ("ingest", "search") for n in [len(p.read_text(encoding="utf-8").splitlines())] if n > MAX_LINES}
+            ("ingest", "search", "ui", "app") for n in [len(p.read_text(encoding="utf-8").splitlines())] if n > MAX_LINES}
     assert not long, f"split these modules (at most {MAX_LINES} lines each): {long}"
 
 
