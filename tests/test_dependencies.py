@@ -11,7 +11,7 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OWN = {"ingest", "search", "eval", "benchmarks", "tests", "conftest", "app"}
+OWN = {"ingest", "search", "eval", "benchmarks", "tests", "conftest", "app", "ui"}
 
 
 def top_level_imports(files: list[Path]) -> dict[str, set[str]]:

@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ingest", ("ingest",)),
     ("values: errors, settings, types, filters", ("search.errors", "search.config", "search.types", "search.filters")),
     ("encoder", ("search.embed",)),
-    ("index files", ("search.index.integrity", "search.index.layout", "search.index.segments", "search.index.store", "search.index.dense", "search.index.lexical",
+    ("index files", ("search.index.integrity", "search.index.layout", "search.index.segments", "search.index.schema", "search.index.store", "search.index.dense", "search.index.lexical",
                      "search.index.expansion")),
     ("findings data", ("search.findings.model", "search.findings.cues", "search.findings.corpus",
                        "search.findings.extract", "search.findings.trails", "search.findings.storage")),

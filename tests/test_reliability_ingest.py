@@ -570,6 +570,7 @@ def hostile_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     index_dir = tmp_path / "index"
     assert not build_index([corpus], index_dir, embedder=KeywordEmbedder()).errors
     monkeypatch.setattr(search.embed, "default_embedder", KeywordEmbedder)
+    monkeypatch.setattr("ui.resources.default_embedder", KeywordEmbedder)  # the app's own binding
     monkeypatch.setenv("INSPECTQA_INDEX_DIR", str(index_dir))
     monkeypatch.setenv("INSPECTQA_UPLOAD_DIR", str(tmp_path / "uploads"))
     st.cache_resource.clear()  # the app caches the encoder per process: not another test's
@@ -598,8 +599,7 @@ def _open_page(at, title: str):
 def test_app_shows_report_markup_as_text(hostile_app) -> None:
     start, _tmp = hostile_app
     at = _open_page(start(), "Search")
-    at.text_input(key="search_query").input("detainees custody leaflet tracker respect")
-    at.form_submit_button[0].click().run()
+    at.text_input(key="sq").input("detainees custody leaflet tracker respect").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["last_search"][1].hits[0].source == "essex custody.txt"
     for expander in at.expander:  # open every "Read the full section" too
@@ -610,8 +610,8 @@ def test_app_shows_report_markup_as_text(hostile_app) -> None:
     assert not re.search(r"[\x00-\x08\x0b\x0e-\x1f\x7f]", visible)
 
     at = _open_page(at, "Ask")
-    at.text_input(key="ask_question").input("How does Essex Police treat detainees in custody?")
-    at.form_submit_button[0].click().run()
+    at.text_input(key="q").input("How does Essex Police treat detainees in custody?")
+    at.button(key="ask_button").click().run()
     assert not at.exception, [e.value for e in at.exception]
     visible = " ".join(rendered_text(value) for value in shown_markdown(at))
     assert "<script>alert('xss')</script>" in visible
@@ -631,7 +631,8 @@ def test_app_upload_names_stay_in_the_upload_folder_and_show_as_text(hostile_app
         assert [e.value for e in at.exception] == ["Filename cannot contain null bytes."]
         assert not (tmp_path / "uploads").exists()
         return
-    at.button(key="add_uploads").click().run()
+    if not at.button(key="add_uploads").disabled:  # a refused name leaves nothing to add
+        at.button(key="add_uploads").click().run()
     assert not at.exception, [e.value for e in at.exception]
     after = {p for p in tmp_path.rglob("*") if "uploads" not in p.parts and "index" not in p.parts}
     assert after == before, after - before  # nothing written outside the upload folder
@@ -666,7 +667,8 @@ def test_app_refuses_an_oversized_upload_without_reading_it(hostile_app, monkeyp
 
     def spy(method):
         def wrapper(self, *args, **kwargs):
-            if Path(sys._getframe(1).f_code.co_filename) == ROOT / "app.py":
+            caller = Path(sys._getframe(1).f_code.co_filename)
+            if caller == ROOT / "app.py" or caller.parent == ROOT / "ui":
                 read.append(self.name)
             return method(self, *args, **kwargs)
         return wrapper

@@ -14,11 +14,11 @@ from typing import Any
 
 import streamlit as st
 
+from ingest import readers
 from ingest.forces import all_forces
 from ingest.metadata import REPORT_TYPES
 from ingest.overrides import sidecar_path
 from ingest.pipeline import REPORT_SUFFIXES
-from ingest.readers import MAX_FILE_BYTES
 from ingest.types import IngestError
 from search.errors import FindingsUnavailableError, IndexError_
 from search.findings.api import findings, grades
@@ -46,17 +46,18 @@ class Candidate:
 
 def check_upload(upload: Any, indexed: dict[str, Any], taken: set[str]) -> Candidate:
     """Name, size, type and duplicate checks, then detection in the bounded worker."""
-    data = upload.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
     name = safe_upload_name(upload.name)
     folder = upload_dir()
-    base = Candidate(upload.name, name, data, digest)
+    base = Candidate(upload.name, name, b"", "")  # the bytes are read only once name and size pass
     target = (folder / name) if name else None
     if target is None or target.resolve().parent != folder.resolve():
         return _refused(base, f"{upload.name}: this file name cannot be used: rename the file and upload it again")
-    if upload.size > MAX_FILE_BYTES:
-        return _refused(base, f"{name}: the file is {file_size(upload.size)}, over the {file_size(MAX_FILE_BYTES)} "
+    if upload.size > readers.MAX_FILE_BYTES:
+        return _refused(base, f"{name}: the file is {file_size(upload.size)}, over the {file_size(readers.MAX_FILE_BYTES)} "
                               "limit: split it or set INSPECTQA_MAX_FILE_MB")
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    base = Candidate(upload.name, name, data, digest)
     if Path(name).suffix.lower() not in REPORT_SUFFIXES:
         return _refused(base, f"{name}: not a report file type: upload PDF, HTML, DOCX or text "
                               f"({', '.join(UPLOAD_TYPES)})")
@@ -189,7 +190,7 @@ def extracted(ctx: Context, sources: list[str]) -> None:
 def page_add(ctx: Context) -> None:
     st.title("Add reports")
     st.markdown(md_text(
-        f"Upload inspection reports (PDF, HTML, DOCX or text, up to {file_size(MAX_FILE_BYTES)} each). Each file "
+        f"Upload inspection reports (PDF, HTML, DOCX or text, up to {file_size(readers.MAX_FILE_BYTES)} each). Each file "
         "is read first and what was detected is shown for you to correct; then it is added to the index. The "
         f"reports already indexed stay. Files are kept in {upload_dir()}."))
     for level, message in st.session_state.pop("upload_messages", []):
@@ -198,7 +199,7 @@ def page_add(ctx: Context) -> None:
         extracted(ctx, st.session_state.pop("just_added"))
     generation = st.session_state.setdefault("uploader_generation", 0)
     files = st.file_uploader("Reports", type=UPLOAD_TYPES, accept_multiple_files=True, key=f"uploader_{generation}",
-                             max_upload_size=max(1, math.ceil(MAX_FILE_BYTES / 2**20)))
+                             max_upload_size=max(1, math.ceil(readers.MAX_FILE_BYTES / 2**20)))
     if not files:
         return
     indexed = ctx.searcher.manifest["reports"]

@@ -4,6 +4,7 @@ building with a progress bar, and the app's pages (so one page can link to anoth
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +61,16 @@ def build_with_progress(paths: Sequence[Path], label: str, **options: Any) -> Bu
     """``build_index`` into the app's index folder with a progress bar (files are read in the
     build's bounded workers, so a bad file fails alone)."""
     bar = st.progress(0.0, text=label)
+    page_thread = threading.get_ident()
+    latest: list[tuple[str, int, int]] = []
 
     def progress(stage: str, done: int, total: int) -> None:
+        # The build reports from its worker threads too; only the page's own thread may draw, so a
+        # worker's figures are shown at the page thread's next report.
+        latest[:] = [(stage, done, total)]
+        if threading.get_ident() != page_thread:
+            return
+        stage, done, total = latest[0]
         bar.progress(min(1.0, done / total) if total else 0.0,
                      text=f"{label}: {BUILD_STAGES.get(stage, stage)} ({done}/{total})")
 
