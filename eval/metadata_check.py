@@ -33,6 +33,9 @@ def _split_of() -> dict[str, str]:
 
 
 def main(which: str = "dev") -> int:
+    if which not in ("dev", "test", "all"):
+        print(f"unknown split {which!r}: run `python -m eval.metadata_check dev|test|all`", file=sys.stderr)
+        return 2
     split_of = _split_of()
     n = forces = periods = stated = found = found_any = 0
     for row in _rows():
