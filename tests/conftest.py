@@ -109,3 +109,16 @@ def real_searcher(real_index: Path, real_embedder):
 
 # The app's index and its private copies, for the app tests (tests/app_support.py).
 from tests.app_support import app_index, own_index  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def bank_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder):
+    """The evaluation corpus (sample reports and eval/corpus/) indexed with the real encoder (slow:
+    about 3 minutes); its questions are eval/questions/ (only the dev split is read by tests)."""
+    from eval.bank import corpus_files
+    from search.index.build import build_index
+    from search.retrieve.searcher import Searcher
+
+    index_dir = tmp_path_factory.mktemp("bank-index")
+    build_index([str(p) for p in corpus_files()], index_dir, embedder=real_embedder)
+    return Searcher.load(index_dir, embedder=real_embedder)

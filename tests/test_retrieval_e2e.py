@@ -174,18 +174,6 @@ BANK_FLOORS = {"overall": (0.74, 0.93, 0.83), "long": (0.71, 0.88, 0.79), "short
 
 
 @pytest.fixture(scope="session")
-def bank_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder):
-    """The evaluation corpus (sample reports and eval/corpus/) indexed with the real encoder (about 3 minutes)."""
-    from eval.bank import corpus_files
-    from search.index.build import build_index
-    from search.retrieve.searcher import Searcher
-
-    index_dir = tmp_path_factory.mktemp("bank-index")
-    build_index([str(p) for p in corpus_files()], index_dir, embedder=real_embedder)
-    return Searcher.load(index_dir, embedder=real_embedder)
-
-
-@pytest.fixture(scope="session")
 def bank_dev_report(bank_searcher) -> dict:
     from eval.bank import load_split
     from eval.retrieval_eval import K, materials, ranks_of, report
