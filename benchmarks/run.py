@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import hashlib
 import json
 import os
-import platform
 import re
 import shutil
 import socket
@@ -29,9 +27,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,198 +37,29 @@ if str(ROOT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
-from benchmarks.corpus import load_bases, make_corpus  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    CACHE,
+    REPORTS,
+    RUN,
+    corpus,
+    folder_mb,
+    live_generation,
+    log,
+    machine,
+    ms_stats,
+    pipeline_texts,
+    questions,
+    rss_now,
+    timed,
+)
+from benchmarks.corpus import load_bases  # noqa: E402
+from benchmarks.encoders import CachingEmbedder, ReplayEmbedder, make_encoder, noisy, text_key  # noqa: E402
 from benchmarks.incremental import incremental, integrity_cost, replicate_index  # noqa: E402
 
-CACHE = ROOT / "benchmarks" / ".cache"
-REPORTS = ROOT / "reports"
-DEV_QUESTIONS = ROOT / "eval" / "dev_questions.jsonl"
 APP = ROOT / "app.py"
 LEVELS = (1_000, 10_000, 100_000)
 TARGETS = {"index_vs_encoder": 0.9, "search_p50_ms": 30.0, "search_p95_ms": 60.0, "ask_p50_ms": 150.0,
            "reindex_unchanged_s": 2.0, "index_added_rss_mb": 400.0}
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-# --- encoders -----------------------------------------------------------------------------
-class HashEmbedder:
-    """A fast stand-in encoder (hashed words) for smoke tests of the benchmark itself."""
-
-    name = "bench/hash"
-    dim = 384
-    backend = "hash"
-    fingerprint = "hash-v1"
-
-    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, text in enumerate(texts):
-            for word in re.findall(r"[a-z0-9]{3,}", text.lower()):
-                out[i, int.from_bytes(hashlib.blake2b(word[:6].encode(), digest_size=4).digest(), "little") % 384] += 1
-            out[i, 0] += 1e-3
-            out[i] /= np.linalg.norm(out[i])
-        return out
-
-
-def make_encoder(kind: str):
-    """'hash' for smoke tests, else the product's encoder on the backend named by ``kind``."""
-    if kind == "hash":
-        return HashEmbedder()
-    from search.embed import make_embedder
-
-    return make_embedder(None if kind == "default" else kind)
-
-
-def _key(text: str) -> bytes:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-class CachingEmbedder:
-    """Wraps an encoder; vectors of texts seen before (in this run or a saved cache) are reused."""
-
-    def __init__(self, inner, path: Path | None) -> None:
-        self.inner, self.path = inner, path
-        self.name, self.dim, self.backend, self.fingerprint = inner.name, inner.dim, inner.backend, inner.fingerprint
-        self.vectors: dict[bytes, np.ndarray] = {}
-        self.misses = 0
-        if path and path.exists():
-            data = np.load(path)
-            self.vectors = dict(zip((bytes(k) for k in data["keys"]), data["vectors"], strict=True))
-
-    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        keys = [_key(t) for t in texts]
-        todo = sorted({k: i for i, k in enumerate(keys) if k not in self.vectors}.values())
-        if todo:
-            self.misses += len(todo)
-            fresh = self.inner.encode([texts[i] for i in todo], batch_size=batch_size)
-            for i, vector in zip(todo, fresh, strict=True):
-                self.vectors[keys[i]] = vector
-        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
-
-    def save(self) -> None:
-        if self.path and self.vectors:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp.npz")
-            np.savez(tmp, keys=np.array([np.frombuffer(k, np.uint8) for k in self.vectors]),
-                     vectors=np.stack(list(self.vectors.values())).astype(np.float32))
-            os.replace(tmp, self.path)
-
-    def pool(self) -> np.ndarray:
-        return np.stack(list(self.vectors.values())).astype(np.float32)
-
-
-class ReplayEmbedder:
-    """Real vectors replayed with noise, under the real encoder's identity: each text gets a
-    vector from ``pool`` (chosen by the text's hash) plus Gaussian noise, normalised. Used where
-    only index and query costs are measured, so the index opens with the real encoder."""
-
-    def __init__(self, identity, pool: np.ndarray, noise: float = 0.04) -> None:
-        self.name, self.dim, self.backend, self.fingerprint = (identity.name, identity.dim, identity.backend,
-                                                               identity.fingerprint)
-        self.pool, self.noise = pool, noise
-
-    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        out = np.empty((len(texts), self.dim), np.float32)
-        for i, text in enumerate(texts):
-            seed = int.from_bytes(_key(text)[:8], "little")
-            rng = np.random.default_rng(seed)
-            out[i] = self.pool[seed % len(self.pool)] + rng.normal(0, self.noise, self.dim)
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
-def noisy(vectors: np.ndarray, rng: np.random.Generator, noise: float = 0.04) -> np.ndarray:
-    out = vectors.astype(np.float32) + rng.normal(0, noise, vectors.shape).astype(np.float32)
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
-# --- small helpers --------------------------------------------------------------------------
-def ms_stats(samples: list[float]) -> dict[str, float]:
-    values = np.asarray(samples, dtype=np.float64) * 1000
-    return {"p50_ms": round(float(np.percentile(values, 50)), 2), "p95_ms": round(float(np.percentile(values, 95)), 2),
-            "n": len(samples)}
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
-    value = fn()
-    return time.perf_counter() - start, value
-
-
-def folder_mb(path: Path) -> float:
-    return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
-
-
-def live_generation(index_dir: Path) -> Path:
-    from search.index.layout import generation_dir, read_manifest
-
-    return generation_dir(index_dir, read_manifest(index_dir))
-
-
-def rss_now() -> dict[str, float]:
-    """Resident and peak resident memory of this process in MB (Linux /proc, else getrusage)."""
-    status = Path("/proc/self/status")
-    if status.exists():
-        fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
-        return {"rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
-                "peak_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
-                "anon_mb": round(int(fields.get("RssAnon", "0 kB").split()[0]) / 1024, 1),
-                "file_mb": round(int(fields.get("RssFile", "0 kB").split()[0]) / 1024, 1)}
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 1024)
-    return {"rss_mb": round(peak, 1), "peak_mb": round(peak, 1)}
-
-
-def questions() -> list:
-    from eval.metrics import load_questions
-
-    return load_questions(DEV_QUESTIONS)
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        cpu = next((ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
-                    if ln.startswith("model name")), cpu)
-    ram = None
-    meminfo = Path("/proc/meminfo")
-    if meminfo.exists():
-        ram = round(int(meminfo.read_text().split("MemTotal:")[1].split()[0]) / 2**20, 1)
-    versions = {}
-    for package in ("inspectqa", "numpy", "faiss-cpu", "bm25s", "onnxruntime", "torch", "sentence-transformers",
-                    "transformers", "streamlit"):
-        try:
-            versions[package] = importlib_metadata.version(package)
-        except importlib_metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram, "python": platform.python_version(),
-            "os": f"{platform.system()} {platform.release()}", "versions": versions,
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
-
-
-# --- corpus ---------------------------------------------------------------------------------
-def corpus(level: int, bases) -> list[Path]:
-    folder = CACHE / f"corpus-{level}"
-    shutil.rmtree(folder, ignore_errors=True)
-    files = make_corpus(folder, level, bases, include_real=True)
-    return [f.path for f in files]
-
-
-def pipeline_texts(files: Iterable[Path]) -> tuple[list[str], list[str]]:
-    """Exactly what build_index embeds for ``files``: chunk embed texts, then sentence texts."""
-    from ingest.chunk import chunk_report, sentence_units
-    from ingest.pipeline import discover, ingest_path
-
-    chunk_texts, sentence_texts = [], []
-    for file in discover(files)[0]:
-        for chunk in chunk_report(ingest_path(file)):
-            chunk_texts.append(chunk.embed_text)
-            sentence_texts.extend(text for _, _, text in sentence_units(chunk))
-    return chunk_texts, sentence_texts
 
 
 # --- measurements -------------------------------------------------------------------------
@@ -345,14 +172,14 @@ def reindex(files: list[Path], index_dir: Path, encoder) -> dict[str, Any]:
 
 def probe_rss(index_dir: Path, encoder_kind: str) -> dict[str, Any]:
     """Memory of a fresh process: after loading the model, then after loading the index and searching."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--probe-rss", str(index_dir), "--encoder", encoder_kind]
+    cmd = [sys.executable, str(RUN), "--probe-rss", str(index_dir), "--encoder", encoder_kind]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=ROOT)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "probe failed"}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _probe_rss_main(index_dir: Path, encoder_kind: str) -> None:
+def probe_rss_main(index_dir: Path, encoder_kind: str) -> None:
     start = rss_now()
     encoder = make_encoder(encoder_kind)
     encoder.encode(["How well does the force protect vulnerable people?"])
@@ -428,7 +255,7 @@ def app_cold_start(index_dir: Path, backend: str) -> dict[str, Any]:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-    probe = [sys.executable, str(Path(__file__).resolve()), "--probe-app", str(index_dir)]
+    probe = [sys.executable, str(RUN), "--probe-app", str(index_dir)]
     seconds, done = timed(lambda: subprocess.run(probe, capture_output=True, text=True, timeout=900, env=env, cwd=ROOT))
     if done.returncode == 0:
         out["app_first_answer_s"] = round(seconds, 2)
@@ -438,7 +265,7 @@ def app_cold_start(index_dir: Path, backend: str) -> dict[str, Any]:
     return out
 
 
-def _probe_app_main(index_dir: Path) -> None:
+def probe_app_main(index_dir: Path) -> None:
     from streamlit.testing.v1 import AppTest
 
     os.environ["INSPECTQA_INDEX_DIR"] = str(index_dir)
@@ -477,7 +304,7 @@ def compare_backends(qs: list, work: Path) -> dict[str, Any]:
             best[name] = min(best.get(name, 1e9), seconds)
     for name, encoder in encoders.items():
         cache = CachingEmbedder(encoder, None)
-        cache.vectors = {_key(t): v for t, v in zip(texts, vectors[name], strict=True)}
+        cache.vectors = {text_key(t): v for t, v in zip(texts, vectors[name], strict=True)}
         index_dir = work / f"backend-{name}"
         shutil.rmtree(index_dir, ignore_errors=True)
         build_index([REPORTS], index_dir, embedder=cache)
@@ -859,10 +686,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-app", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.probe_rss:
-        _probe_rss_main(args.probe_rss, args.encoder)
+        probe_rss_main(args.probe_rss, args.encoder)
         return 0
     if args.probe_app:
-        _probe_app_main(args.probe_app)
+        probe_app_main(args.probe_app)
         return 0
     if args.faiss_only:
         encoder = make_encoder(args.encoder)
