@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 
+from benchmarks.backends import compare_backends  # noqa: E402
 from benchmarks.cold_start import app_cold_start, cli_cold_start, probe_app_main  # noqa: E402
 from benchmarks.common import (  # noqa: E402
     CACHE,
@@ -39,94 +39,18 @@ from benchmarks.common import (  # noqa: E402
     corpus,
     log,
     machine,
-    ms_stats,
-    pipeline_texts,
     questions,
     timed,
 )
 from benchmarks.corpus import load_bases  # noqa: E402
-from benchmarks.encoders import CachingEmbedder, ReplayEmbedder, make_encoder, noisy, text_key  # noqa: E402
+from benchmarks.encoders import CachingEmbedder, ReplayEmbedder, make_encoder  # noqa: E402
+from benchmarks.faiss_scale import faiss_scale  # noqa: E402
 from benchmarks.incremental import incremental, integrity_cost, replicate_index  # noqa: E402
 from benchmarks.level import measure_level, probe_rss_main, quality, throughput  # noqa: E402
 
 LEVELS = (1_000, 10_000, 100_000)
 TARGETS = {"index_vs_encoder": 0.9, "search_p50_ms": 30.0, "search_p95_ms": 60.0, "ask_p50_ms": 150.0,
            "reindex_unchanged_s": 2.0, "index_added_rss_mb": 400.0}
-
-
-# --- backends and FAISS at a million -----------------------------------------------------------
-def compare_backends(qs: list, work: Path) -> dict[str, Any]:
-    """torch vs onnx vs onnx-int8: speed on what indexing the bundled reports embeds, and
-    development-set retrieval quality of an index built with each."""
-    from eval.metrics import evaluate_retrieval, searcher_run
-    from search.embed import make_embedder, onnx_available
-    from search.index.build import build_index
-    from search.retrieve.searcher import Searcher
-
-    chunk_texts, sentence_texts = pipeline_texts([REPORTS])
-    texts = chunk_texts + sentence_texts
-    out: dict[str, Any] = {"chunks": len(chunk_texts), "sentences": len(sentence_texts)}
-    backends = ["torch", *(["onnx", "onnx-int8"] if onnx_available() else [])]
-    encoders = {name: make_embedder(name) for name in backends}
-    for encoder in encoders.values():
-        encoder.encode(texts[:16])
-    best: dict[str, float] = {}
-    vectors: dict[str, np.ndarray] = {}
-    for _ in range(2):  # interleaved, best of two: the machine may be shared
-        for name, encoder in encoders.items():
-            seconds, vectors[name] = timed(lambda encoder=encoder: encoder.encode(texts, batch_size=32))
-            best[name] = min(best.get(name, 1e9), seconds)
-    for name, encoder in encoders.items():
-        cache = CachingEmbedder(encoder, None)
-        cache.vectors = {text_key(t): v for t, v in zip(texts, vectors[name], strict=True)}
-        index_dir = work / f"backend-{name}"
-        shutil.rmtree(index_dir, ignore_errors=True)
-        build_index([REPORTS], index_dir, embedder=cache)
-        searcher = Searcher.load(index_dir, embedder=encoder)
-        report = evaluate_retrieval(searcher_run(searcher), qs, 10)
-        agreement = float(np.min(np.sum(vectors[name] * vectors["torch"], axis=1)))
-        out[name] = {"chunks_per_s": round(len(chunk_texts) / best[name], 2),
-                     "texts_per_s": round(len(texts) / best[name], 1),
-                     "speedup_vs_torch": round(best["torch"] / best[name], 2),
-                     "min_cosine_vs_torch": round(agreement, 4), **report["without_filters"]["overall"]}
-        shutil.rmtree(index_dir, ignore_errors=True)
-    return out
-
-
-def faiss_scale(n: int, pool: np.ndarray, query_pool: np.ndarray, kinds=("flat", "hnsw", "ivf")) -> dict[str, Any]:
-    """FAISS at ``n`` synthetic 384-d vectors (real vectors plus noise, so they cluster like real
-    data): build time, single-query p50/p95 and recall@10 against exact search, per index type."""
-    import faiss
-
-    from search.index.dense import FaissIndex
-
-    faiss.omp_set_num_threads(os.cpu_count() or 1)
-    rng = np.random.default_rng(5)
-    vectors = np.empty((n, pool.shape[1]), np.float32)
-    for start in range(0, n, 100_000):
-        part = pool[rng.integers(0, len(pool), min(100_000, n - start))]
-        vectors[start:start + len(part)] = noisy(part, rng, noise=0.05)
-    queries = noisy(query_pool[rng.integers(0, len(query_pool), 200)], rng, noise=0.02)
-    out: dict[str, Any] = {"vectors": n, "queries": len(queries)}
-    truth = None
-    for kind in kinds:
-        log(f"  FAISS {kind} at {n:,} vectors")
-        build_s, index = timed(lambda kind=kind: FaissIndex.build(vectors, kind))
-        index.search(queries[:1], 10)
-        samples, found = [], []
-        for q in queries:
-            seconds, (_, ids) = timed(lambda q=q, index=index: index.search(q[None, :], 10))
-            samples.append(seconds)
-            found.append(ids[0])
-        found = np.array(found)
-        if kind == "flat":
-            truth = found
-        recall = None if truth is None else float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(found, truth,
-                                                                                                        strict=True)]))
-        out[kind] = {"build_s": round(build_s, 1), **ms_stats(samples), "recall@10": None if recall is None else
-                     round(recall, 3), "memory_mb": round(faiss.serialize_index(index.index).nbytes / 2**20)}
-        index = None  # free it before the next one is built
-    return out
 
 
 # --- reporting ----------------------------------------------------------------------------------
