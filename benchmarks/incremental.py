@@ -59,6 +59,7 @@ def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_cor
     from search.config import Settings
     from search.findings.storage import made_with, write_segment_findings, write_trails
     from search.index import integrity
+    from search.index.build import build_index
     from search.index.dense import FaissIndex, RowFile, dequantize, quantize_unit
     from search.index.expansion import QueryExpander, SegmentVocabulary
     from search.index.layout import (
@@ -81,6 +82,9 @@ def replicate_index(src_dir: Path, src_files: list[Path], out_dir: Path, out_cor
 
     rng, nrng = random.Random(seed), np.random.default_rng(seed)
     manifest = read_manifest(src_dir)
+    if len(manifest["segments"]) != 1:  # the level's re-indexing added segments: merge them first
+        build_index(src_files, src_dir, embedder=embedder, optimize=True)
+        manifest = read_manifest(src_dir)
     [src_entry] = manifest["segments"]
     src_seg = generation_dir(src_dir, manifest) / src_entry["name"]
     shutil.rmtree(out_dir, ignore_errors=True)
