@@ -122,3 +122,15 @@ def bank_searcher(tmp_path_factory: pytest.TempPathFactory, real_embedder):
     index_dir = tmp_path_factory.mktemp("bank-index")
     build_index([str(p) for p in corpus_files()], index_dir, embedder=real_embedder)
     return Searcher.load(index_dir, embedder=real_embedder)
+
+
+def index_of_pages(tmp_path_factory: pytest.TempPathFactory, pages: dict[str, str], name: str) -> Path:
+    """An index, built with the keyword encoder, of report files written from ``pages`` (file name -> text)."""
+    from search.index.build import build_index
+
+    folder = tmp_path_factory.mktemp(f"{name}-reports")
+    for file_name, text in pages.items():
+        (folder / file_name).write_text(text, encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp(f"{name}-index")
+    build_index([folder], index_dir, embedder=KeywordEmbedder())
+    return index_dir

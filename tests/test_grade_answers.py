@@ -13,10 +13,9 @@ import pytest
 from search.answer.grades import grade_answer, one_per_period
 from search.findings.api import grades
 from search.findings.model import Grade
-from search.index.build import build_index
 from search.retrieve.searcher import Searcher
 from search.types import Citation
-from tests.conftest import KeywordEmbedder
+from tests.conftest import KeywordEmbedder, index_of_pages
 
 PAGES = {
     "cumbria_2015.txt": """Cumbria 2015
@@ -88,12 +87,7 @@ Investigating crime\tAdequate
 
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
-    folder = tmp_path_factory.mktemp("grade-pages")
-    for name, text in PAGES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    index_dir = tmp_path_factory.mktemp("grade-index")
-    build_index([folder], index_dir, embedder=KeywordEmbedder())
-    return Searcher.load(index_dir, embedder=KeywordEmbedder())
+    return Searcher.load(index_of_pages(tmp_path_factory, PAGES, "grade"), embedder=KeywordEmbedder())
 
 
 def ask(searcher: Searcher, question: str):

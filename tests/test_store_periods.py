@@ -17,7 +17,7 @@ from search.index.build import build_index
 from search.index.layout import CHUNKS_DB, generation_dir, read_manifest
 from search.index.store import ChunkStore, sentence_key
 from search.retrieve.searcher import Searcher
-from tests.conftest import KeywordEmbedder
+from tests.conftest import KeywordEmbedder, index_of_pages
 
 TEMPLATE = "PEEL is how we tell the public about the performance of their local police service each year."
 PAGES = {
@@ -50,12 +50,7 @@ Suffolk Constabulary is good in the efficiency with which it keeps people safe a
 
 @pytest.fixture(scope="module")
 def period_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("period-reports")
-    for name, text in PAGES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    index_dir = tmp_path_factory.mktemp("period-index")
-    build_index([folder], index_dir, embedder=KeywordEmbedder())
-    return index_dir
+    return index_of_pages(tmp_path_factory, PAGES, "period")
 
 
 @pytest.fixture(scope="module")
