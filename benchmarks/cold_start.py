@@ -93,8 +93,8 @@ def probe_app_main(index_dir: Path) -> None:
     started = time.perf_counter()
     at = AppTest.from_file(str(APP), default_timeout=600).run()
     first_page = time.perf_counter() - started
-    at.text_input(key="ask_question").input("How well does the force protect vulnerable people from harm?")
-    at.form_submit_button[0].click().run()
+    at.text_input(key="q").input("How well does the force protect vulnerable people from harm?")
+    at.button(key="ask_button").click().run()
     shown = " ".join(str(m.value) for m in at.main.markdown).replace("\\", "")  # the app escapes Markdown
     if at.exception or "[1]" not in shown:
         raise SystemExit(f"the app showed no cited answer: {[e.value for e in at.exception][:1]}")
