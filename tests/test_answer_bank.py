@@ -24,8 +24,7 @@ MAX_WRONG_ABSTENTION = 0.03  # 4 of 152 answerable questions at most
 
 def _with(searcher: Searcher, settings: Settings) -> Searcher:
     """The same loaded index answered with other settings."""
-    other = Searcher(searcher.index_dir, searcher.embedder, searcher.snapshot, searcher.params, settings)
-    return other
+    return Searcher(searcher.index_dir, searcher.embedder, searcher.snapshot, searcher.params, settings)
 
 
 @pytest.fixture(scope="module")

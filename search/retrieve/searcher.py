@@ -218,8 +218,14 @@ class Searcher:
         settings = self.settings.retrieval
         fused = fuse(signals.rankings, signal_weights(settings), settings.rrf_k, snap.store.order)
         found = passages([row for row, _ in fused], layout_of(snap), settings.passage_chars, k, mask)
-        return SearchResult(hits=_passage_hits(snap, vector, fused, found, signals),
-                            chunks=_hits(snap, vector, fused[:k], signals), notices=tuple(scope.notices),
+        # The ranked chunks and the passages' seeds are read, and scored, once for both.
+        rows = list(dict.fromkeys([row for row, _ in fused[:k]] + [p.seed for p in found]))
+        records = {r["row"]: r for r in snap.store.chunks(rows)}
+        dense, lexical = _scores(snap, vector, rows, signals)
+        return SearchResult(hits=_passage_hits(snap, dict(fused), found, records, dense, lexical),
+                            chunks=tuple(_hit(rank, score, records[row], dense.get(row), lexical.get(row))
+                                         for rank, (row, score) in enumerate(fused[:k], start=1)),
+                            notices=tuple(scope.notices),
                             vector=vector, focus_vector=focus_vector, foreign_words=foreign, **base)
 
     def signals(self, query: str | Question, snapshot: IndexSnapshot | None = None) -> Signals | None:
@@ -382,23 +388,10 @@ def _scores(snap: IndexSnapshot, vector: np.ndarray, rows: list[int], signals: S
     return dense, signals.lexical
 
 
-def _hits(snap: IndexSnapshot, vector: np.ndarray, fused: list[tuple[int, float]], signals: Signals
-          ) -> tuple[Hit, ...]:
-    """Chunk hits for the fused rows, each with its dense and lexical scores."""
-    dense, lexical = _scores(snap, vector, [row for row, _ in fused], signals)
-    records = snap.store.chunks([row for row, _ in fused])
-    return tuple(_hit(rank, score, record, dense.get(record["row"]), lexical.get(record["row"]))
-                 for rank, ((_, score), record) in enumerate(zip(fused, records, strict=True), start=1))
-
-
-def _passage_hits(snap: IndexSnapshot, vector: np.ndarray, fused: list[tuple[int, float]], found: list[Passage],
-                  signals: Signals) -> tuple[Hit, ...]:
+def _passage_hits(snap: IndexSnapshot, score: dict[int, float], found: list[Passage], records: dict[int, dict[str, Any]],
+                  dense: dict[int, float], lexical: dict[int, float]) -> tuple[Hit, ...]:
     """Hits for the passages: each its seed chunk's hit with the passage as text and the chunk as
     highlight."""
-    score = dict(fused)
-    seeds = [p.seed for p in found]
-    dense, lexical = _scores(snap, vector, seeds, signals)
-    records = {r["row"]: r for r in snap.store.chunks(seeds)}
     texts = snap.store.report_slices([(records[p.seed]["source"], p.start, p.end) for p in found])
     hits = []
     layout = layout_of(snap)
