@@ -8,9 +8,8 @@ import streamlit as st
 from ingest.dates import format_period
 from ingest.metadata import THEMES
 from search.answer.router import answer
-from search.errors import FilterError, FindingsUnavailableError, QueryError
+from search.errors import FilterError, QueryError
 from search.filters import Filters
-from search.findings.api import grades
 from search.present import area_label
 from ui.cards import citation_groups, hit_card
 from ui.resources import Context, load_llm, remembered
@@ -19,12 +18,8 @@ from ui.text import md_text
 
 def report_judgments(ctx: Context, source: str) -> dict[str, str]:
     """Area label -> grade stated in one report ('Overall judgment' and the theme labels)."""
-    try:
-        stated = grades(ctx.searcher)
-    except FindingsUnavailableError:
-        return {}
     out: dict[str, str] = {}
-    for g in stated:
+    for g in ctx.stated_grades():
         if g.source == source:
             out.setdefault(area_label(g), g.grade)
             out.setdefault(THEMES.get(g.theme, g.theme), g.grade)

@@ -12,8 +12,7 @@ from ingest.dates import format_period
 from ingest.forces import all_forces
 from ingest.metadata import REPORT_TYPES
 from ingest.overrides import OverrideError
-from search.errors import FindingsUnavailableError, IndexError_, ReportNotFoundError
-from search.findings.api import grades
+from search.errors import IndexError_, ReportNotFoundError
 from search.reports import correct_report, duplicates, remove_reports
 from ui.resources import Context, build_with_progress, index_dir, load_embedder, page_link
 from ui.sidebar import index_summary
@@ -28,12 +27,8 @@ def _label(report: dict[str, Any]) -> str:
 
 
 def _grade_counts(ctx: Context) -> dict[str, int]:
-    try:
-        stated = grades(ctx.searcher)
-    except FindingsUnavailableError:
-        return {}
     counts: dict[str, int] = {}
-    for g in stated:
+    for g in ctx.stated_grades():
         counts[g.source] = counts.get(g.source, 0) + 1
     return counts
 

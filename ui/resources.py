@@ -14,7 +14,9 @@ import streamlit as st
 
 from search.answer.llm import LLMClient, client_from_env
 from search.embed import Embedder, default_embedder
-from search.errors import IndexError_
+from search.errors import FindingsUnavailableError, IndexError_
+from search.findings.api import grades
+from search.findings.model import Grade
 from search.index.build import BuildResult, build_index
 from search.index.layout import MANIFEST
 from search.retrieve.searcher import Searcher
@@ -146,3 +148,11 @@ class Context:
 
     searcher: Searcher
     sidebar: Any  # ui.sidebar.SidebarChoice
+
+    def stated_grades(self) -> list[Grade]:
+        """Every grade the index states; none when its findings cannot be read (the pages that
+        only enrich a view with grades show it without them)."""
+        try:
+            return grades(self.searcher)
+        except FindingsUnavailableError:
+            return []
