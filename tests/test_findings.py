@@ -485,3 +485,28 @@ def test_stored_rows_hold_the_fields_only(fake_searcher: Searcher) -> None:
         for row in rows[table]:
             assert set(row) == {f.name for f in fields(model)}, table
             assert all(set(row[key]) == location for key in cited), table
+
+
+def test_trail_match_scores_take_each_units_best_sentence_first_on_a_tie() -> None:
+    """Every finding against every paragraph at once equals scoring them one by one: the mean of
+    the paragraph's cosine and its best sentence's, that sentence the first of its paragraph on a tie."""
+    import numpy as np
+
+    from search.findings.trails import SCORE_BLOCK, match_scores
+
+    rng = np.random.default_rng(3)
+    unit_of = rng.integers(0, 40, 500)
+    unit_of[:40] = np.arange(40)  # every unit has a sentence
+    sentences = rng.normal(size=(500, 8)).astype(np.float32)
+    sentences[100] = sentences[7]  # a tie inside unit_of[7]'s paragraph when unit_of[100] == unit_of[7]
+    unit_of[100] = unit_of[7]
+    units = rng.normal(size=(40, 8)).astype(np.float32)
+    found = rng.normal(size=(SCORE_BLOCK + 5, 8)).astype(np.float32)  # more than one block
+    scores, best = match_scores(found, units, sentences, unit_of)
+    for f, vector in enumerate(found):
+        for u in range(40):
+            rows = np.flatnonzero(unit_of == u)
+            cos = sentences[rows] @ vector
+            assert best[f, u] == rows[int(np.argmax(cos))]
+            assert scores[f, u] == pytest.approx(0.5 * float(units[u] @ vector) + 0.5 * float(cos.max()), abs=1e-5)
+    assert best[:, 7].tolist().count(100) == 0  # row 7 comes first, so the tie never picks row 100

@@ -180,8 +180,9 @@ def write_trails(store: Any, parts: Sequence[tuple[Path, Sequence[str]]], forces
     corpus = Corpus(store)
     rank = {r["source"]: n for n, r in enumerate(corpus.reports)}  # the order a build from scratch reads them
     found: list[tuple[tuple[int, int], Finding, np.ndarray]] = []
+    of_forces = {r["source"] for r in corpus.reports if r["force"] in forces}
     for part, sources in parts:
-        wanted = [s for s in sources if any(r["source"] == s and r["force"] in forces for r in corpus.reports)]
+        wanted = [s for s in sources if s in of_forces]
         if wanted:
             segment = read_segment_findings(part, wanted)
             found += [((rank[f.source], n), f, segment.vectors[n]) for n, f in enumerate(segment.findings)

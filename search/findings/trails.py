@@ -20,6 +20,9 @@ from search.findings.cues import paragraph_blocks, status_of
 from search.findings.model import FINDING_SECTION_KINDS, SKIPPED_SECTION_KINDS, Finding, TrailLink
 from search.index.dense import dequantize
 
+SCORE_BLOCK = 64
+"""Findings scored together against a force's later paragraphs."""
+
 
 @dataclass
 class _Unit:
@@ -64,18 +67,30 @@ def _force_units(corpus: Corpus, reports: list[dict[str, Any]], sentence_vectors
     return units, unit_vectors, sent_vectors, spans, unit_of
 
 
-def match_scores(finding_vector: np.ndarray, unit_vectors: np.ndarray, sent_vectors: np.ndarray,
+def match_scores(finding_vectors: np.ndarray, unit_vectors: np.ndarray, sent_vectors: np.ndarray,
                  unit_of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per unit: the match score (mean of unit and best-sentence cosines) and its best sentence row.
+    """For every finding (rows of ``finding_vectors``) and unit: the match score (mean of the unit's
+    cosine and its best sentence's) and that best sentence's row, first in row order on a tie.
 
     ``unit_of[i]`` is the unit of sentence row ``i``; every unit has at least one sentence.
+    Returns arrays of shape (findings, units).
     """
-    unit_cos = unit_vectors @ finding_vector
-    sent_cos = sent_vectors @ finding_vector
-    order = np.lexsort((-sent_cos, unit_of))  # by unit, best sentence first
+    order = np.argsort(unit_of, kind="stable")  # by unit, rows in their order within it
     firsts = np.flatnonzero(np.r_[True, np.diff(unit_of[order]) != 0])
-    best_rows = order[firsts]
-    return 0.5 * unit_cos + 0.5 * sent_cos[best_rows], best_rows
+    sizes = np.diff(np.r_[firsts, len(order)])
+    by_unit = sent_vectors[order]
+    rows = np.arange(len(order))[:, None]
+    scores = np.zeros((len(finding_vectors), len(firsts)), np.float32)
+    best_rows = np.zeros((len(finding_vectors), len(firsts)), np.int64)
+    for lo in range(0, len(finding_vectors), SCORE_BLOCK):  # bounded memory for large forces
+        block = finding_vectors[lo:lo + SCORE_BLOCK]
+        sent_cos = by_unit @ block.T  # (sentences by unit, findings of the block)
+        best_cos = np.maximum.reduceat(sent_cos, firsts, axis=0)
+        # The first row of each unit reaching its maximum: mark maxima, then the first mark per unit.
+        position = np.where(sent_cos == np.repeat(best_cos, sizes, axis=0), rows, len(order))
+        best_rows[lo:lo + SCORE_BLOCK] = order[np.minimum.reduceat(position, firsts, axis=0)].T
+        scores[lo:lo + SCORE_BLOCK] = 0.5 * (block @ unit_vectors.T) + 0.5 * best_cos.T
+    return scores, best_rows
 
 
 def _semantic_link(finding: Finding, unit: _Unit, best: int, spans: list[tuple[str, int, int]], score: float,
@@ -119,9 +134,9 @@ def semantic_links(findings: Sequence[Finding], finding_vectors: np.ndarray, cor
         unit_year = np.array([u.report["year"] or 0 for u in units])
         unit_source = np.array([u.report["source"] for u in units])
         unit_theme = np.array([u.section["theme"] for u in units])
-        for n in members:
+        all_scores, all_best = match_scores(finding_vectors[members], unit_vectors, sent_vectors, unit_of)
+        for n, scores, best in zip(members, all_scores, all_best, strict=True):
             finding = findings[n]
-            scores, best = match_scores(finding_vectors[n], unit_vectors, sent_vectors, unit_of)
             close = np.where(unit_theme == finding.theme, scores >= settings.threshold,
                              scores >= settings.cross_theme_threshold)
             eligible = (unit_year > (finding.year or 0)) & (unit_source != finding.citation.source) & close
