@@ -29,7 +29,7 @@ from search.errors import IndexCorruptError, rebuild_hint
 from search.filters import Filters
 from search.findings.storage import FINDINGS_DB, FINDINGS_VECTORS, FindingsIndex
 from search.index import integrity
-from search.index.dense import FaissIndex, RowFile, SegmentedVectors, dequantize
+from search.index.dense import FaissIndex, FlatVectors, RowFile, SegmentedVectors, dequantize
 from search.index.expansion import QueryExpander, SegmentVocabulary, merged_expander
 from search.index.generation import live_rows, sources_by_segment
 from search.index.integrity import LazyCheck
@@ -65,7 +65,7 @@ class LoadedSegment:
 
     name: str
     store: ChunkStore
-    vectors: np.ndarray | FaissIndex
+    vectors: FlatVectors | FaissIndex
     lexical: LexicalSegment
     sentences: RowFile
     vocabulary: SegmentVocabulary
@@ -238,7 +238,7 @@ def _segment(folder: Path, entry: dict[str, Any], manifest: dict[str, Any], chec
         return known
     store = ChunkStore.open(seg / CHUNKS_DB)
     if manifest["index_type"] == "flat":
-        vectors: np.ndarray | FaissIndex = np.load(seg / VECTORS, allow_pickle=False)
+        vectors: FlatVectors | FaissIndex = FlatVectors(RowFile(seg / VECTORS))
         shape = vectors.shape
     else:
         mapped = np.load(seg / VECTORS, mmap_mode="r", allow_pickle=False)
