@@ -39,6 +39,7 @@ class BackgroundEmbedding:
         self._pending: list[int] = []
         self._done = 0
         self._closed = False
+        self._flush = False
         self._error: BaseException | None = None
         self._ready = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -56,6 +57,21 @@ class BackgroundEmbedding:
                 self._start()
                 self._ready.notify()
 
+    def flush(self) -> None:
+        """Start on the texts waiting now, however few (the reading is over: the encoder works while
+        the build checks the index it builds on)."""
+        with self._ready:
+            if self._pending:
+                self._flush = True
+                self._start()
+                self._ready.notify()
+
+    def close(self) -> None:
+        """No more texts: the thread finishes what it holds and ends (``vectors`` still answers)."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+
     def _start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="embedding", daemon=True)
@@ -65,9 +81,9 @@ class BackgroundEmbedding:
         try:
             while True:
                 with self._ready:
-                    while not self._closed and len(self._pending) < self.flush_at:
+                    while not self._closed and not self._flush and len(self._pending) < self.flush_at:
                         self._ready.wait()
-                    work, self._pending = self._pending, []
+                    work, self._pending, self._flush = self._pending, [], False
                     texts = [self._texts[i] for i in work]
                     if not work and self._closed:
                         return
