@@ -8,6 +8,7 @@ Thresholds are ``TrailSettings`` (docs/findings.md).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,12 +47,16 @@ def _force_units(corpus: Corpus, reports: list[dict[str, Any]], sentence_vectors
         np.zeros((0, sentence_vectors.shape[1] if sentence_vectors.ndim == 2 else 1), np.float32)
     spans = [(r[1], r[2], r[3]) for r in rows]
     units: list[_Unit] = []
-    block_cache: dict[str, list[tuple[int, int]]] = {}
+    block_cache: dict[str, tuple[list[tuple[int, int]], list[int]]] = {}
     where: dict[tuple[str, int], int] = {}
     for i, (section_id, start, _end) in enumerate(spans):
         section = sections[section_id]
-        blocks = block_cache.setdefault(section_id, paragraph_blocks(section["text"]))
-        block = next(((a, b) for a, b in blocks if a <= start < b), (start, _end))
+        if section_id not in block_cache:
+            blocks = paragraph_blocks(section["text"])  # in text order, not overlapping
+            block_cache[section_id] = blocks, [a for a, _b in blocks]
+        blocks, starts = block_cache[section_id]
+        at = bisect.bisect_right(starts, start) - 1
+        block = blocks[at] if at >= 0 and start < blocks[at][1] else (start, _end)
         key = (section_id, block[0])
         if key not in where:
             where[key] = len(units)
