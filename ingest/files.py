@@ -12,6 +12,7 @@ import errno
 import hashlib
 import os
 import stat
+import time
 from pathlib import Path
 
 from ingest.limits import LimitExceeded, human_bytes
@@ -21,6 +22,10 @@ __all__ = ["display_name", "file_kind", "file_sha256", "read_regular_file", "reg
 
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 _HASH_BLOCK = 1024 * 1024
+_SETTLED_NS = 3_000_000_000
+_HASHED_MAX = 200_000
+_hashed: dict[tuple[int, int, int, int, int], str] = {}
+"""Digests of files hashed in this process, by (device, inode, size, mtime, ctime)."""
 
 
 def display_name(name: str | os.PathLike[str]) -> str:
@@ -143,12 +148,27 @@ def read_regular_file(path: str | os.PathLike[str], source: str | None = None, *
 def file_sha256(path: str | os.PathLike[str], source: str | None = None) -> str:
     """SHA-256 of a regular file's bytes, read in blocks; the same checks as :func:`read_regular_file`.
 
+    A file hashed before in this process is not read again while its device, inode, size,
+    modification and change times stay the same (the change time cannot be set back by hand; a
+    file changed within ``_SETTLED_NS`` of being hashed is always read again, as git treats
+    "racily clean" files).
+
     Raises:
         IngestError: the path is not a readable regular file.
     """
     path = Path(path)
     source = source or path.name or str(path)
     fd, _size = _open_regular(path, source, None)
+    try:
+        info = os.fstat(fd)
+    except OSError as exc:
+        os.close(fd)
+        raise _os_problem(source, path, exc) from None
+    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    known = _hashed.get(key)
+    if known is not None:
+        os.close(fd)
+        return known
     digest = hashlib.sha256()
     try:
         with os.fdopen(fd, "rb") as handle:
@@ -156,4 +176,8 @@ def file_sha256(path: str | os.PathLike[str], source: str | None = None) -> str:
                 digest.update(block)
     except OSError as exc:
         raise _os_problem(source, path, exc) from None
+    if time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > _SETTLED_NS:
+        if len(_hashed) >= _HASHED_MAX:
+            _hashed.clear()
+        _hashed[key] = digest.hexdigest()
     return digest.hexdigest()

@@ -243,3 +243,26 @@ def test_names_in_file_errors_are_escaped_once(tmp_path: Path) -> None:
     link.symlink_to("target\n.txt")
     message = str(regular_file_problem(link))
     assert "'target\\n.txt', which does not exist" in message and "\n" not in message
+
+
+def test_a_file_rewritten_with_its_old_size_and_time_is_hashed_again(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build re-checks every report file: a file hashed before is not read again while its stat
+    is the same, but a rewrite is seen even when its size and modification time are put back."""
+    import hashlib
+    import os
+
+    import ingest.files as files
+
+    monkeypatch.setattr(files, "_SETTLED_NS", 0)
+    monkeypatch.setattr(files, "_hashed", {})
+    report = tmp_path / "report.txt"
+    report.write_text("The force is good at preventing crime.", encoding="utf-8")
+    before = os.stat(report)
+    first = file_sha256(report)
+    assert first == hashlib.sha256(report.read_bytes()).hexdigest() and first in files._hashed.values()
+    assert file_sha256(report) == first  # remembered
+    report.write_text("The force is poor at preventing crime.", encoding="utf-8")  # same length
+    os.utime(report, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(report).st_size == before.st_size and os.stat(report).st_mtime_ns == before.st_mtime_ns
+    assert file_sha256(report) == hashlib.sha256(report.read_bytes()).hexdigest() != first
