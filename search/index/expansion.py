@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from search.embed import Embedder
 from search.index.lexical import tokenize
@@ -29,9 +28,6 @@ from search.index.lexical import tokenize
 VOCAB_WORDS = "vocab.json"
 VOCAB_IDS = "vocab_ids.npy"
 VOCAB_VECTORS = "vocab.npy"
-FUNCTION_WORDS = frozenset(STOPWORDS_EN_PLUS)
-"""English function words (NLTK's list, as bm25s ships it): a question's word among them carries no
-topic, so it is never looked up among the reports' words even when the reports never use it."""
 _WORD_RE = re.compile(r"[a-z][a-z-]{2,}")
 
 
@@ -81,8 +77,7 @@ class QueryExpander:
         """Words of ``query`` (lower case) whose stems never occur in the indexed reports."""
         if not self.words:
             return []
-        candidates = [w for w in dict.fromkeys(w.lower() for w in re.findall(r"[^\W\d_][\w'-]{2,}", query))
-                      if w not in FUNCTION_WORDS]  # "before", "here": never stand-ins for report words
+        candidates = list(dict.fromkeys(w.lower() for w in re.findall(r"[^\W\d_][\w'-]{2,}", query)))
         stems = tokenize(candidates)
         return [w for w, s in zip(candidates, stems, strict=True) if s and s[0] not in known_tokens]
 
