@@ -1,6 +1,7 @@
 """Cold starts: `inspectqa ask` in a fresh process, and the Streamlit app (the server until its
 health check answers; then a fresh process, ``run.py --probe-app``, which calls ``probe_app_main``,
-running the app through AppTest until the first cited answer is on the page)."""
+running the app through AppTest until the first answer is on the page: cited, or an abstention
+with the closest passages)."""
 
 from __future__ import annotations
 
@@ -96,7 +97,9 @@ def probe_app_main(index_dir: Path) -> None:
     at.text_input(key="q").input("How well does the force protect vulnerable people from harm?")
     at.button(key="ask_button").click().run()
     shown = " ".join(str(m.value) for m in at.main.markdown).replace("\\", "")  # the app escapes Markdown
-    if at.exception or "[1]" not in shown:
-        raise SystemExit(f"the app showed no cited answer: {[e.value for e in at.exception][:1]}")
-    print(json.dumps({"app_first_page_s": round(first_page, 2)}))
+    abstained = any("do not answer" in str(w.value) for w in at.main.warning)
+    if at.exception or not ("[1]" in shown or abstained):
+        raise SystemExit(f"the app showed no answer: {[e.value for e in at.exception][:1]}")
+    print(json.dumps({"app_first_page_s": round(first_page, 2),
+                      "app_answer": "abstained, with the closest passages" if abstained else "cited"}))
 

@@ -113,8 +113,9 @@ def markdown(summary: dict[str, Any], quick: bool) -> str:
         if "server_ready_s" in cold:
             parts.append(f"`streamlit run app.py` until its health check answers: {cold['server_ready_s']:.1f} s")
         if "app_first_answer_s" in cold:
-            parts.append(f"a fresh process running the app (AppTest) until the first cited answer is on the page: "
-                         f"{cold['app_first_answer_s']:.1f} s (first page {cold.get('app_first_page_s', 0):.1f} s)")
+            parts.append(f"a fresh process running the app (AppTest) until the first answer is on the page: "
+                         f"{cold['app_first_answer_s']:.1f} s (first page {cold.get('app_first_page_s', 0):.1f} s; "
+                         f"the answer {cold.get('app_answer', 'cited')})")
         for key in ("error", "app_error", "server_error"):
             if key in cold:
                 parts.append(f"{key}: {cold[key]}")
