@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import search.index.dense as dense_module
 from search.index.dense import FlatVectors, RowFile, SegmentedVectors, top_k
+
+
+@pytest.fixture(autouse=True)
+def small_segments_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segments over 100 rows take the half-precision path here (over 20,000 in the product)."""
+    monkeypatch.setattr(dense_module, "_IN_MEMORY_ROWS", 100)
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -66,11 +73,12 @@ def test_the_scan_equals_an_exact_float32_search(tmp_path: Path, near_ties: bool
     assert (full_scans > 0) == near_ties
 
 
-def test_the_scan_holds_half_the_bytes_and_returns_float32_rows(tmp_path: Path) -> None:
+def test_a_large_segment_holds_half_the_bytes_and_a_small_one_its_float32_rows(tmp_path: Path) -> None:
     rows = unit(np.random.default_rng(1).normal(size=(300, 384)))
-    (part,) = flat_parts(tmp_path, [rows])
-    assert part.codes.sa_code_size() == 384 * 2
-    assert np.array_equal(part[[5, 2, 299]], rows[[5, 2, 299]])
+    large, small = flat_parts(tmp_path, [rows, rows[:60]])
+    assert large.exact is None and large.codes.sa_code_size() == 384 * 2
+    assert np.array_equal(large[[5, 2, 299]], rows[[5, 2, 299]])
+    assert small.codes is None and np.array_equal(small.exact, rows[:60])
 
 
 def test_a_row_half_precision_cannot_tell_apart_is_still_found(tmp_path: Path) -> None:

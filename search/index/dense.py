@@ -23,6 +23,8 @@ ivf: inverted lists over k-means cells, approximate, compact; needs training dat
 
 _BRUTE_FORCE_ROWS = 20_000
 _CODE_BLOCK = 16_384
+_IN_MEMORY_ROWS = 20_000
+"""Flat segments up to this many rows are held in float32 (30 MB) and scanned exactly."""
 HALF_ERROR = 2.0 ** -10
 """Bound on |exact - half-precision| inner product per unit of |query| x |row|: rounding to half
 precision moves each component by at most 2^-11 of itself; twice that covers float32 summing."""
@@ -117,22 +119,30 @@ class RowFile:
 
 
 class FlatVectors:
-    """A flat segment's chunk vectors: the float32 rows of ``vectors.npy`` read on demand for exact
-    scores, and a half-precision copy in memory (FAISS's scalar quantizer) that the scan reads.
+    """A flat segment's chunk vectors. A small segment (up to ``_IN_MEMORY_ROWS``) is held in
+    float32 and scanned exactly. A large one keeps a half-precision copy in memory (FAISS's scalar
+    quantizer) that the scan reads, and its float32 rows are read from ``vectors.npy`` on demand.
 
-    Scanning half the bytes is about twice as fast, and the process holds half the memory. The scan
-    only proposes candidates: ``SegmentedVectors.search`` scores them exactly and proves that no
-    other row could rank among the top (``HALF_ERROR``), so results are those of an exact scan.
+    Scanning half the bytes is about twice as fast, and the process holds half the memory. The
+    half-precision scan only proposes candidates: ``SegmentedVectors.search`` scores them exactly
+    and proves that no other row could rank among the top (``HALF_ERROR``), so results are those
+    of an exact scan.
     """
 
     def __init__(self, rows: RowFile | np.ndarray) -> None:
         import faiss
 
-        self.rows = rows
         n, dim = (int(rows.shape[0]), int(rows.shape[1])) if len(rows.shape) == 2 else (0, 0)
         self.shape = (n, dim)
-        self.codes = faiss.IndexScalarQuantizer(dim or 1, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        self.rows = rows
+        self.exact: np.ndarray | None = None
+        self.codes = None
         self.max_norm = 0.0
+        if n <= _IN_MEMORY_ROWS:
+            self.exact = np.ascontiguousarray(rows[np.arange(n)], dtype=np.float32).reshape(n, dim)
+            self.max_norm = float(np.linalg.norm(self.exact, axis=1).max()) if n else 0.0
+            return
+        self.codes = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
         for start in range(0, n, _CODE_BLOCK):  # read in blocks: the float32 file is never held whole
             block = np.ascontiguousarray(rows[np.arange(start, min(n, start + _CODE_BLOCK))], dtype=np.float32)
             self.max_norm = max(self.max_norm, float(np.linalg.norm(block, axis=1).max()))
@@ -147,12 +157,16 @@ class FlatVectors:
 
     def __getitem__(self, ids: np.ndarray | list[int]) -> np.ndarray:
         """The exact float32 rows ``ids``, in that order."""
-        return np.asarray(self.rows[np.asarray(ids, dtype=np.int64)], dtype=np.float32)
+        ids = np.asarray(ids, dtype=np.int64)
+        return self.exact[ids] if self.exact is not None else np.asarray(self.rows[ids], dtype=np.float32)
 
     def scan(self, queries: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Approximate top ``k`` (half-precision scores, local row ids, -1 where fewer) among ``mask``."""
+        """Top ``k`` (scores, local row ids, -1 where fewer) among ``mask``: exact for a small
+        segment, by the half-precision scores for a large one."""
         import faiss
 
+        if self.codes is None:
+            return _exact_all(self.exact, queries, k, mask)
         if mask is None:
             return self.codes.search(queries, k)
         bitmap = np.packbits(mask.astype(np.uint8), bitorder="little")  # kept alive for the call
@@ -414,7 +428,7 @@ class SegmentedVectors:
                     continue
                 scores, rows = part.scan(query[None, :], want, local)
                 got = rows[0] >= 0
-                if got.all():  # the segment may hold more live rows than it proposed
+                if got.all() and len(got) == want:  # the segment may hold more live rows than it proposed
                     left_out = max(left_out, float(scores[0][-1]))
                 candidates.append(rows[0][got] + self.offsets[n])
             rows = np.concatenate(candidates) if candidates else np.zeros(0, np.int64)
