@@ -140,50 +140,36 @@ def build_index(
         clean_stale(index_dir, keep_generations=keep)
         corrections = corrections or MetaCorrections(index_dir)
         mode = Mode(keep_all=keep_existing, prune=prune, reread_all=previous.rebuild, drop=drop)
-        background = BackgroundEmbedding(embedder, progress)
-        try:
-            return _build(index_dir, paths, previous, mode, params, index_type, settings, limits, progress, on_report,
-                          checked, corrections, background, started, result, embedder, optimize=optimize)
-        finally:
-            background.close()
-
-
-def _build(index_dir: Path, paths: list[str | Path], previous: _Previous, mode: Mode, params: ChunkingParams,
-           index_type: str, settings: Settings, limits: ReadLimits | None, progress: ProgressFn | None,
-           on_report: Callable[[Report, list[Chunk]], None] | None, checked: list[tuple[Path, list[Path]]],
-           corrections: MetaCorrections, background: BackgroundEmbedding, started: float, result: BuildResult,
-           embedder: Embedder, *, optimize: bool) -> BuildResult:
-    """Plan, check what is reused, embed and publish (called with the lock held)."""
-    keep_existing, prune, drop = mode.keep_all, mode.prune, mode.drop
-    plan = plan_build(paths, previous.known, mode, params, limits=limits, progress=progress,
-                      on_report=_feeding(background, on_report), checked=checked, corrections=corrections)
-    background.flush()  # the encoder starts while the reused files are checked
-    result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
-    if not plan.report_count:
-        first = next((f.error for f in plan.files if f.error), None)
-        raise IndexEmptyError(
-            f"no report could be indexed from {', '.join(str(p) for p in paths)}"
-            + (f" ({first})" if first else "")
-            + ": nothing was published" + (" and the index is unchanged" if previous.manifest else "")
-            + "; check the paths and the errors")
-    current = bool(previous.manifest) and previous.manifest.get("findings") == made_with(embedder, settings.trails)
-    if (previous.manifest and not plan.new_reports and not plan.removed and not previous.rebuild and current
-            and not (optimize and _mergeable(previous.manifest)) and _files_present(previous)):
-        result.generation = previous.manifest["generation"]
-        result.reports, result.total_chunks = len(plan.reuse), int(previous.manifest["counts"]["chunks"])
-        result.segments = len(previous.manifest["segments"])
-        result.seconds = time.monotonic() - started
-        return result  # up to date: nothing to embed, nothing to publish
-    if plan.reuse and not previous.rebuild and not _verified(previous, index_dir):
-        previous = _Previous(manifest=previous.manifest, folder=previous.folder, known=previous.known, reports={},
-                             rebuild=True)
-        plan = plan_build(paths, previous.known,
-                          Mode(keep_all=keep_existing, prune=prune, reread_all=True, drop=drop), params,
-                          limits=limits, progress=progress, on_report=_feeding(background, on_report),
-                          checked=checked, corrections=corrections)
-        result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
-    return _commit(index_dir, plan, previous, embedder, params, index_type, settings, paths, progress, started,
-                   result, background, optimize=optimize, current=current)
+        with BackgroundEmbedding(embedder, progress) as background:  # its thread ends with the build
+            plan = plan_build(paths, previous.known, mode, params, limits=limits, progress=progress,
+                              on_report=_feeding(background, on_report), checked=checked, corrections=corrections)
+            background.flush()  # the encoder starts while the reused files are checked
+            result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
+            if not plan.report_count:
+                first = next((f.error for f in plan.files if f.error), None)
+                raise IndexEmptyError(
+                    f"no report could be indexed from {', '.join(str(p) for p in paths)}"
+                    + (f" ({first})" if first else "")
+                    + ": nothing was published" + (" and the index is unchanged" if previous.manifest else "")
+                    + "; check the paths and the errors")
+            current = bool(previous.manifest) and previous.manifest.get("findings") == made_with(embedder, settings.trails)
+            if (previous.manifest and not plan.new_reports and not plan.removed and not previous.rebuild and current
+                    and not (optimize and _mergeable(previous.manifest)) and _files_present(previous)):
+                result.generation = previous.manifest["generation"]
+                result.reports, result.total_chunks = len(plan.reuse), int(previous.manifest["counts"]["chunks"])
+                result.segments = len(previous.manifest["segments"])
+                result.seconds = time.monotonic() - started
+                return result  # up to date: nothing to embed, nothing to publish
+            if plan.reuse and not previous.rebuild and not _verified(previous, index_dir):
+                previous = _Previous(manifest=previous.manifest, folder=previous.folder, known=previous.known, reports={},
+                                     rebuild=True)
+                plan = plan_build(paths, previous.known,
+                                  Mode(keep_all=keep_existing, prune=prune, reread_all=True, drop=drop), params,
+                                  limits=limits, progress=progress, on_report=_feeding(background, on_report),
+                                  checked=checked, corrections=corrections)
+                result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
+            return _commit(index_dir, plan, previous, embedder, params, index_type, settings, paths, progress, started,
+                           result, background, optimize=optimize, current=current)
 
 
 def _commit(index_dir: Path, plan: Plan, previous: _Previous, embedder: Embedder, params: ChunkingParams,

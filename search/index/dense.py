@@ -118,6 +118,15 @@ class RowFile:
             self.close()
 
 
+def _selector(mask: np.ndarray):
+    """A FAISS selector of the rows ``mask`` keeps, and the bitmap it reads (keep it alive while
+    the selector is used)."""
+    import faiss
+
+    bitmap = np.packbits(mask.astype(np.uint8), bitorder="little")
+    return faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap)), bitmap
+
+
 class FlatVectors:
     """A flat segment's chunk vectors. A small segment (up to ``_IN_MEMORY_ROWS``) is held in
     float32 and scanned exactly. A large one keeps a half-precision copy in memory (FAISS's scalar
@@ -141,6 +150,9 @@ class FlatVectors:
         if n <= _IN_MEMORY_ROWS:
             self.exact = np.ascontiguousarray(rows[np.arange(n)], dtype=np.float32).reshape(n, dim)
             self.max_norm = float(np.linalg.norm(self.exact, axis=1).max()) if n else 0.0
+            if isinstance(rows, RowFile):
+                rows.close()  # every row is in memory: the file is not read again
+            self.rows = self.exact
             return
         self.codes = faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
         for start in range(0, n, _CODE_BLOCK):  # read in blocks: the float32 file is never held whole
@@ -169,9 +181,8 @@ class FlatVectors:
             return _exact_all(self.exact, queries, k, mask)
         if mask is None:
             return self.codes.search(queries, k)
-        bitmap = np.packbits(mask.astype(np.uint8), bitorder="little")  # kept alive for the call
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap)))
-        return self.codes.search(queries, k, params=params)
+        selector, _bitmap = _selector(mask)  # the bitmap must outlive the call
+        return self.codes.search(queries, k, params=faiss.SearchParameters(sel=selector))
 
 
 class VectorIndex(Protocol):
@@ -277,8 +288,7 @@ class FaissIndex:
                 return _exact_all(self.vectors, queries, k, mask)
             import faiss
 
-            bitmap = np.packbits(mask.astype(np.uint8), bitorder="little")  # kept alive for the call
-            selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bitmap))
+            selector, _bitmap = _selector(mask)  # the bitmap must outlive the call
             if self.kind == "hnsw":
                 params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, 2 * k))
             elif self.kind == "ivf":

@@ -72,6 +72,12 @@ class BackgroundEmbedding:
             self._closed = True
             self._ready.notify()
 
+    def __enter__(self) -> BackgroundEmbedding:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def _start(self) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="embedding", daemon=True)
