@@ -96,3 +96,30 @@ def test_a_row_half_precision_cannot_tell_apart_is_still_found(tmp_path: Path) -
     query[0] = 1.0
     scores, found = dense.search(query[None, :], 1, None, order=np.arange(len(rows)))
     assert found[0].tolist() == [300] and scores[0][0] == pytest.approx(0.5002, abs=1e-6)
+
+
+def test_tombstones_scan_without_the_row_filter_and_a_narrow_filter_uses_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mostly live rows are scanned unfiltered and the dead ones dropped (the row filter halves
+    the scan's speed); a filter keeping under half, or dead rows filling the scan's top, fall
+    back to the row filter. Every path returns the exact top rows."""
+    monkeypatch.setattr(dense_module, "_BRUTE_FORCE_ROWS", 10)
+    rng = np.random.default_rng(3)
+    rows = unit(rng.normal(size=(1000, 384)))
+    query = unit(rng.normal(size=(1, 384)))[0]
+    rows[:400] = unit(query[None, :] + rng.normal(scale=0.05, size=(400, 384)))  # the best 400 rows
+    order = np.arange(len(rows))
+    filtered: list[int] = []
+    selector = dense_module._selector
+    monkeypatch.setattr(dense_module, "_selector", lambda mask: filtered.append(1) or selector(mask))
+    tombstones = rng.random(len(rows)) > 0.05
+    narrow = np.zeros(len(rows), bool)
+    narrow[::3] = True
+    best_dead = np.ones(len(rows), bool)
+    best_dead[:400] = False  # 60% live, but the unfiltered scan's top rows are all dead
+    for live, uses_filter in ((tombstones, False), (narrow, True), (best_dead, True)):
+        filtered.clear()
+        dense = SegmentedVectors(flat_parts(tmp_path, [rows]), "flat", 384, live)
+        scores, found = dense.search(query[None, :], 20, None, order=order)
+        assert found[0].tolist() == exact(rows, query, 20, live, order)
+        assert bool(filtered) == uses_filter

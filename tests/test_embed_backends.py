@@ -185,3 +185,25 @@ def test_onnx_backends_agree_with_pytorch(real_embedder) -> None:
     # Batching and order do not change a text's vector.
     single = OnnxEmbedder().encode(SENTENCES[2:3])
     assert np.allclose(single[0], fp32[2], atol=1e-5)
+    # A question batched with single words: padding each word to the question's length changes nothing.
+    mixed = ["How well does the force protect vulnerable people from harm?", "misogyny", "drones", "Taser"]
+    together = OnnxEmbedder().encode(mixed)
+    alone = np.vstack([OnnxEmbedder().encode([text]) for text in mixed])
+    assert np.allclose(together, alone, atol=1e-5)
+
+
+@pytest.mark.parametrize("lengths, max_batch, expected", [
+    ([20, 3, 3, 12], 32, [[0, 3], [1, 2]]),  # words are not padded to the question's length
+    ([20, 18], 32, [[0, 1]]),  # similar lengths share one call
+    ([5] * 70, 32, None),  # batches never exceed max_batch
+    ([], 32, []),
+])
+def test_batches_group_similar_lengths_within_the_batch_size(lengths: list[int], max_batch: int,
+                                                             expected: list[list[int]] | None) -> None:
+    batches = [b.tolist() for b in embed.plan_batches(lengths, max_batch)]
+    assert sorted(i for b in batches for i in b) == list(range(len(lengths)))  # every text once
+    assert all(0 < len(b) <= max_batch for b in batches)
+    if expected is not None:
+        assert batches == expected
+    else:
+        assert len(batches) == 3
