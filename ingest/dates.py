@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from ingest.textutil import sentence_spans
+
 MAX_PERIOD_YEARS = 4
 """'2015-2022' is two years named in passing, not one inspection period: periods span at most this many years."""
 MAX_STATED_YEARS = 11
@@ -37,6 +39,12 @@ _WHOLE_PERIOD_RE = re.compile(r"(\d{4})(?:\s*(?:/|[–—-]|to)\s*(\d{4}|\d\d))?
 _LABELLED_RE = re.compile(
     r"^\W*(?P<label>last updated|updated|published(?: on)?|publication date|date published|date of publication|"
     r"date of (?:meeting|report|issue)|date|issued)\b\s*(?:on\b)?\s*[:.–-]?\s*(?P<rest>.{4,40})$", re.I)
+
+
+_FIELDWORK_RE = re.compile(  # a sentence saying when the inspectors did their work
+    r"\b(?:field\s?work|inspection visits?|on-?site (?:work|visits?|inspection)"
+    r"|(?:inspection|inspectors?|we|our (?:team|inspectors?)|visits?)\b[^.\n]{0,60}?"
+    r"\b(?:took place|(?:was|were) (?:carried out|conducted|undertaken)|carried out|conducted|undertook|visited)\b)", re.I)
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,19 @@ def find_periods(text: str) -> list[tuple[Period, int, int]]:
         else:
             found.append((period, match.start(), match.end()))
     return found
+
+
+def fieldwork_years(text: str) -> list[int]:
+    """The years named in sentences that say when the inspection's work was done ('Our fieldwork
+    took place between November 2017 and January 2018', 'we visited the force in March 2016'),
+    in the order written."""
+    years: list[int] = []
+    for start, end in sentence_spans(text):
+        sentence = text[start:end]
+        if _FIELDWORK_RE.search(sentence):
+            for period, _, _ in find_periods(sentence):
+                years.extend(range(period.year_from, period.year_to + 1))
+    return years
 
 
 def parse_period(text: str) -> Period | None:

@@ -17,6 +17,7 @@ from ingest.dates import (
     DATE_RE,
     MONTH_RE,
     Period,
+    fieldwork_years,
     find_periods,
     iso_from_match,
     labelled_date,
@@ -419,12 +420,12 @@ def _published(lines: list[str], letter_dates: list[re.Match[str]] | None) -> st
     return stated or updated or next(iter(covers), None)
 
 
-def _period(title: str, lead: str | None, subject: str | None, lines: list[str], dates: list[re.Match[str]],
-            published: str | None, release_year: int | None) -> Period | None:
+def _period(text: str, title: str, lead: str | None, subject: str | None, lines: list[str],
+            dates: list[re.Match[str]], published: str | None, release_year: int | None) -> Period | None:
     """The inspection period: the one the title names ('PEEL 2018/19'); else the one a subject line
     or a PEEL mention in the first paragraphs names; else the year of the first date on the cover
-    (a custody report's inspection dates); else the copyright year, a release number's year or
-    the publication year."""
+    (a custody report's inspection dates), the copyright year, a release number's year or the
+    publication year, starting a year earlier when the text says its fieldwork was done then."""
     for place in (title, subject or ""):
         if found := parse_period(place):
             return found
@@ -434,7 +435,11 @@ def _period(title: str, lead: str | None, subject: str | None, lines: list[str],
     year = next((int(m.group("year")) for m in dates), None)
     year = year or next((int(m.group(1)) for line in lines if (m := _COPYRIGHT_RE.match(line))), None)
     year = year or release_year or year_of(published)
-    return Period(year, year) if year else None
+    if not year:
+        return None
+    # Fieldwork the year before (a thematic or letter dated by its publication) starts the period.
+    earlier = [y for y in fieldwork_years(text) if y == year - 1]
+    return Period(year - 1 if earlier else year, year)
 
 
 def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
@@ -473,7 +478,7 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     dates = _dates(address if is_letter else lines)
     published = _published(lines, dates if is_letter else None)
     release_year = int(release.group(1)) if release else None
-    period = _period(title, None if is_letter else lead, subject, lines, dates, published, release_year)
+    period = _period(text, title, None if is_letter else lead, subject, lines, dates, published, release_year)
     if is_letter or (_LETTER_TITLE_RE.search(title) and _CLOSING_RE.search(text)):  # a letter shown as a page
         report_type, about = "letter", None
     elif is_release or is_panel:

@@ -969,6 +969,35 @@ def test_year_from_copyright_when_no_date() -> None:
     assert (facts.year, facts.published, facts.force) == (2019, None, "Kent Police")
 
 
+METHOD = "\n\nAbout this inspection\n\n{sentence} " + BODY
+
+
+@pytest.mark.parametrize("front, sentence, period", [
+    # a thematic dated by its publication, its fieldwork the year before: the period starts then
+    ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
+     "Our fieldwork took place between October 2018 and January 2019 in six forces.", (2018, 2019)),
+    ("Holding the line: an inspection of how police forces handle stalking\n\n© HMICFRS 2020",
+     "Inspection visits to the six forces were carried out during the autumn of 2019.", (2019, 2020)),
+    ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
+     "Inspectors visited each force for a week in November 2018.", (2018, 2019)),
+    # fieldwork in the year of publication, or further back than a year, leaves it alone
+    ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
+     "Our fieldwork took place in January 2019.", (2019, 2019)),
+    ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
+     "We last visited these forces in 2016 for the first inspection of stalking.", (2019, 2019)),
+    # a year the text names for anything but the inspectors' own work does not count
+    ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
+     "In 2018 the six forces recorded 12,000 stalking offences between them.", (2019, 2019)),
+    # a period the title names is the period, whenever the fieldwork was
+    ("PEEL: Police effectiveness 2017\n\nAn inspection of Kent Police\n\nMarch 2018",
+     "Our fieldwork took place in 2016 and 2017.", (2017, 2017)),
+])
+def test_fieldwork_the_year_before_publication_starts_the_period(front: str, sentence: str,
+                                                                period: tuple[int, int]) -> None:
+    facts = document_facts(front + METHOD.format(sentence=sentence), ())
+    assert (facts.year, facts.year_to) == period
+
+
 def test_theme_vocabulary_for_graded_areas() -> None:
     expected = {
         "Preventing crime and anti-social behaviour": "preventing_crime",
