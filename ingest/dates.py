@@ -33,8 +33,8 @@ DATE_RE = re.compile(  # '3 September 2014', 'February 2016', and ranges '12–2
     rf"(?<![\w])(?P<range>{_DAY_RE}(?:\s+{MONTH_RE}(?:\s+(?:19|20)\d\d)?)?\s*(?:[–—-]|to)\s*)?"
     rf"(?:(?P<day>{_DAY_RE})\s+)?(?P<month>{MONTH_RE})\s+(?P<year>(?:19|20)\d\d)\b", re.I)
 _NUMERIC_DATE_RE = re.compile(r"(?<![\d/])(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d\d)(?![\d/])")
-_PERIOD_RE = re.compile(
-    r"(?<![\d/£$,.#\w])((?:19|20)\d\d)(?:\s*(?:/|[–—-]|to)\s*((?:19|20)?\d\d)(?![\d,%]))?(?![\d,%]|/\d)")
+_PERIOD_RE = re.compile(  # a comma may follow a year ('In 2015, we found'), not a digit group ('2015,000')
+    r"(?<![\d/£$,.#\w])((?:19|20)\d\d)(?:\s*(?:/|[–—-]|to)\s*((?:19|20)?\d\d)(?![\d%]|,\d))?(?![\d%]|,\d|/\d)")
 _WHOLE_PERIOD_RE = re.compile(r"(\d{4})(?:\s*(?:/|[–—-]|to)\s*(\d{4}|\d\d))?", re.I)
 _LABELLED_RE = re.compile(
     r"^\W*(?P<label>last updated|updated|published(?: on)?|publication date|date published|date of publication|"

@@ -82,7 +82,7 @@ _GENERIC_HEADINGS = {"summary", "summary of findings", "overall summary", "execu
                      "findings", "key findings", "our judgments", "our judgements", "conclusion", "conclusions",
                      "overview", "introduction", "hmi's observations", "hm inspector's observations"}
 _AREA_LINE_RE = re.compile(
-    rf"^\s*(?:[-•*·▪]\s*)?(?P<area>[A-Z(][^:\t\n]{{2,150}}?)\s*(?:[:–—|]|\s-)?\s+['\"‘“]?(?P<grade>{_GRADE_WORDS})"
+    rf"^\s*(?:[-•*·▪]\s*)?(?P<area>(?:[A-Z(]|(?:19|20)\d\d\b)[^:\t\n]{{2,150}}?)\s*(?:[:–—|]|\s-)?\s+['\"‘“]?(?P<grade>{_GRADE_WORDS})"
     r"['\"’”]?\s*[.;,]?\s*$", re.I)
 _QUICK_RE = re.compile(r"good|outstanding|adequate|improvement|graded", re.I)
 _ENDS_WITH_GRADE_RE = re.compile(r"(?:good|outstanding|adequate|improvement|graded)\W{0,4}$", re.I)
@@ -290,7 +290,10 @@ class _Reader:
             row = _AREA_LINE_RE.match(_clean(line))
             if row and not _LINE_GRADE_RE.match(_clean(line)) and (key := area_key(row.group("area"))) \
                     and not _PRED_RE.search(row.group("area") + " ") and len(row.group("area").split()) <= 14:
-                self.add(row.group("area"), key, row.group("grade"), start, match.end(), STRUCTURED, shape="row")
+                period = self._period(row.group("area"), "", None)  # '2020 crime recording inspection: inadequate'
+                if period is not None:
+                    self.add(row.group("area"), key, row.group("grade"), start, match.end(), STRUCTURED, period,
+                             shape="row")
 
     # --- 3 and 4. sentences, and lists under a lead line -------------------------------------
     def read_sentences(self) -> None:

@@ -92,6 +92,20 @@ def test_a_grade_for_an_earlier_year_keeps_its_year() -> None:
                                ("efficiency", 2015): OUT, ("efficiency", 2016): GOOD}
 
 
+def test_a_year_followed_by_a_comma_still_dates_the_grade() -> None:
+    text = ("The force is now good at investigating crime. That is a step up from 2015, when we judged that "
+            "its investigation of crime required improvement.\n\nIn 2014, HMIC judged the force's legitimacy to be "
+            "outstanding.")
+    assert grades_of(text) == {("investigating_crime", 2016): GOOD, ("investigating_crime", 2015): RI,
+                               ("legitimacy", 2014): OUT}
+
+
+def test_a_label_line_naming_an_earlier_inspection_keeps_its_year() -> None:
+    text = ("Grades from earlier inspections\n\n2019 crime data integrity inspection (March 2019): requires "
+            "improvement\n\nIn 2015 the force's efficiency required improvement.")
+    assert grades_of(text, title="Kent PEEL 2021/22") == {("crime_recording", 2019): RI, ("efficiency", 2015): RI}
+
+
 def test_since_a_year_is_not_the_grade_s_year() -> None:
     assert grades_of("Since our 2014 inspection the force has improved and is now good at investigating crime.") == {
         ("investigating_crime", 2016): GOOD}
