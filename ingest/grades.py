@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import replace
 
 from ingest.areas import AREA_PILLAR, PILLARS, area_key, names_pillars, pillar_of, slug
 from ingest.dates import find_periods
@@ -90,6 +91,15 @@ _SKIP_KINDS = {"annex", "contents", "causes_of_concern", "recommendations", "are
 _FINDINGS_HEADING_RE = re.compile(r"^(?:causes? of concern|recommendations?|areas? for improvement)\b", re.I)
 _ANNEX_RE = re.compile(r"^(?:annex|appendix)\b", re.I)  # methodology: what each grade means, not a grade given
 _FORCE_WORDS_RE = re.compile(r"\b(?:the force|the constabulary|the service|it|its|they)\b", re.I)
+
+def _column_periods(cells: list[str]) -> list[tuple[int, int] | None]:
+    """Each header cell's period when it names one ('2015 judgment', 'Grade 2018/19'), else None."""
+    out: list[tuple[int, int] | None] = []
+    for cell in cells:
+        found = find_periods(cell)
+        out.append((found[0][0].year_from, found[0][0].year_to) if len(found) == 1 and len(cell.split()) <= 4 else None)
+    return out
+
 
 def canonical(word: str) -> str | None:
     """'requires improvement', 'Good', 'not yet graded' -> a grade of GRADES, or None for an ungraded mark."""
@@ -260,6 +270,7 @@ class _Reader:
     # --- 2. table rows and 'Area: Grade' lines ---------------------------------------------
     def read_rows(self) -> None:
         header: list[str | None] | None = None
+        columns: list[tuple[int, int] | None] | None = None  # a header row naming each column's period
         for match in re.finditer(r"[^\n]+", self.text):
             line, start = match.group(), match.start()
             if start in self.used_lines or self.left_out(start):
@@ -269,6 +280,10 @@ class _Reader:
                 marks = [_LINE_GRADE_RE.match(c).group(1) if c and _LINE_GRADE_RE.match(c) else None for c in cells]
                 if sum(m is not None for m in marks) >= 3:
                     header = marks
+                    continue
+                if not any(marks) and len(named := _column_periods(cells)) == len(cells) \
+                        and sum(p is not None for p in named) >= 2:  # 'Question | 2015 judgment | 2016 judgment'
+                    columns = named
                     continue
                 if header is not None:
                     if len(cells) != len(header):  # a cell lost at the edge: the columns cannot be told apart
@@ -280,11 +295,17 @@ class _Reader:
                     continue
                 graded = [(i, m) for i, m in enumerate(marks) if m]
                 areas = [c for i, c in enumerate(cells) if c and not marks[i] and area_key(c)]
+                if columns is not None and len(columns) == len(cells) and graded and areas \
+                        and all(columns[i] for i, _ in graded):  # each grade in its column's period
+                    for i, mark in graded:
+                        self.add(areas[0], area_key(areas[0]) or "", mark, start, match.end(), STRUCTURED,
+                                 columns[i], shape="row")
+                    continue
                 if len(graded) == 1 and areas:
                     self.add(areas[0], area_key(areas[0]) or "", graded[0][1], start, match.end(), STRUCTURED,
                              shape="row")
                 continue
-            header = None
+            header = columns = None
             if not _ENDS_WITH_GRADE_RE.search(line):
                 continue
             row = _AREA_LINE_RE.match(_clean(line))
@@ -438,7 +459,18 @@ class _Reader:
         self.read_rows()
         self.read_sentences()
         chosen = choose(self.found, self.text, self.opens_own_section, self.left_out)
-        return tuple(self._statement(c.found, c.also) for c in chosen)
+        return tuple(self._statement(self._with_comparison(c.found), c.also) for c in chosen)
+
+    def _with_comparison(self, found: Found) -> Found:
+        """A grade's citation runs on through the next sentence of its paragraph when that sentence
+        states the same area's grade for another period ('... is good at X. This is an improvement on
+        2016, when we judged it to require improvement.'): the change belongs with the grade."""
+        for other in self.found:
+            if other.key == found.key and other.period != found.period and other.shape == "sentence" \
+                    and other.start >= found.end and not self.text[found.end:other.start].strip(" \t") \
+                    and other.end > found.end:
+                return replace(found, end=other.end)
+        return found
 
     def _statement(self, found: Found, also: tuple[tuple[int, int], ...]) -> GradeStatement:
         year_from, year_to = found.period

@@ -102,7 +102,9 @@ def ask(searcher: Searcher, question: str):
 def test_a_grade_row_cites_its_sentence_and_the_page_top_line(searcher: Searcher) -> None:
     reply = ask(searcher, "What grade did Cumbria get for effectiveness in 2016?")
     assert reply.text.endswith("[1][2].") and len(reply.citations) == 2
-    assert reply.citations[0].quote == "Cumbria Constabulary is good at keeping people safe and reducing crime."
+    # the sentence after it compares the earlier year's grade: the change is quoted with the grade
+    assert reply.citations[0].quote == ("Cumbria Constabulary is good at keeping people safe and reducing crime. "
+                                        "In 2015 we judged its effectiveness to be good.")
     assert reply.citations[1].quote.startswith("The extent to which Cumbria Constabulary is effective")
     assert {c.source for c in reply.citations} == {"cumbria_2016.txt"}
     assert [(row["n"], row["also_n"]) for row in reply.table] == [(1, 2)]

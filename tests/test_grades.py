@@ -106,6 +106,27 @@ def test_a_label_line_naming_an_earlier_inspection_keeps_its_year() -> None:
     assert grades_of(text, title="Kent PEEL 2021/22") == {("crime_recording", 2019): RI, ("efficiency", 2015): RI}
 
 
+def test_a_table_with_a_period_over_each_grade_column_gives_each_grade_its_period() -> None:
+    text = ("Our judgments\n\nArea\tGrade in 2017\tGrade in 2018/19\nInvestigating crime\tRequires improvement\tGood\n"
+            "Responding to the public\tGood\tGood\n\nThe force is good at investigating crime.")
+    assert grades_of(text, title="Kent 2018/19") == {
+        ("investigating_crime", 2017): RI, ("investigating_crime", 2018): GOOD,
+        ("responding_to_public", 2017): GOOD, ("responding_to_public", 2018): GOOD}
+
+
+def test_a_grade_cited_with_the_next_sentence_when_it_compares_an_earlier_year() -> None:
+    """The change is part of the statement; a sentence about anything else is not."""
+    report = report_of("Investigating crime\n\nThe force is good at investigating crime. That is a step up from "
+                       "2015, when we judged that its investigation of crime required improvement. Officers are well "
+                       "trained.\n\nResponding to the public\n\nThe force is good at responding to the public. "
+                       "Officers are well trained.")
+    cited = {(g.area_key, g.year_from): report.text[g.start:g.end] for g in report.grades}
+    assert cited[("investigating_crime", 2016)] == ("The force is good at investigating crime. That is a step up from "
+                                                   "2015, when we judged that its investigation of crime required "
+                                                   "improvement.")
+    assert cited[("responding_to_public", 2016)] == "The force is good at responding to the public."
+
+
 def test_since_a_year_is_not_the_grade_s_year() -> None:
     assert grades_of("Since our 2014 inspection the force has improved and is now good at investigating crime.") == {
         ("investigating_crime", 2016): GOOD}
