@@ -101,6 +101,16 @@ def _column_periods(cells: list[str]) -> list[tuple[int, int] | None]:
     return out
 
 
+def _coordinated(complement: str) -> list[str]:
+    """The areas of a complement that coordinates several ('at preventing crime, at investigating
+    crime and at protecting vulnerable people'): one grade for each. Empty unless every part names one."""
+    parts = re.split(r",\s*(?:and\s+)?(?=(?:at|in)\s)|\s+and\s+(?=(?:at|in)\s)", complement)
+    keys = [area_key(part) for part in parts]
+    if len(parts) < 2 or any(k is None or k == "overall" for k in keys):
+        return []
+    return list(dict.fromkeys(k for k in keys if k))
+
+
 def canonical(word: str) -> str | None:
     """'requires improvement', 'Good', 'not yet graded' -> a grade of GRADES, or None for an ungraded mark."""
     low = " ".join(word.lower().split())
@@ -382,7 +392,7 @@ class _Reader:
             if key == "overall" and not re.search(r"\boverall\b|graded judg", subject + complement, re.I) \
                     and not self.context_pillar(lo + mark.start()):
                 continue
-            names = names_pillars(complement) if key in PILLARS or key == "overall" else []
+            names = names_pillars(complement) if key in PILLARS or key == "overall" else _coordinated(complement)
             strength = strength if key != "overall" else CONTEXTUAL
             if re.search(r"\bextent to which\b|graded judg|\bhas been (?:assessed|graded|judged)\b", subject + before,
                          re.I):

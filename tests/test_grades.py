@@ -54,6 +54,11 @@ def grades_of(text: str, title: str = "Kent 2016") -> dict[tuple[str, int | None
         ("The force is outstanding at preventing crime, good at investigating crime and adequate at protecting "
          "vulnerable people.",
          {("preventing_crime", 2016): OUT, ("investigating_crime", 2016): GOOD, ("vulnerability", 2016): ADQ}),
+        ("It is outstanding at preventing crime and tackling anti-social behaviour, at managing offenders and at "
+         "protecting vulnerable people.",
+         {("preventing_crime", 2016): OUT, ("managing_offenders", 2016): OUT, ("vulnerability", 2016): OUT}),
+        ("The force is good at investigating crime and at working with partners.",  # a part naming no area
+         {("investigating_crime", 2016): GOOD}),
         ("We have graded Kent Police as good in each of the three pillars.",
          {("effectiveness", 2016): GOOD, ("efficiency", 2016): GOOD, ("legitimacy", 2016): GOOD}),
         ("The constabulary was judged 'requires improvement' for both effectiveness and legitimacy.",
