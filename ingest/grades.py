@@ -101,10 +101,21 @@ def _column_periods(cells: list[str]) -> list[tuple[int, int] | None]:
     return out
 
 
+_LISTED_RE = re.compile(r"^\s*(?:in|for|at)\s+(?:the following|all|\d+|two|three|four|five|six|seven|eight|nine)"
+                        r"(?:\s+\w+)?\s+(?:areas?|questions?)\s*:\s*(.+)$", re.I)
+
+
 def _coordinated(complement: str) -> list[str]:
     """The areas of a complement that coordinates several ('at preventing crime, at investigating
     crime and at protecting vulnerable people'): one grade for each. Empty unless every part names one."""
-    parts = re.split(r",\s*(?:and\s+)?(?=(?:at|in)\s)|\s+and\s+(?=(?:at|in)\s)", complement)
+    listed = _LISTED_RE.match(complement)
+    if listed:  # 'in three areas: A, B and C'
+        parts = [p.strip(" .;") for p in re.split(r",\s*(?:and\s+)?", listed.group(1)) if p.strip(" .;")]
+        last = re.split(r"\s+and\s+", parts[-1]) if parts else []
+        if len(last) == 2 and all(area_key(p) for p in last):
+            parts[-1:] = last
+    else:
+        parts = re.split(r",\s*(?:and\s+)?(?=(?:at|in)\s)|\s+and\s+(?=(?:at|in)\s)", complement)
     keys = [area_key(part) for part in parts]
     if len(parts) < 2 or any(k is None or k == "overall" for k in keys):
         return []
@@ -392,7 +403,7 @@ class _Reader:
             if key == "overall" and not re.search(r"\boverall\b|graded judg", subject + complement, re.I) \
                     and not self.context_pillar(lo + mark.start()):
                 continue
-            names = names_pillars(complement) if key in PILLARS or key == "overall" else _coordinated(complement)
+            names = names_pillars(complement) if key in PILLARS or key == "overall" else _coordinated(after if _LISTED_RE.match(after) else complement)
             strength = strength if key != "overall" else CONTEXTUAL
             if re.search(r"\bextent to which\b|graded judg|\bhas been (?:assessed|graded|judged)\b", subject + before,
                          re.I):

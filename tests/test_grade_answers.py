@@ -10,9 +10,10 @@ from dataclasses import replace
 
 import pytest
 
-from search.answer.grades import grade_answer, one_per_period
+from search.answer.grades import asked_area, grade_answer, one_per_period
 from search.findings.api import grades
 from search.findings.model import Grade
+from search.retrieve.question import parse_question
 from search.retrieve.searcher import Searcher
 from search.types import Citation
 from tests.conftest import KeywordEmbedder, index_of_pages
@@ -153,3 +154,15 @@ def test_one_per_period_keeps_the_report_of_the_grades_own_year() -> None:
 def test_a_grade_line_alone_gives_way_to_a_statement_that_says_more(searcher: Searcher) -> None:
     stated = next(g for g in grades(searcher) if (g.area_key, g.year) == ("investigating_crime", 2021))
     assert stated.citation.quote == "Investigating crime\tAdequate" and stated.also == ()
+
+
+@pytest.mark.parametrize("asked, area", [
+    # the whole wording names a more specific area than the focus words left after dropping 'and'
+    ("What grade did Kent get for how well its systems and processes support accurate crime recording?",
+     "crime_recording_systems"),
+    ("How did inspectors rate Kent on protecting vulnerable people?", "vulnerability"),
+    ("How effective is Kent Police?", "effectiveness"),
+    ("What grade did Kent get in 2016?", None),
+])
+def test_the_area_asked_about(asked: str, area: str | None) -> None:
+    assert asked_area(parse_question(asked, 2000)) == area

@@ -57,6 +57,8 @@ def grades_of(text: str, title: str = "Kent 2016") -> dict[tuple[str, int | None
         ("It is outstanding at preventing crime and tackling anti-social behaviour, at managing offenders and at "
          "protecting vulnerable people.",
          {("preventing_crime", 2016): OUT, ("managing_offenders", 2016): OUT, ("vulnerability", 2016): OUT}),
+        ("The force requires improvement in two areas: managing offenders and suspects, and protecting vulnerable "
+         "people.", {("managing_offenders", 2016): RI, ("vulnerability", 2016): RI}),
         ("The force is good at investigating crime and at working with partners.",  # a part naming no area
          {("investigating_crime", 2016): GOOD}),
         ("We have graded Kent Police as good in each of the three pillars.",

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.areas import AREAS, area_key
+from ingest.areas import AREAS, PILLARS, area_key
 from ingest.dates import format_period
 from search.config import GradeSettings
 from search.embed import Embedder
@@ -106,6 +106,16 @@ def one_per_period(items: list[Grade]) -> list[Grade]:
     return [kept[id(g)] for g in items if id(g) in kept]
 
 
+def asked_area(question: Question) -> str | None:
+    """The graded area a question names: read from its focus, unless its whole wording names a more
+    specific one (the focus drops function words, so 'systems and processes' loses its 'and')."""
+    key = area_key(question.focus) if question.focus else None
+    whole = area_key(question.text)
+    if whole is not None and whole != key and (key in (None, "overall", *PILLARS) or whole.startswith(f"{key}_")):
+        return whole
+    return key
+
+
 def _label(g: Grade) -> str:
     return AREAS.get(g.area_key or "", "") or g.question or "overall"
 
@@ -115,7 +125,7 @@ def _areas(question: Question, pool: list[Grade], embedder: Embedder, snapshot: 
     """The graded areas the question is about; None when it names none (every grade in scope)."""
     if not question.focus:
         return None
-    key = area_key(question.focus)
+    key = asked_area(question)
     present = {g.area_key for g in pool if g.area_key}
     if key is not None and key != "overall":
         return {key}
