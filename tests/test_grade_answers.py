@@ -166,3 +166,15 @@ def test_a_grade_line_alone_gives_way_to_a_statement_that_says_more(searcher: Se
 ])
 def test_the_area_asked_about(asked: str, area: str | None) -> None:
     assert asked_area(parse_question(asked, 2000)) == area
+
+
+def test_a_change_over_years_in_words_the_area_vocabulary_lacks_gets_that_area_s_grades(searcher: Searcher) -> None:
+    """The area comes from the closeness of the question's focus to the graded areas' names when
+    the vocabulary names none; a focus close to no graded area gets quotes only."""
+    from search.answer.router import answer
+
+    reply = answer(searcher, "Has Cumbria's effect on crime changed since 2015?")
+    assert [(row["area_key"], row["period"]) for row in reply.table] == [("effectiveness", "2015"),
+                                                                        ("effectiveness", "2016")]
+    assert reply.citations[0].source == "cumbria_2015.txt" and not reply.abstained
+    assert answer(searcher, "Has Cumbria changed its rural patrols since 2015?").table == ()

@@ -38,9 +38,11 @@ def asks_for_grades(question: Question) -> bool:
 
 def grade_answer(snapshot: IndexSnapshot, embedder: Embedder, question: Question,
                  filters: Filters | dict | None = None, *, use_understanding: bool = True,
-                 settings: GradeSettings | None = None) -> Answer | None:
+                 settings: GradeSettings | None = None, one_area: bool = False) -> Answer | None:
     """An answer from the structured grades, or None when the question is not about grades or no
-    stored grade is in its scope (the caller then answers from passages).
+    stored grade is in its scope (the caller then answers from passages). With ``one_area``, also
+    None unless the question names one graded area (by the area vocabulary or, failing that, by
+    the closeness of its focus to the areas' names).
 
     Raises:
         FilterError: a filter names an unknown force, theme, report type or judgment.
@@ -57,6 +59,8 @@ def grade_answer(snapshot: IndexSnapshot, embedder: Embedder, question: Question
     if not pool:
         return None
     areas = _areas(question, pool, embedder, snapshot, settings or GradeSettings())
+    if one_area and (areas is None or areas <= {"overall"}):
+        return None
     asked = list(given.judgments) or list(question.grades) if use_understanding else list(given.judgments)
     selected = one_per_period([g for g in pool if (areas is None or g.area_key in areas)
                                and (not asked or g.grade in asked)])

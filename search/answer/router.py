@@ -20,7 +20,7 @@ import numpy as np
 from search.answer.abstain import abstention, evidence_gap, missing_years, outside_index
 from search.answer.evidence import Candidate, gather, score
 from search.answer.extractive import choose, citation, compose, uncovered
-from search.answer.grades import asked_area, grade_answer
+from search.answer.grades import grade_answer
 from search.answer.llm import LLMClient, written_answer
 from search.filters import Filters
 from search.index.snapshot import IndexSnapshot
@@ -150,10 +150,10 @@ def _with_grades(searcher: Searcher, snapshot: IndexSnapshot, question: Question
     """A question about how a force changed over the years in an area the reports grade ('has Kent got
     better at investigating crime since 2015?') gets the area's grades over those years first, then
     the quotes."""
-    if question.scope is not Scope.CROSS_YEAR or not question.forces or asked_area(question) in (None, "overall"):
+    if question.scope is not Scope.CROSS_YEAR or not question.forces:
         return quoted
     graded = grade_answer(snapshot, searcher.embedder, replace(question, expects=AnswerType.GRADE), filters,
-                          use_understanding=use_understanding, settings=searcher.settings.grades)
+                          use_understanding=use_understanding, settings=searcher.settings.grades, one_area=True)
     if graded is None:
         return quoted
     shift = len(graded.citations)
