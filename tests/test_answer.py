@@ -15,7 +15,7 @@ import pytest
 
 from search.answer.abstain import ABSTAIN_MESSAGE, evidence_gap
 from search.answer.evidence import Candidate, figure_near, is_furniture, satisfies
-from search.answer.extractive import choose, compose, uncovered
+from search.answer.extractive import choose, compose, expand, uncovered
 from search.answer.router import answer
 from search.config import AnswerSettings
 from search.errors import QueryError
@@ -227,3 +227,24 @@ def test_a_question_in_words_the_reports_never_use_abstains(fake_searcher) -> No
     question = parse_question("sourdough starter hydration", 2000)
     reason = evidence_gap(question, [_candidate(hit, 0.9)], ("sourdough", "starter", "hydration"), AnswerSettings())
     assert reason is not None and "no words like" in reason
+
+
+@pytest.mark.parametrize("text, quoted, expected", [
+    # a sentence pointing back at the one before it is quoted with it
+    ("Response times are published monthly. In 2016 victims waited 40 minutes on average. This is longer than "
+     "in most forces.", "This is longer than in most forces.",
+     "In 2016 victims waited 40 minutes on average. This is longer than in most forces."),
+    ("No foster places were free that winter. As a result, two boys stayed in the cells overnight.",
+     "As a result, two boys stayed in the cells overnight.",
+     "No foster places were free that winter. As a result, two boys stayed in the cells overnight."),
+    # a self-contained sentence, or one opening its paragraph, stays as it is
+    ("Response times are published monthly. Victims waited 40 minutes on average.",
+     "Victims waited 40 minutes on average.", "Victims waited 40 minutes on average."),
+    ("Waiting times\nThis is longer than in most forces.", "This is longer than in most forces.",
+     "This is longer than in most forces."),
+])
+def test_a_quote_that_points_back_takes_the_sentence_before(fake_searcher, text: str, quoted: str,
+                                                            expected: str) -> None:
+    hit = _hit(fake_searcher, text, source="a.txt", year=2016)
+    start = text.index(quoted)
+    assert expand(_candidate(hit, 0.9, start, start + len(quoted))).text == expected

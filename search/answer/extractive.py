@@ -5,7 +5,8 @@ A single-report question gets its most likely sentence and those nearly as likel
 ``max_quotes``). A question across years gets each report's most likely sentence, oldest first,
 and says which of the force's reports in the period do not cover it; a question across forces
 gets each force's. A quote grows to the list it introduces and to the sentences that carry it on
-('These were:', 'This compares with ...'); neighbouring quotes of one passage become one. Pure
+('These were:', 'This compares with ...'), and back to the sentence its first words point to ('This
+is higher than ...'); neighbouring quotes of one passage become one. Pure
 functions over candidates already scored (``search.answer.evidence``).
 """
 
@@ -17,7 +18,7 @@ from dataclasses import replace
 
 from ingest.clean import LIST_ITEM_RE
 from ingest.dates import format_period
-from ingest.textutil import normalise_for_match, strip_markers
+from ingest.textutil import normalise_for_match, sentence_spans, strip_markers
 from search.answer.evidence import CHECKABLE, Candidate, satisfies
 from search.config import AnswerSettings
 from search.retrieve.question import AnswerType, Question, Scope
@@ -25,6 +26,8 @@ from search.types import Citation, Hit
 
 _ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|therefore|thus|so|in comparison|"
                          r"by comparison|compared|in contrast|as a result|consequently)\b", re.I)
+_LEANS_BACK_RE = re.compile(  # a sentence that cannot stand without the one before it
+    r"^(?:this|these|that|those|it|they|as a result|consequently|therefore|thus|in comparison|by comparison)\b", re.I)
 _SENTENCE_END_RE = re.compile(r"[.?!:;][\"'’”)]?(?=\s|$)")
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
@@ -54,11 +57,21 @@ def _next_sentence_end(text: str, end: int) -> int | None:
     return end + (len(rest) - len(stripped)) + sentence_end.end() if sentence_end else None
 
 
+def _previous_sentence_start(text: str, start: int) -> int | None:
+    """Start of the sentence before offset ``start`` in the same paragraph, if any."""
+    line_start = text.rfind("\n", 0, start) + 1
+    spans = sentence_spans(text[line_start:start])
+    return line_start + spans[-1][0] if spans else None
+
+
 def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
-    """A quote grown to the list it introduces, to next sentences that carry it on, and, when it
+    """A quote grown back to the sentence its first words point to ('This is higher than ...', 'As a
+    result, ...'), to the list it introduces, to next sentences that carry it on, and, when it
     lacks the kind of answer asked for (a figure, a date, a reason), to the next sentence of its
     paragraph that holds one; within its passage."""
     text, end = c.hit.text, c.end
+    if _LEANS_BACK_RE.match(text[c.start:end]) and (before := _previous_sentence_start(text, c.start)) is not None:
+        c = replace(c, start=before)
     if expects is not None and expects in CHECKABLE and not satisfies(expects, text[c.start:end]):
         following = _next_sentence_end(text, end)
         if following is not None and satisfies(expects, text[end:following]):
