@@ -178,3 +178,15 @@ def test_a_change_over_years_in_words_the_area_vocabulary_lacks_gets_that_area_s
                                                                         ("effectiveness", "2016")]
     assert reply.citations[0].source == "cumbria_2015.txt" and not reply.abstained
     assert answer(searcher, "Has Cumbria changed its rural patrols since 2015?").table == ()
+
+
+def test_a_grade_question_asking_more_gets_the_grade_then_the_sentence_that_says_the_rest(searcher: Searcher) -> None:
+    from search.answer.router import answer
+
+    reply = answer(searcher, "Was Cumbria rated good for effectiveness in 2016 despite the smaller budget for rural "
+                             "patrols?")
+    assert [row["grade"] for row in reply.table] == ["Good"]
+    assert reply.citations[-1].quote == "Rural patrols have been kept despite the smaller budget."
+    # a plain grade question gets the grade alone: its sentence is not quoted a second time
+    reply = answer(searcher, "What grade did Cumbria get for effectiveness in 2016?")
+    assert reply.mode == "grades" and len(reply.citations) == 2

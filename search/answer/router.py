@@ -1,8 +1,8 @@
 """``answer()``: a cited answer to a question, or an honest abstention.
 
 The question is parsed once (``search.retrieve.question``). A question about graded judgments is
-answered from the structured grades when they hold one in its scope; any other from the retrieved
-passages: their sentences are scored as evidence (``search.answer.evidence``), the product
+answered from the structured grades when they hold one in its scope (for one force, followed by
+any likely sentence the grades do not already quote); any other from the retrieved passages: their sentences are scored as evidence (``search.answer.evidence``), the product
 abstains when none is likely to answer (``search.answer.abstain``), and otherwise quotes the
 likeliest verbatim with [n] markers (``search.answer.extractive``), or, when a language model is
 configured, answers in its words with each sentence's citation checked. The whole answer is read
@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ingest.textutil import normalise_for_match
 from search.answer.abstain import abstention, evidence_gap, missing_years, outside_index
 from search.answer.evidence import Candidate, gather, score
 from search.answer.extractive import choose, citation, compose, uncovered
@@ -27,7 +28,7 @@ from search.index.snapshot import IndexSnapshot
 from search.retrieve.question import AnswerType, Question, Scope
 from search.retrieve.result import SearchResult
 from search.retrieve.searcher import Searcher
-from search.types import Answer, Hit
+from search.types import Answer, Citation, Hit
 
 
 @dataclass
@@ -114,7 +115,7 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
     snapshot = searcher.snapshot  # every step below reads this one generation
     graded = grade_answer(snapshot, searcher.embedder, parsed, filters, use_understanding=use_understanding,
                           settings=settings.grades)
-    if graded is not None:
+    if graded is not None and parsed.scope is not Scope.SINGLE:
         return graded
     evidence = collect(searcher, parsed, filters, use_understanding=use_understanding, snapshot=snapshot, k=k)
     result, quotable, found = evidence.result, evidence.quotable, evidence.candidates
@@ -122,14 +123,18 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
             "notices": result.notices, "generation": snapshot.generation}
     outside = outside_index(result, base)
     if outside is not None:
-        return outside
+        return outside if graded is None else graded
     passages = result.chunks[:k]  # the ranked chunks quotes come from (the search shows them grown into passages)
     years = missing_years(parsed, result, passages)
+    if years and graded is not None:
+        return graded
     if years:
         reason = f"No indexed report is from {', '.join(map(str, years))}. {snapshot.describe_coverage()}"
         return abstention(reason, reason, passages, base)
 
     gap = evidence_gap(parsed, found, result.foreign_words, settings.answer)
+    if gap is not None and graded is not None:
+        return graded
     if gap is not None:
         return abstention("The closest passages are listed below; they do not answer it.", gap, passages, base)
 
@@ -138,10 +143,17 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
         if written is not None:
             text, cited = written
             return Answer(text=text, citations=tuple(cited), passages=passages, abstained=False, mode="llm", **base)
-    text, ordered = compose(parsed, choose(parsed, found, settings.answer))
+    chosen = choose(parsed, found, settings.answer)
+    if graded is not None:  # the grades' own sentences are not quoted twice
+        chosen = [c for c in chosen if not repeats(c, graded.citations)]
+        if not chosen:
+            return graded
+    text, ordered = compose(parsed, chosen)
     notes = uncovered(parsed, ordered, snapshot.store.report_rows())
     quoted = Answer(text=" ".join([text, *notes]), citations=tuple(citation(n, c) for n, c in enumerate(ordered, 1)),
                     passages=passages, abstained=False, **base)
+    if graded is not None:  # 'was it the first force rated inadequate ...?': the grades, then what the text says
+        return _joined(graded, quoted)
     return _with_grades(searcher, snapshot, parsed, filters, use_understanding, quoted)
 
 
@@ -154,8 +166,17 @@ def _with_grades(searcher: Searcher, snapshot: IndexSnapshot, question: Question
         return quoted
     graded = grade_answer(snapshot, searcher.embedder, replace(question, expects=AnswerType.GRADE), filters,
                           use_understanding=use_understanding, settings=searcher.settings.grades, one_area=True)
-    if graded is None:
-        return quoted
+    return quoted if graded is None else _joined(graded, quoted)
+
+
+def repeats(candidate: Candidate, citations: Sequence[Citation]) -> bool:
+    """Whether a candidate quote says what one of the citations already quotes (either holds the other)."""
+    words = normalise_for_match(candidate.text)
+    return any(words in (said := normalise_for_match(c.quote)) or said in words for c in citations)
+
+
+def _joined(graded: Answer, quoted: Answer) -> Answer:
+    """The grades' sentences and table first, then the quotes, numbered on."""
     shift = len(graded.citations)
     text = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + shift}]", quoted.text)
     citations = (*graded.citations, *(replace(c, n=c.n + shift) for c in quoted.citations))
