@@ -37,98 +37,46 @@ from ingest.areas import AREA_PILLAR, PILLARS, area_key, names_pillars, pillar_o
 from ingest.dates import find_periods
 from ingest.forces import find_forces
 from ingest.gradechoice import CONTEXTUAL, DIRECT, STRUCTURED, Found, choose
+from ingest.gradegrammar import (
+    AFTER_MARKER_RE,
+    ANNEX_RE,
+    AREA_LINE_RE,
+    CLAUSE_END_RE,
+    CLAUSE_START_RE,
+    COUNT_LEAD_RE,
+    CURRENT_RE,
+    ENDS_WITH_GRADE_RE,
+    FINDINGS_HEADING_RE,
+    FOLLOW_RE,
+    FORCE_WORDS_RE,
+    GENERIC_HEADINGS,
+    GRADE_RE,
+    HYPOTHETICAL_RE,
+    LABEL_LINE_RE,
+    LINE_GRADE_RE,
+    LISTED_RE,
+    PAST_RE,
+    PRED_RE,
+    QUICK_RE,
+    RI_BEFORE_RE,
+    SINCE_YEAR_RE,
+    SKIP_KINDS,
+    THIS_AREA_RE,
+    UNDATED_PAST_RE,
+    area_words,
+    canonical,
+    clean_line,
+    column_periods,
+    coordinated,
+    is_run_line,
+    normal_line,
+    subject_force,
+)
 from ingest.textutil import FOOTNOTE_MARKER_RE, sentence_spans
-from ingest.types import GRADES, GradeStatement, Report, Section
+from ingest.types import GradeStatement, Report, Section
 
 FIVE_GRADE_FROM = 2021
 """PEEL graded on four levels (no 'Adequate') up to 2020 and on five from 2021/22."""
-
-_GRADE_WORDS = (r"outstanding|good|adequate|inadequate|requir(?:es|e|ed|ing) improvement|not yet graded|to be graded"
-                r"|not graded")
-_GRADE_RE = re.compile(rf"(?<![\w-])['\"‘“]?({_GRADE_WORDS})['\"’”]?(?![\w-])", re.I)
-_LINE_GRADE_RE = re.compile(
-    rf"^\s*(?:(?:overall\s+)?judg(?:e)?ment\s*[:–-]\s*)?['\"‘“]?({_GRADE_WORDS})['\"’”]?\s*\.?\s*$", re.I)
-_ADVERBS = r"(?:(?:also|still|now|generally|overall|currently|consistently|again|broadly|largely|mostly|clearly)\s+)*"
-_PRED_RE = re.compile(
-    r"(?:\b(?:is|are|was|were|be|been|being|remains?|remained)\b\s+" + _ADVERBS +
-    r"(?:(?:judged|graded|assessed|rated|found|considered|deemed)\s+" + _ADVERBS + r"(?:to be|as)?\s*)?(?:as\s+)?"
-    r"|\b(?:judged?s?|graded|assessed|rated|found|considered)\s+(?:[\w'’-]+\s+){0,6}?(?:(?:to be|as)\s+)?" + _ADVERBS +
-    r"|\bremains?\s+as\s+|(?<=\w)\s*:\s*|\b(?:is|are|was|were)\s*:\s*)$",
-    re.I,
-)
-_RI_BEFORE_RE = re.compile(r"(?:\b(?:to|and|that|which|it|but|also|still|now|generally)|[\w'’)]|^|^\s*[-•*·▪])\s*$",
-                           re.I)
-_FOLLOW_RE = re.compile(
-    r"^\s*(?:$|[.;,:)!?]|[-–—]\s|\b(?:at|in|for|overall|on|with|across|and|but|however|when|because|since|this|"
-    r"last|compared|again|too|as well|both|once|from|against|while|whereas)\b)", re.I)
-_CLAUSE_END_RE = re.compile(r";|,?\s+but\b|,\s+(?:and|while|whereas|although|though|however)\b|\.\s|\s+because\b|$",
-                            re.I)
-_CLAUSE_START_RE = re.compile(r"[;:]\s|,?\s+but\s|,\s+(?:and|while|whereas|however,?)\s|\bhowever,\s|\bwhen\s", re.I)
-_HYPOTHETICAL_RE = re.compile(r"\b(?:if|whether|would|could|should|might|will be|to achieve|aims? to|expects? to)\b",
-                              re.I)
-_THIS_AREA_RE = re.compile(r"^\s*(?:in|for|at)\s+(?:this|that|these) (?:area|question|pillar)s?\b", re.I)
-_PAST_RE = re.compile(r"\blast year(?:['’]s)?\b|\bprevious year\b|\ba year (?:ago|earlier)\b", re.I)
-_UNDATED_PAST_RE = re.compile(r"\b(?:previous(?:ly)?|last|earlier|prior) (?:inspection|assessment|report)s?\b"
-                              r"|\bpreviously\b", re.I)
-_CURRENT_RE = re.compile(r"\bthis year\b|\bnow\b|\bthis (?:inspection|assessment|report|time)\b|\bsince\b", re.I)
-_AFTER_MARKER_RE = re.compile(  # 'good at investigating crime in 2016', '... in last year's inspection'
-    r"^(?:(?!\b(?:as|when|was|were|is|are|has|had|but|and)\b)[^,;])*?\b(?:in|during)\s+"
-    r"(?P<when>(?:(?:our|the|its|HMIC\w*['’]s)\s+)?(?:(?:19|20)\d\d(?:/\d\d)?|last year\b))", re.I)
-_SINCE_YEAR_RE = re.compile(r"\bsince\s+(?:our |the |its |HMIC\w*['’]s )?$", re.I)
-_COUNT_LEAD_RE = re.compile(r"\bin (?:the following|these|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten))"
-                            r" (?:areas?|questions?)\b", re.I)
-_LABEL_LINE_RE = re.compile(r"^(?:overall judg(?:e)?ment|judg(?:e)?ment|our judg(?:e)?ments?|graded judg(?:e)?ments?|"
-                            r"last updated\b.*|published\b.*|updated\b.*)$", re.I)
-_GENERIC_HEADINGS = {"summary", "summary of findings", "overall summary", "executive summary", "main findings",
-                     "findings", "key findings", "our judgments", "our judgements", "conclusion", "conclusions",
-                     "overview", "introduction", "hmi's observations", "hm inspector's observations"}
-_AREA_LINE_RE = re.compile(
-    rf"^\s*(?:[-•*·▪]\s*)?(?P<area>(?:[A-Z(]|(?:19|20)\d\d\b)[^:\t\n]{{2,150}}?)\s*(?:[:–—|]|\s-)?\s+['\"‘“]?(?P<grade>{_GRADE_WORDS})"
-    r"['\"’”]?\s*[.;,]?\s*$", re.I)
-_QUICK_RE = re.compile(r"good|outstanding|adequate|improvement|graded", re.I)
-_ENDS_WITH_GRADE_RE = re.compile(r"(?:good|outstanding|adequate|improvement|graded)\W{0,4}$", re.I)
-_SKIP_KINDS = {"annex", "contents", "causes_of_concern", "recommendations", "areas_for_improvement"}
-_FINDINGS_HEADING_RE = re.compile(r"^(?:causes? of concern|recommendations?|areas? for improvement)\b", re.I)
-_ANNEX_RE = re.compile(r"^(?:annex|appendix)\b", re.I)  # methodology: what each grade means, not a grade given
-_FORCE_WORDS_RE = re.compile(r"\b(?:the force|the constabulary|the service|it|its|they)\b", re.I)
-
-def _column_periods(cells: list[str]) -> list[tuple[int, int] | None]:
-    """Each header cell's period when it names one ('2015 judgment', 'Grade 2018/19'), else None."""
-    out: list[tuple[int, int] | None] = []
-    for cell in cells:
-        found = find_periods(cell)
-        out.append((found[0][0].year_from, found[0][0].year_to) if len(found) == 1 and len(cell.split()) <= 4 else None)
-    return out
-
-
-_LISTED_RE = re.compile(r"^\s*(?:in|for|at)\s+(?:the following|all|\d+|two|three|four|five|six|seven|eight|nine)"
-                        r"(?:\s+\w+)?\s+(?:areas?|questions?)\s*:\s*(.+)$", re.I)
-
-
-def _coordinated(complement: str) -> list[str]:
-    """The areas of a complement that coordinates several ('at preventing crime, at investigating
-    crime and at protecting vulnerable people'): one grade for each. Empty unless every part names one."""
-    listed = _LISTED_RE.match(complement)
-    if listed:  # 'in three areas: A, B and C'
-        parts = [p.strip(" .;") for p in re.split(r",\s*(?:and\s+)?", listed.group(1)) if p.strip(" .;")]
-        last = re.split(r"\s+and\s+", parts[-1]) if parts else []
-        if len(last) == 2 and all(area_key(p) for p in last):
-            parts[-1:] = last
-    else:
-        parts = re.split(r",\s*(?:and\s+)?(?=(?:at|in)\s)|\s+and\s+(?=(?:at|in)\s)", complement)
-    keys = [area_key(part) for part in parts]
-    if len(parts) < 2 or any(k is None or k == "overall" for k in keys):
-        return []
-    return list(dict.fromkeys(k for k in keys if k))
-
-
-def canonical(word: str) -> str | None:
-    """'requires improvement', 'Good', 'not yet graded' -> a grade of GRADES, or None for an ungraded mark."""
-    low = " ".join(word.lower().split())
-    if low.startswith("requir"):
-        return "Requires improvement"
-    return next((g for g in GRADES if g.lower() == low), None)
-
 
 class _Reader:
     """Reads the grades of one report; ``statements()`` returns them deduplicated, in text order."""
@@ -162,8 +110,8 @@ class _Reader:
             return ()
         path = section.path
         before = self.sections[n - 2] if n >= 2 and self.sections[n - 1] is section else None
-        if before is not None and len(path) == 1 and _norm(section.heading) in _GENERIC_HEADINGS \
-                and all(_LINE_GRADE_RE.match(_clean(line)) or _LABEL_LINE_RE.match(_clean(line))
+        if before is not None and len(path) == 1 and normal_line(section.heading) in GENERIC_HEADINGS \
+                and all(LINE_GRADE_RE.match(clean_line(line)) or LABEL_LINE_RE.match(clean_line(line))
                         for line in before.text.split("\n") if line.strip()):
             return (*before.path, *path)
         return path
@@ -182,7 +130,7 @@ class _Reader:
         """The graded area of the question or heading a sentence sits under ('in this area')."""
         for heading in reversed(self.headings_above(offset)):
             key = area_key(heading)
-            if key not in (None, "overall") and _norm(heading) not in _GENERIC_HEADINGS:
+            if key not in (None, "overall") and normal_line(heading) not in GENERIC_HEADINGS:
                 return key
         return None
 
@@ -190,8 +138,8 @@ class _Reader:
         """Whether ``offset`` is in an annex, a contents list or a list of findings (causes of concern,
         recommendations, areas for improvement), where grade words are not grades given."""
         section = self.section_at(offset)
-        return section is not None and (section.kind in _SKIP_KINDS or any(
-            _FINDINGS_HEADING_RE.match(h) or _ANNEX_RE.match(h) for h in section.path))
+        return section is not None and (section.kind in SKIP_KINDS or any(
+            FINDINGS_HEADING_RE.match(h) or ANNEX_RE.match(h) for h in section.path))
 
     def opens_own_section(self, found: Found) -> bool:
         """Whether a statement is the first sentence (labels and the grade line aside) of the section
@@ -200,12 +148,12 @@ class _Reader:
         section = self.section_at(found.start)
         if section is None or not section.start <= found.start < section.end:
             return False
-        generic = _norm(section.heading) in _GENERIC_HEADINGS
+        generic = normal_line(section.heading) in GENERIC_HEADINGS
         if (self.area_in_context(found.start) if generic else area_key(section.heading)) != found.key:
             return False
         for a, b in sentence_spans(section.text):
-            if not _LINE_GRADE_RE.match(_clean(section.text[a:b])) and not _LABEL_LINE_RE.match(
-                    _clean(section.text[a:b])):
+            if not LINE_GRADE_RE.match(clean_line(section.text[a:b])) and not LABEL_LINE_RE.match(
+                    clean_line(section.text[a:b])):
                 return found.start < section.start + b and section.start + a < found.end
         return False
 
@@ -229,7 +177,7 @@ class _Reader:
         lines = [(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+", self.text) if m.group().strip()]
         run: list[int] = []
         for n, (_, _, line) in enumerate([*lines, (0, 0, "")]):
-            if n < len(lines) and _is_run_line(line):
+            if n < len(lines) and is_run_line(line):
                 run.append(n)
                 continue
             if run:
@@ -237,12 +185,12 @@ class _Reader:
             run = []
 
     def _read_run(self, lines: list[tuple[int, int, str]], run: list[int]) -> None:
-        kinds = ["grade" if _LINE_GRADE_RE.match(_clean(lines[n][2])) else
-                 "label" if _LABEL_LINE_RE.match(_clean(lines[n][2])) else "area" for n in run]
+        kinds = ["grade" if LINE_GRADE_RE.match(clean_line(lines[n][2])) else
+                 "label" if LABEL_LINE_RE.match(clean_line(lines[n][2])) else "area" for n in run]
         grades = [i for i, kind in enumerate(kinds) if kind == "grade"]
         if not grades or self.left_out(lines[run[grades[0]]][0]):  # an annex's table of what grades mean
             return
-        before = _clean(lines[run[0] - 1][2]) if run[0] else ""
+        before = clean_line(lines[run[0] - 1][2]) if run[0] else ""
         first_real = next(i for i, kind in enumerate(kinds) if kind != "label")
         columns = kinds[first_real] == "grade" and (len(grades) >= 2 or before.endswith(":")
                                                    or "as follows" in before.lower())
@@ -258,21 +206,21 @@ class _Reader:
                 if heading is None or (i - heading > 1 and any(kinds[j] == "grade" for j in range(heading + 1, i))):
                     continue
                 h_start, _, h_text = lines[run[heading]]
-                area = _clean(h_text)
+                area = clean_line(h_text)
                 key = self._heading_key(area, h_start)
                 if key:
-                    grade = _LINE_GRADE_RE.match(_clean(line)).group(1)
+                    grade = LINE_GRADE_RE.match(clean_line(line)).group(1)
                     self.add(area, key, grade, h_start, self._extend(end, grade), STRUCTURED, shape="line")
             elif kinds[i] == "area" and columns and current is not None:
-                area = _clean(line)
+                area = clean_line(line)
                 grade_start, _, grade_line = lines[run[current]]
-                grade = _LINE_GRADE_RE.match(_clean(grade_line)).group(1)
+                grade = LINE_GRADE_RE.match(clean_line(grade_line)).group(1)
                 self.add(area, area_key(area) or slug(area), grade, grade_start, end, DIRECT, shape="line")
                 self.used_lines.add(start)
 
     def _heading_key(self, heading: str, offset: int) -> str | None:
-        norm = _norm(re.sub(r"^overview\s*[–—-]\s*", "", heading, flags=re.I))
-        if norm in _GENERIC_HEADINGS or _LABEL_LINE_RE.match(norm):
+        norm = normal_line(re.sub(r"^overview\s*[–—-]\s*", "", heading, flags=re.I))
+        if norm in GENERIC_HEADINGS or LABEL_LINE_RE.match(norm):
             return self.area_in_context(offset + len(heading) + 1) or "overall"
         return area_key(heading) or slug(heading)
 
@@ -284,7 +232,7 @@ class _Reader:
         body_start = end + nxt.start(1)
         spans = sentence_spans(nxt.group(1))
         if spans and re.search(re.escape(grade.split()[0][:6]), nxt.group(1)[:spans[0][1]], re.I) \
-                and not _LINE_GRADE_RE.match(nxt.group(1)):
+                and not LINE_GRADE_RE.match(nxt.group(1)):
             return body_start + spans[0][1]
         return end
 
@@ -297,12 +245,12 @@ class _Reader:
             if start in self.used_lines or self.left_out(start):
                 continue
             if "\t" in line:
-                cells = [_clean(c) for c in line.split("\t")]
-                marks = [_LINE_GRADE_RE.match(c).group(1) if c and _LINE_GRADE_RE.match(c) else None for c in cells]
+                cells = [clean_line(c) for c in line.split("\t")]
+                marks = [LINE_GRADE_RE.match(c).group(1) if c and LINE_GRADE_RE.match(c) else None for c in cells]
                 if sum(m is not None for m in marks) >= 3:
                     header = marks
                     continue
-                if not any(marks) and len(named := _column_periods(cells)) == len(cells) \
+                if not any(marks) and len(named := column_periods(cells)) == len(cells) \
                         and sum(p is not None for p in named) >= 2:  # 'Question | 2015 judgment | 2016 judgment'
                     columns = named
                     continue
@@ -310,7 +258,7 @@ class _Reader:
                     if len(cells) != len(header):  # a cell lost at the edge: the columns cannot be told apart
                         continue
                     for cell, mark in zip(cells, header, strict=True):
-                        if cell and mark and not _LINE_GRADE_RE.match(cell):
+                        if cell and mark and not LINE_GRADE_RE.match(cell):
                             self.add(cell, area_key(cell) or slug(cell), mark, start, match.end(), STRUCTURED,
                                      shape="row")
                     continue
@@ -327,11 +275,11 @@ class _Reader:
                              shape="row")
                 continue
             header = columns = None
-            if not _ENDS_WITH_GRADE_RE.search(line):
+            if not ENDS_WITH_GRADE_RE.search(line):
                 continue
-            row = _AREA_LINE_RE.match(_clean(line))
-            if row and not _LINE_GRADE_RE.match(_clean(line)) and (key := area_key(row.group("area"))) \
-                    and not _PRED_RE.search(row.group("area") + " ") and len(row.group("area").split()) <= 14:
+            row = AREA_LINE_RE.match(clean_line(line))
+            if row and not LINE_GRADE_RE.match(clean_line(line)) and (key := area_key(row.group("area"))) \
+                    and not PRED_RE.search(row.group("area") + " ") and len(row.group("area").split()) <= 14:
                 period = self._period(row.group("area"), "", None)  # '2020 crime recording inspection: inadequate'
                 if period is not None:
                     self.add(row.group("area"), key, row.group("grade"), start, match.end(), STRUCTURED, period,
@@ -345,7 +293,7 @@ class _Reader:
         for lo, hi in sentence_spans(self.text):
             sentence = self.text[lo:hi]
             is_item = bool(re.match(r"^\s*[-•*·▪]\s", sentence))
-            if not (is_item or sentence.rstrip().endswith(":") or _QUICK_RE.search(sentence)):
+            if not (is_item or sentence.rstrip().endswith(":") or QUICK_RE.search(sentence)):
                 count_grade = lead_force = None
                 continue
             if "\t" in sentence or lo in self.used_lines or self.left_out(lo):
@@ -363,8 +311,8 @@ class _Reader:
                 if lead.endswith(":"):
                     named = find_forces(lead)
                     lead_force = named[-1].force if named else None
-                    counts = list(_COUNT_LEAD_RE.finditer(lead))
-                    marks = list(_GRADE_RE.finditer(lead[:counts[-1].start()])) if counts else []
+                    counts = list(COUNT_LEAD_RE.finditer(lead))
+                    marks = list(GRADE_RE.finditer(lead[:counts[-1].start()])) if counts else []
                     count_grade = marks[-1].group(1) if marks else None
             self._read_sentence(sentence, lo, lead_force if is_item else None)
 
@@ -372,22 +320,22 @@ class _Reader:
         previous_end: int | None = None
         stated: list[Found] = []
         subject_pillar: str | None = None
-        for mark in _GRADE_RE.finditer(sentence):
+        for mark in GRADE_RE.finditer(sentence):
             word = mark.group(1)
             before = sentence[:mark.start()]
-            pred = _PRED_RE.search(before)
+            pred = PRED_RE.search(before)
             chained = previous_end is not None and re.fullmatch(r"[\s,;]*(?:and\s+|or\s+)?", sentence[previous_end:mark.start()])
-            if not pred and not chained and not (word.lower().startswith("requir") and _RI_BEFORE_RE.search(before)):
+            if not pred and not chained and not (word.lower().startswith("requir") and RI_BEFORE_RE.search(before)):
                 continue
             after = sentence[mark.end():]
-            if not _FOLLOW_RE.match(after):
+            if not FOLLOW_RE.match(after):
                 continue
-            clause = _CLAUSE_END_RE.search(after)
+            clause = CLAUSE_END_RE.search(after)
             complement = after[:clause.start()] if clause else after
             pred_start = pred.start() if pred else mark.start()
-            starts = [m.end() for m in _CLAUSE_START_RE.finditer(before[:pred_start])]
+            starts = [m.end() for m in CLAUSE_START_RE.finditer(before[:pred_start])]
             subject = before[starts[-1] if starts else 0:pred_start]
-            if _HYPOTHETICAL_RE.search(before[starts[-1] if starts else 0:] + complement):
+            if HYPOTHETICAL_RE.search(before[starts[-1] if starts else 0:] + complement):
                 continue
             key = self._sentence_area(subject + (pred.group() if pred else ""), complement, lo + mark.start())
             strength = DIRECT
@@ -399,17 +347,17 @@ class _Reader:
             period = self._period(before, complement, pred)
             if period is None:
                 continue
-            force = _subject_force(subject + (pred.group() if pred else "")) or lead_force
+            force = subject_force(subject + (pred.group() if pred else "")) or lead_force
             if key == "overall" and not re.search(r"\boverall\b|graded judg", subject + complement, re.I) \
                     and not self.context_pillar(lo + mark.start()):
                 continue
-            names = names_pillars(complement) if key in PILLARS or key == "overall" else _coordinated(after if _LISTED_RE.match(after) else complement)
+            names = names_pillars(complement) if key in PILLARS or key == "overall" else coordinated(after if LISTED_RE.match(after) else complement)
             strength = strength if key != "overall" else CONTEXTUAL
             if re.search(r"\bextent to which\b|graded judg|\bhas been (?:assessed|graded|judged)\b", subject + before,
                          re.I):
                 strength = STRUCTURED
             for pillar in names or [key]:
-                added = self.add(_area_words(subject, complement), pillar, word, lo, lo + len(sentence.rstrip()),
+                added = self.add(area_words(subject, complement), pillar, word, lo, lo + len(sentence.rstrip()),
                                  strength, period, force)
                 if added:
                     stated.append(added)
@@ -425,7 +373,7 @@ class _Reader:
     def _sentence_area(self, subject: str, complement: str, offset: int) -> str | None:
         """The area a sentence grades: its complement's ('good at investigating crime'), else its
         subject's ('its use of resources is good'), else the heading's ('good in this area')."""
-        if _THIS_AREA_RE.match(complement):
+        if THIS_AREA_RE.match(complement):
             return self.area_in_context(offset) or self.last_key
         if names := names_pillars(complement):
             return names[0]
@@ -433,10 +381,10 @@ class _Reader:
                 and (key := area_key(complement)) is not None and (key != "overall" or not area_key(subject)):
             return key
         subject_key = area_key(subject)
-        if subject_key is not None and not (_subject_force(subject) and subject_key == "overall"
+        if subject_key is not None and not (subject_force(subject) and subject_key == "overall"
                                             and not re.search(r"\boverall\b|graded judg", subject, re.I)):
             return subject_key
-        if _subject_force(subject) or _FORCE_WORDS_RE.search(subject) or not subject.strip(" -•"):
+        if subject_force(subject) or FORCE_WORDS_RE.search(subject) or not subject.strip(" -•"):
             return area_key(complement) if complement.strip() else None
         return None
 
@@ -448,17 +396,17 @@ class _Reader:
         if pred and re.search(r"\bremain", pred.group(), re.I):
             return self.current
         markers: list[tuple[int, tuple[int | None, int | None] | str]] = []
-        after = _AFTER_MARKER_RE.match(complement)
+        after = AFTER_MARKER_RE.match(complement)
         if after:
             before = "In " + after.group("when")  # read as if it came first
         for period, start, _ in find_periods(before):
-            if _SINCE_YEAR_RE.search(before[:start]):
+            if SINCE_YEAR_RE.search(before[:start]):
                 markers.append((start, "current"))
             else:
                 markers.append((start, (period.year_from, period.year_to)))
-        markers += [(m.start(), "last") for m in _PAST_RE.finditer(before)]
-        markers += [(m.start(), "undated") for m in _UNDATED_PAST_RE.finditer(before)]
-        markers += [(m.start(), "current") for m in _CURRENT_RE.finditer(before)]
+        markers += [(m.start(), "last") for m in PAST_RE.finditer(before)]
+        markers += [(m.start(), "undated") for m in UNDATED_PAST_RE.finditer(before)]
+        markers += [(m.start(), "current") for m in CURRENT_RE.finditer(before)]
         if not markers:
             return self.current
         _, marker = max(markers, key=lambda m: m[0])
@@ -507,35 +455,6 @@ class _Reader:
         if year is not None:
             return "five-grade" if year >= FIVE_GRADE_FROM else "four-grade"
         return "five-grade" if any(f.grade == "Adequate" for f in self.found) else "four-grade"
-
-
-def _clean(line: str) -> str:
-    return " ".join(FOOTNOTE_MARKER_RE.sub("", line).split()).strip()
-
-
-def _norm(text: str) -> str:
-    return _clean(text).replace("’", "'").rstrip(":").lower()
-
-
-def _is_run_line(line: str) -> bool:
-    """A short line with no sentence ending: a heading, a label or a grade (tables are read apart)."""
-    text = _clean(line)
-    if "\t" in line or not text:
-        return False
-    if _LINE_GRADE_RE.match(text) or _LABEL_LINE_RE.match(text):
-        return True
-    return len(text.split()) <= 30 and not text.endswith((".", ";", ",", ":")) and not text.startswith(("-", "•"))
-
-
-def _subject_force(subject: str) -> str | None:
-    found = find_forces(subject)
-    return found[-1].force if found else None
-
-
-def _area_words(subject: str, complement: str) -> str:
-    """The words of a sentence that name the area, as stated."""
-    words = complement if re.match(r"^\s*(?:at|in|for|on)\b", complement, re.I) and area_key(complement) else subject
-    return " ".join(words.split()).strip(" ,;:–-'‘’\"") or subject.strip()
 
 
 def extract_grades(report: Report) -> tuple[GradeStatement, ...]:
