@@ -153,7 +153,7 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
     quoted = Answer(text=" ".join([text, *notes]), citations=tuple(citation(n, c) for n, c in enumerate(ordered, 1)),
                     passages=passages, abstained=False, **base)
     if graded is not None:  # 'was it the first force rated inadequate ...?': the grades, then what the text says
-        return _joined(graded, quoted)
+        return replace(_joined(graded, quoted), mode=graded.mode)
     return _with_grades(searcher, snapshot, parsed, filters, use_understanding, quoted)
 
 
