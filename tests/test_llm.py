@@ -248,3 +248,10 @@ def test_to_dict_reports_the_mode(fake_searcher, fake_llm: FakeServer) -> None:
     data = llm_answer(fake_searcher).to_dict()
     assert data["mode"] == "llm" and data["abstained"] is False
     assert data["citations"][0]["n"] == 1 and data["citations"][0]["quote"]
+
+
+def test_a_grade_question_is_answered_from_the_grades_not_by_the_model(fake_searcher, fake_llm: FakeServer) -> None:
+    fake_llm.reply = "Hertfordshire was graded outstanding [1]."
+    result = llm_answer(fake_searcher, "What grade did Hertfordshire get for protecting vulnerable people in 2015?")
+    assert result.mode == "grades" and "Requires improvement" in result.text
+    assert fake_llm.requests == []

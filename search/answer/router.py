@@ -2,8 +2,8 @@
 
 The question is parsed once (``search.retrieve.question``). A question about graded judgments is
 answered from the structured grades when they hold one in its scope (for one force, followed by
-any likely sentence the grades do not already quote); any other from the retrieved passages: their sentences are scored as evidence (``search.answer.evidence``), the product
-abstains when none is likely to answer (``search.answer.abstain``), and otherwise quotes the
+any likely sentence the grades do not already quote); any other from the retrieved passages:
+their sentences are scored as evidence (``search.answer.evidence``), the product abstains when none is likely to answer (``search.answer.abstain``), and otherwise quotes the
 likeliest verbatim with [n] markers (``search.answer.extractive``), or, when a language model is
 configured, answers in its words with each sentence's citation checked. The whole answer is read
 from one index generation: the one its search ran on.
@@ -122,30 +122,27 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
     base = {"question": parsed.asked, "filters_used": result.filters_used, "understood": result.understood,
             "notices": result.notices, "generation": snapshot.generation}
     outside = outside_index(result, base)
-    if outside is not None:
-        return outside if graded is None else graded
     passages = result.chunks[:k]  # the ranked chunks quotes come from (the search shows them grown into passages)
-    years = missing_years(parsed, result, passages)
-    if years and graded is not None:
-        return graded
+    years = missing_years(parsed, result, passages) if outside is None else []
+    gap = evidence_gap(parsed, found, result.foreign_words, settings.answer) if outside is None and not years else None
+    if graded is not None and (outside is not None or years or gap is not None):
+        return graded  # the passages add nothing to the grades
+    if outside is not None:
+        return outside
     if years:
         reason = f"No indexed report is from {', '.join(map(str, years))}. {snapshot.describe_coverage()}"
         return abstention(reason, reason, passages, base)
-
-    gap = evidence_gap(parsed, found, result.foreign_words, settings.answer)
-    if gap is not None and graded is not None:
-        return graded
     if gap is not None:
         return abstention("The closest passages are listed below; they do not answer it.", gap, passages, base)
 
-    if llm is not None:
+    if llm is not None and graded is None:
         written = written_answer(llm, parsed.asked, quotable, found)
         if written is not None:
             text, cited = written
             return Answer(text=text, citations=tuple(cited), passages=passages, abstained=False, mode="llm", **base)
     chosen = choose(parsed, found, settings.answer)
     if graded is not None:  # the grades' own sentences are not quoted twice
-        chosen = [c for c in chosen if not repeats(c, graded.citations)]
+        chosen = [c for c in chosen if not _repeats(c, graded.citations)]
         if not chosen:
             return graded
     text, ordered = compose(parsed, chosen)
@@ -169,7 +166,7 @@ def _with_grades(searcher: Searcher, snapshot: IndexSnapshot, question: Question
     return quoted if graded is None else _joined(graded, quoted)
 
 
-def repeats(candidate: Candidate, citations: Sequence[Citation]) -> bool:
+def _repeats(candidate: Candidate, citations: Sequence[Citation]) -> bool:
     """Whether a candidate quote says what one of the citations already quotes (either holds the other)."""
     words = normalise_for_match(candidate.text)
     return any(words in (said := normalise_for_match(c.quote)) or said in words for c in citations)
