@@ -120,6 +120,6 @@ def test_tombstones_scan_without_the_row_filter_and_a_narrow_filter_uses_it(
     for live, uses_filter in ((tombstones, False), (narrow, True), (best_dead, True)):
         filtered.clear()
         dense = SegmentedVectors(flat_parts(tmp_path, [rows]), "flat", 384, live)
-        scores, found = dense.search(query[None, :], 20, None, order=order)
+        _, found = dense.search(query[None, :], 20, None, order=order)
         assert found[0].tolist() == exact(rows, query, 20, live, order)
         assert bool(filtered) == uses_filter
