@@ -30,6 +30,7 @@ from eval.bank_eval import DEFAULT_INDEX, corpus_searcher
 from eval.logistic import fit, predict
 from eval.relevance import is_relevant, normalise
 from search.answer.evidence import FEATURES, Candidate
+from search.answer.extractive import states_asked_fact
 from search.answer.grades import asks_for_grades
 from search.answer.router import collect
 from search.config import EvidenceModel
@@ -47,6 +48,7 @@ class Sample:
     rows: np.ndarray
     labels: np.ndarray
     graded: bool  # answered from the structured grades, not from candidates
+    stating: np.ndarray  # candidates that state the figure or date a fact question asks for (all, otherwise)
 
 
 def label(candidate: Candidate, question: BankQuestion) -> bool:
@@ -67,7 +69,8 @@ def samples(searcher: Searcher, questions: Sequence[BankQuestion]) -> list[Sampl
         graded = asks_for_grades(parsed)
         evidence = collect(searcher, parsed, None, use_understanding=True, snapshot=searcher.snapshot, k=8)
         labels = np.array([label(c, q) for c in evidence.candidates], dtype=float)
-        out.append(Sample(q, evidence.candidates, evidence.rows, labels, graded))
+        stating = np.array([states_asked_fact(c, parsed) for c in evidence.candidates], dtype=bool)
+        out.append(Sample(q, evidence.candidates, evidence.rows, labels, graded, stating))
     return out
 
 
@@ -103,9 +106,10 @@ def out_of_fold(items: Sequence[Sample]) -> list[np.ndarray]:
 def calibrate(items: Sequence[Sample], probs: Sequence[np.ndarray], max_wrong: float = 0.05) -> dict[str, Any]:
     """The abstention threshold that abstains on the most unanswerable dev questions while wrongly
     abstaining on at most ``max_wrong`` of the answerable ones (out-of-fold probabilities;
-    questions answered from the structured grades are left out, as the threshold does not apply)."""
-    best = [(float(p.max()) if len(p) else 0.0, s.question.answerable) for s, p in zip(items, probs, strict=True)
-            if not s.graded]
+    questions answered from the structured grades are left out, as the threshold does not apply). As
+    in the product, a figure or date question counts only the candidates that state one."""
+    best = [(float(p[s.stating].max()) if s.stating.any() else 0.0, s.question.answerable)
+            for s, p in zip(items, probs, strict=True) if not s.graded]
     answerable = [p for p, a in best if a]
     unanswerable = [p for p, a in best if not a]
     grid = sorted({round(x, 3) for x in np.linspace(0.02, 0.9, 177)})

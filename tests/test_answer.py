@@ -141,6 +141,18 @@ def test_a_figure_counts_only_near_a_focus_word() -> None:
     ("The force has cut the number of neighbourhood officers.", False),
     ("- how well forces are preventing crime;", False),
     ("Investigating crime\tGood", False),
+    # references to other publications, links to documents and the licence line
+    ("² Keeping children safe: a thematic inspection, HMICFRS, October 2019.", True),
+    ("Home Office (2016) Crime Outcomes in England and Wales: year ending March 2016.", True),
+    ("PEEL 2016 – Gwent Police – effectiveness (PDF document)", True),
+    ("Annual assessment of policing in England and Wales (PDF, 2.4 MB)", True),
+    ("Available from: www.example.gov.uk/publications/gwent-2016", True),
+    ("This document is licensed under the Open Government Licence v3.0.", True),
+    ("© HMICFRS 2021", True),
+    ("⁴ Gwent was inspected in May 2016; its report was published in March 2017 (available from "
+     "www.example.gov.uk/gwent).", False),
+    ("The Home Office (2016) figures show that Gwent recorded 12% more crime.", False),
+    ("In March 2016, HMIC found that Gwent recorded crime accurately.", False),
 ])
 def test_headings_links_and_contents_lines_are_never_answers(text: str, furniture: bool) -> None:
     assert is_furniture(text) is furniture
@@ -220,6 +232,30 @@ def test_no_likely_sentence_means_no_answer_and_the_reason_names_the_kind(fake_s
     likely = [replace(_candidate(hit, 0.6), type_ok=True)]
     assert evidence_gap(question, likely, (), settings) is None
     assert evidence_gap(question, [], (), settings) is not None
+
+
+def test_a_figure_question_abstains_when_only_sentences_without_a_figure_are_likely(fake_searcher) -> None:
+    vague = _hit(fake_searcher, "A significant number of officers had not been vetted to the level their "
+                 "posts required.", source="a.txt", year=2019, row=1)
+    question = parse_question("How many officers had not been vetted in 2019?", 2000)
+    settings = AnswerSettings(abstain_below=0.3)
+    reason = evidence_gap(question, [_candidate(vague, 0.9)], (), settings)
+    assert reason is not None and "count" in reason and "vetted" in reason
+    stated = _hit(fake_searcher, "At the time, 312 officers had not been vetted.", source="b.txt", year=2019, row=2)
+    found = [_candidate(vague, 0.9), replace(_candidate(stated, 0.4), type_ok=True)]
+    assert evidence_gap(question, found, (), settings) is None
+    assert [c.text for c in choose(question, found, settings)] == [stated.text]  # the figure is quoted, not the vague
+    polar = parse_question("Had more than 300 officers not been vetted in 2019?", 2000)
+    assert evidence_gap(polar, [_candidate(vague, 0.9)], (), settings) is None  # yes or no: any likely sentence
+
+
+def test_a_date_question_accepts_the_date_in_the_next_sentence_of_the_paragraph(fake_searcher) -> None:
+    text = "The force set up a new missing persons team. It began work in March 2018."
+    hit = _hit(fake_searcher, text, source="a.txt", year=2018)
+    question = parse_question("When did the force's missing persons team start?", 2000)
+    first = _candidate(hit, 0.8, 0, 44)
+    assert evidence_gap(question, [first], (), AnswerSettings(abstain_below=0.3)) is None
+    assert [c.text for c in choose(question, [first], AnswerSettings(abstain_below=0.3))] == [text]
 
 
 def test_a_question_in_words_the_reports_never_use_abstains(fake_searcher) -> None:

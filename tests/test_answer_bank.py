@@ -17,8 +17,8 @@ from search.retrieve.searcher import Searcher
 pytestmark = pytest.mark.slow
 
 # Measured on dev (2026-12-03, second round): citation recall 0.638, gold recall 0.675, abstention
-# 0.333, wrong abstention 0.020 (3 of 152), baseline 0.283.
-FLOORS = {"citation_recall": 0.61, "gold_recall": 0.64, "abstention": 0.28}
+# 0.500, wrong abstention 0.026 (4 of 152), baseline 0.283.
+FLOORS = {"citation_recall": 0.61, "gold_recall": 0.64, "abstention": 0.45}
 MAX_WRONG_ABSTENTION = 0.03  # 4 of 152 answerable questions at most
 
 
@@ -63,8 +63,9 @@ def _without(model: EvidenceModel, *features: str) -> EvidenceModel:
 
 def test_abstention_comes_from_the_evidence_threshold(bank_searcher: Searcher, dev_questions,
                                                       dev_report: dict) -> None:
-    """With the threshold at zero, only questions outside the index abstain: the evidence
-    model's threshold, not a word list, is what abstains on unanswerable questions."""
+    """With the threshold at zero, only questions outside the index, and figure or date questions
+    no candidate states a figure or date for, abstain: the evidence model's threshold, not a word
+    list, is what abstains on the other unanswerable questions."""
     settings = bank_searcher.settings
     off = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, abstain_below=0.0))
     report = evaluate(_with(bank_searcher, off), dev_questions)[0]

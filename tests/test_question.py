@@ -40,6 +40,33 @@ def test_answer_type_from_the_form_of_the_question(text: str, expects: AnswerTyp
     assert parse_question(text).expects is expects
 
 
+@pytest.mark.parametrize(("text", "expects"), [
+    ("When the inspectors returned to Gwent in 2017, why was call handling still slow?", AnswerType.REASON),
+    ("After the 2016 review, how many custody suites did Sussex keep open?", AnswerType.COUNT),
+    ("According to the 2019 report, what did Dorset do about missing children?", AnswerType.DESCRIPTION),
+    ("Since 2015, has Avon and Somerset got better at answering 101 calls?", AnswerType.COMPARISON),
+    ("When did Suffolk open its new control room?", AnswerType.DATE),
+])
+def test_a_leading_clause_is_context_and_the_question_after_it_decides(text: str, expects: AnswerType) -> None:
+    assert parse_question(text).expects is expects
+
+
+def test_how_much_a_force_has_changed_is_a_degree_not_an_amount() -> None:
+    assert parse_question("How much has Gwent's crime recording improved since 2014?").expects is AnswerType.COMPARISON
+    assert parse_question("How much did Gwent's new crime recording system cost?").expects is AnswerType.MONEY
+    assert parse_question("How much of Gwent's crime goes unrecorded?").expects is AnswerType.SHARE
+
+
+@pytest.mark.parametrize(("text", "polar"), [
+    ("Did Dorset record more than 90% of the crimes in the audit?", True),
+    ("In 2018, was the budget for Dorset's control room over £2m?", True),
+    ("How many officers did Dorset have in 2018?", False),
+    ("What percentage of crimes did Dorset record?", False),
+])
+def test_a_yes_or_no_question_is_known_by_its_form(text: str, polar: bool) -> None:
+    assert parse_question(text).polar is polar
+
+
 def test_context_is_read_and_kept_out_of_the_focus() -> None:
     q = parse_question("What concern did HMICFRS raise in Cheshire's 2019 PEEL inspection about missing people?")
     assert q.forces == ("Cheshire Constabulary",)

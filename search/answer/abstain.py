@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from search.answer.evidence import CHECKABLE, Candidate
+from search.answer.extractive import states_asked_fact
 from search.config import AnswerSettings
 from search.retrieve.question import Question
 from search.retrieve.result import SearchResult
@@ -61,9 +62,12 @@ def evidence_gap(question: Question, candidates: Sequence[Candidate], foreign_wo
     if not candidates:
         return "the closest passages hold no sentence that could answer it"
     best = max(candidates, key=lambda c: c.probability)
-    if best.probability >= settings.abstain_below:
-        return None
     kind = question.expects.value
+    stating = [c for c in candidates if states_asked_fact(c, question)]
+    if stating and max(c.probability for c in stating) >= settings.abstain_below:
+        return None
+    if best.probability >= settings.abstain_below:  # likely sentences, none with the figure or date asked
+        return f"no passage close to the question states a {kind} about {question.focus or 'it'}"
     if question.expects in CHECKABLE and not any(c.type_ok for c in candidates):
         return f"no passage close to the question states a {kind} about {question.focus or 'it'}"
     return (f"no passage states it: the closest sentence is only {best.probability:.0%} likely to answer "

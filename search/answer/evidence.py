@@ -39,6 +39,8 @@ CHECKABLE = frozenset({AnswerType.COUNT, AnswerType.SHARE, AnswerType.MONEY, Ans
                        AnswerType.LIST, AnswerType.REASON})
 """Answer types a sentence can be seen to satisfy or not."""
 FIGURES = frozenset({AnswerType.COUNT, AnswerType.SHARE, AnswerType.MONEY})
+FACTS = FIGURES | {AnswerType.DATE}
+"""Answer types that only a sentence stating a figure or a date can answer."""
 
 _NUMBER_WORDS = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
                  r"fifty|hundred|thousand|million|billion|half|third|quarter|dozen)")
@@ -68,6 +70,15 @@ _SELF_DESCRIPTION_RE = re.compile(
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 _CONTENTS_LINE_RE = re.compile(r"\.{4,}\s*\d+\s*$|\t\d{1,3}\s*$")
 _TERMINAL = (".", "?", "!", ":", ";", "”", '"', "’", ")")
+_PUBLISHER = (r"(?:HMIC|HMICFRS|HMI Constabulary|HM Inspectorate of (?:Constabulary|Prisons)[\w &]*|Home Office|"
+              r"College of Policing|National Police Chiefs['’] Council|NPCC|ONS|Office for National Statistics|"
+              r"Ministry of Justice|Crown Prosecution Service|CPS|HM Government|The Stationery Office|TSO)")
+_REFERENCE_RE = re.compile(  # a footnote reference, a link to a document, the publication's licence line
+    rf",\s*{_PUBLISHER}\b[^,]{{0,40}},\s*(?:\w+\s+)?(?:19|20)\d\d\.?$|^[¹²³⁴⁵⁶⁷⁸⁹⁰\d]*\s*{_PUBLISHER}\s*"
+    r"\((?:19|20)\d\d\)\s+(?-i:[A-Z‘'\"“])|\((?:pdf|word|excel|odt|csv)(?: document| file)?(?:,\s*[\d.]+\s*[km]b)?\)\s*$|"
+    r"\(opens in (?:a )?new (?:window|tab)\)|^[¹²³⁴⁵⁶⁷⁸⁹⁰\d]*\s*available (?:at|from|on)\s*:?\s*(?:https?://|www\.)|"
+    r"\blicensed under the (?:terms of the )?open government licen[cs]e\b|^©|\bcrown copyright\b|"
+    r"\bany enquiries regarding this publication\b|\bthis publication is available (?:at|for download)\b", re.I)
 
 
 @dataclass
@@ -93,9 +104,10 @@ class Candidate:
 
 
 def is_furniture(text: str) -> bool:
-    """A heading, a link, a contents line or an empty line: never an answer."""
+    """A heading, a link, a contents line, a footnote reference to another publication, the
+    publication's licence or copyright line, or an empty line: never an answer."""
     body = strip_markers(text).strip()
-    if not body or _CONTENTS_LINE_RE.search(body):
+    if not body or _CONTENTS_LINE_RE.search(body) or _REFERENCE_RE.search(body):
         return True
     if "\t" in body or LIST_ITEM_RE.match(body):
         return False  # table rows and list items answer questions
@@ -242,5 +254,5 @@ def score(question: Question, candidates: list[Candidate], snapshot: IndexSnapsh
     return rows
 
 
-__all__ = ["CHECKABLE", "FEATURES", "Candidate", "coverage", "feature_rows", "figure_near", "gather", "is_furniture",
+__all__ = ["CHECKABLE", "FACTS", "FEATURES", "Candidate", "coverage", "feature_rows", "figure_near", "gather", "is_furniture",
            "probabilities", "satisfies", "score"]

@@ -19,7 +19,7 @@ from dataclasses import replace
 from ingest.clean import LIST_ITEM_RE
 from ingest.dates import format_period
 from ingest.textutil import normalise_for_match, sentence_spans, strip_markers
-from search.answer.evidence import CHECKABLE, Candidate, satisfies
+from search.answer.evidence import CHECKABLE, FACTS, Candidate, satisfies
 from search.config import AnswerSettings
 from search.retrieve.question import AnswerType, Question, Scope
 from search.types import Citation, Hit
@@ -91,6 +91,14 @@ def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
     return replace(c, end=end)
 
 
+def states_asked_fact(c: Candidate, question: Question) -> bool:
+    """Whether the quote ``c`` would be (grown as ``expand`` grows it) states a fact of the kind a
+    figure or date question asks for; True for other questions."""
+    if question.expects not in FACTS or question.polar:
+        return True
+    return c.type_ok or satisfies(question.expects, expand(c, question.expects).text)
+
+
 def _same_words(a: Candidate, b: Candidate) -> bool:
     """One quote repeats the other (overlapping spans of one passage, or the same words anywhere)."""
     if a.hit.row == b.hit.row and a.start < b.end and b.start < a.end:
@@ -130,6 +138,7 @@ def choose(question: Question, candidates: Sequence[Candidate], settings: Answer
     """The quotes of the answer: for one report the most likely sentence and those nearly as likely;
     across years or forces, each report's (or force's) most likely sentence that is likely enough."""
     ranked = sorted(candidates, key=lambda c: -c.probability)
+    ranked = [c for c in ranked if states_asked_fact(c, question)] or ranked  # 'how many': quotes with a figure
     if not ranked:
         return []
     if question.scope is Scope.SINGLE:

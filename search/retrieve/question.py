@@ -91,6 +91,12 @@ class Question:
             return self.period
         return YearRange(min(self.years), max(self.years)) if self.years else None
 
+    @property
+    def polar(self) -> bool:
+        """Whether it asks yes or no by its form ('Did Kent record more than 90% of crimes?'), whatever
+        the kind of answer its words name."""
+        return bool(_YESNO_RE.match(_LEADING_CLAUSE_RE.sub("", self.text, count=1)))
+
     def understood(self) -> dict[str, Any]:
         """What the question names by itself and asks for, as JSON (a search result's ``understood``)."""
         return {"forces": list(self.forces), "years": list(self.years),
@@ -239,10 +245,30 @@ def _is_list(text: str) -> bool:
     return False
 
 
+_LEADING_CLAUSE_RE = re.compile(  # 'When inspectors visited in 2019, why ...': the question follows the comma
+    r"^\s*(?:when|while|after|before|since|once|by the time|at the time|during|in|at|according to)\b[^,?]{3,120},\s*"
+    r"(?=(?:why|what|which|how|who|whom|whose|where|when|is|are|was|were|does|do|did|has|have|had|can|could|will|"
+    r"would|should)\b)", re.I)
+_DEGREE_RE = re.compile(  # 'how much had custody improved ...': a degree of change, not an amount
+    r"\bhow much (?:\S+\s+){0,6}?(?:improv|chang|progress|better|worse|deteriorat|develop|declin)\w*", re.I)
+
+
 def answer_type(text: str, grades: tuple[str, ...] = ()) -> AnswerType:
-    """The answer type ``text`` asks for: the most specific form it uses."""
+    """The answer type ``text`` asks for: the most specific form its question uses (a leading clause,
+    as in 'when inspectors visited, why ...', is context, not the question)."""
+    asked = _LEADING_CLAUSE_RE.sub("", text, count=1)
+    kind = _form(asked, grades)
+    if asked != text and kind in (AnswerType.YESNO, AnswerType.DESCRIPTION):
+        whole = _form(text, grades)  # 'since 2015, has Kent improved?' compares, by its clause
+        kind = kind if whole in (AnswerType.DATE, AnswerType.DESCRIPTION) else whole
+    return kind
+
+
+def _form(text: str, grades: tuple[str, ...]) -> AnswerType:
     if _DEFINITION_RE.search(text):
         return AnswerType.DESCRIPTION
+    if _DEGREE_RE.search(text) and not _MONEY_RE.search(text):
+        return AnswerType.COMPARISON
     checks = ((_SHARE_RE.search, AnswerType.SHARE), (_MONEY_RE.search, AnswerType.MONEY),
               (_COUNT_RE.search, AnswerType.COUNT), (lambda t: _GRADE_RE.search(t) or grades, AnswerType.GRADE),
               (_DATE_RE.search, AnswerType.DATE), (_REASON_RE.search, AnswerType.REASON),
