@@ -265,6 +265,18 @@ def test_a_question_in_words_the_reports_never_use_abstains(fake_searcher) -> No
     assert reason is not None and "no words like" in reason
 
 
+def test_a_why_question_quotes_the_fact_with_the_sentence_that_follows_it(fake_searcher) -> None:
+    text = ("Burglary in Gwent rose by a fifth in 2016. Officers had been moved to answer calls in the city.\n"
+            "A new team started in May.")
+    hit = _hit(fake_searcher, text, source="a.txt", year=2016)
+    why = parse_question("Why did burglary go up in Gwent in 2016?", 2000).expects
+    fact = _candidate(hit, 0.9, 0, text.index(" Officers"))
+    assert expand(fact, why).text == text.split("\n")[0]  # the explanation, in words of no fixed kind
+    assert expand(fact, AnswerType.DESCRIPTION).text == "Burglary in Gwent rose by a fifth in 2016."
+    last = _candidate(hit, 0.9, text.index("Officers"), text.index("\n"))
+    assert expand(last, why).text == "Officers had been moved to answer calls in the city."  # not past its paragraph
+
+
 @pytest.mark.parametrize("text, quoted, expected", [
     # a sentence pointing back at the one before it is quoted with it
     ("Response times are published monthly. In 2016 victims waited 40 minutes on average. This is longer than "

@@ -74,7 +74,8 @@ def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
         c = replace(c, start=before)
     if expects is not None and expects in CHECKABLE and not satisfies(expects, text[c.start:end]):
         following = _next_sentence_end(text, end)
-        if following is not None and satisfies(expects, text[end:following]):
+        # a reason is most often given right after the fact it explains, in words of any kind
+        if following is not None and (expects is AnswerType.REASON or satisfies(expects, text[end:following])):
             end = following
     for _ in range(3):
         if text[c.start:end].rstrip().endswith(":"):
