@@ -285,6 +285,19 @@ def test_a_why_question_quotes_the_fact_with_the_sentence_that_follows_it(fake_s
     ("No foster places were free that winter. As a result, two boys stayed in the cells overnight.",
      "As a result, two boys stayed in the cells overnight.",
      "No foster places were free that winter. As a result, two boys stayed in the cells overnight."),
+    # 'this' standing for what the sentence before says, anywhere in the quote; back twice at most
+    ("Custody records were often incomplete. We raised this with the force in March.",
+     "We raised this with the force in March.",
+     "Custody records were often incomplete. We raised this with the force in March."),
+    ("Records were often incomplete. This meant that risks were missed. As a result, this was a cause of concern.",
+     "As a result, this was a cause of concern.",
+     "Records were often incomplete. This meant that risks were missed. As a result, this was a cause of concern."),
+    ("Cells were cleaned daily. Records were often incomplete. As a result, this was a cause of concern.",
+     "As a result, this was a cause of concern.",
+     "Records were often incomplete. As a result, this was a cause of concern."),
+    # 'this report', 'this year': the publication or its time, not the sentence before
+    ("Cells were cleaned daily. This report sets out what we found in 2016.",
+     "This report sets out what we found in 2016.", "This report sets out what we found in 2016."),
     # a self-contained sentence, or one opening its paragraph, stays as it is
     ("Response times are published monthly. Victims waited 40 minutes on average.",
      "Victims waited 40 minutes on average.", "Victims waited 40 minutes on average."),

@@ -28,6 +28,10 @@ _ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|t
                          r"by comparison|compared|in contrast|as a result|consequently)\b", re.I)
 _LEANS_BACK_RE = re.compile(  # a sentence that cannot stand without the one before it
     r"^(?:this|these|that|those|it|they|as a result|consequently|therefore|thus|in comparison|by comparison)\b", re.I)
+_REFERS_BACK_RE = re.compile(  # 'We identified this as a cause of concern.': 'this' is what the sentence before says
+    r"\b(?:this|these|those)\b(?!\s+(?:report|reports|inspection|inspections|year|years|letter|assessment|"
+    r"assessments|round|period|month|months|week|weeks|time|page|publication|review|programme|force|"
+    r"constabulary|service|document|summary|section|chapter)\b)", re.I)
 _SENTENCE_END_RE = re.compile(r"[.?!:;][\"'’”)]?(?=\s|$)")
 _COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
@@ -64,14 +68,27 @@ def _previous_sentence_start(text: str, start: int) -> int | None:
     return line_start + spans[-1][0] if spans else None
 
 
+def _points_back(sentence: str) -> bool:
+    """Whether a sentence cannot stand without the one before it ('This is higher than ...', 'We
+    raised this with the force'); 'This report ...' and 'this year' name the publication or its time."""
+    opening = _LEANS_BACK_RE.match(sentence)
+    if opening and not re.match(r"(?:this|these|those)\b", sentence, re.I):
+        return True
+    return bool(_REFERS_BACK_RE.search(sentence))
+
+
 def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
     """A quote grown back to the sentence its first words point to ('This is higher than ...', 'As a
     result, ...'), to the list it introduces, to next sentences that carry it on, and, when it
     lacks the kind of answer asked for (a figure, a date, a reason), to the next sentence of its
     paragraph that holds one; within its passage."""
     text, end = c.hit.text, c.end
-    if _LEANS_BACK_RE.match(text[c.start:end]) and (before := _previous_sentence_start(text, c.start)) is not None:
-        c = replace(c, start=before)
+    head_end = end  # the sentence whose words may point back: the quote's first
+    for _ in range(2):  # 'As a result, ...' after 'This means ...': back to what the first points to
+        head = text[c.start:head_end]
+        if not _points_back(head) or (before := _previous_sentence_start(text, c.start)) is None:
+            break
+        c, head_end = replace(c, start=before), c.start
     if expects is not None and expects in CHECKABLE and not satisfies(expects, text[c.start:end]):
         following = _next_sentence_end(text, end)
         # a reason is most often given right after the fact it explains, in words of any kind
