@@ -30,8 +30,9 @@ RI_BEFORE_RE = re.compile(r"(?:\b(?:to|and|that|which|it|but|also|still|now|gene
 FOLLOW_RE = re.compile(
     r"^\s*(?:$|[.;,:)!?]|[-–—]\s|\b(?:at|in|for|overall|on|with|across|and|but|however|when|because|since|this|"
     r"last|compared|again|too|as well|both|once|from|against|while|whereas)\b)", re.I)
-CLAUSE_END_RE = re.compile(r";|,?\s+but\b|,\s+(?:and|while|whereas|although|though|however)\b|\.\s|\s+because\b|$",
-                           re.I)
+CLAUSE_END_RE = re.compile(r";|,?\s+but\b|,\s+(?:and|while|whereas|although|though|however)\b|\.\s|\s+because\b|"
+                           rf"\s+and\s+(?=(?:{GRADE_WORDS})\b)|$", re.I)  # '... for efficiency and good at ...'
+
 CLAUSE_START_RE = re.compile(r"[;:]\s|,?\s+but\s|,\s+(?:and|while|whereas|however,?)\s|\bhowever,\s|\bwhen\s", re.I)
 HYPOTHETICAL_RE = re.compile(r"\b(?:if|whether|would|could|should|might|will be|to achieve|aims? to|expects? to)\b",
                              re.I)

@@ -59,6 +59,8 @@ def grades_of(text: str, title: str = "Kent 2016") -> dict[tuple[str, int | None
          {("preventing_crime", 2016): OUT, ("managing_offenders", 2016): OUT, ("vulnerability", 2016): OUT}),
         ("The force requires improvement in two areas: managing offenders and suspects, and protecting vulnerable "
          "people.", {("managing_offenders", 2016): RI, ("vulnerability", 2016): RI}),
+        ("Following our inspection we have been rated as outstanding for efficiency and good at investigating "
+         "crime.", {("efficiency", 2016): OUT, ("investigating_crime", 2016): GOOD}),  # 'and' starts a new grade
         ("The force is good at investigating crime and at working with partners.",  # a part naming no area
          {("investigating_crime", 2016): GOOD}),
         ("We have graded Kent Police as good in each of the three pillars.",

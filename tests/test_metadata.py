@@ -1071,3 +1071,52 @@ def test_letter_to_a_police_and_crime_commissioner() -> None:
     meta = ingest_text(text).meta
     assert (meta.title, meta.force, meta.year, meta.report_type) == ("Letter to Sussex Police", "Sussex Police", 2014,
                                                                      "letter")
+
+
+# ---------------------------------------------------------------- what the text leaves unnamed
+
+
+FORCE_OWN_PAGE = """
+Our inspection results
+
+Every year the inspectorate looks at how well we keep people safe, how we use our money and how fairly
+we treat the public and our own people.
+
+After the latest inspection (2017/18), we were rated good at keeping people safe and reducing crime.
+
+The 2017/18 report also said that we should do more to understand future demand. Read the full report.
+"""
+
+
+@pytest.mark.parametrize(("name", "force", "period"), [
+    ("gwent-police-peel-2017-18.html", "Gwent Police", (2017, 2018)),  # the name names the force
+    ("our_results_gwent.txt", "Gwent Police", (2017, 2018)),
+    ("our-results.html", None, (2017, 2018)),  # nothing names a force: left empty, the text still dates it
+])
+def test_a_page_naming_no_force_takes_the_force_its_name_names(name: str, force: str | None,
+                                                              period: tuple[int, int]) -> None:
+    meta = ingest_text(FORCE_OWN_PAGE, source=name).meta
+    assert meta.force == force
+    assert (meta.year, meta.year_to) == period
+
+
+def test_the_text_outranks_the_name() -> None:
+    named = FORCE_OWN_PAGE.replace("we were rated good", "Dorset Police was rated good")
+    assert ingest_text(named, source="gwent-2017.html").meta.force == "Dorset Police"
+    national = FORCE_OWN_PAGE + "\nThe national overview report covers all 43 police forces.\n"
+    assert ingest_text(national, source="gwent-2017.html").meta.force is None
+
+
+def test_a_page_dated_by_nothing_takes_the_period_its_name_names() -> None:
+    undated = FORCE_OWN_PAGE.replace(" (2017/18)", "").replace("The 2017/18 report", "The report")
+    assert (ingest_text(undated, source="peel2016_gwent.txt").meta.year) == 2016
+    assert ingest_text(undated, source="our-results.txt").meta.year is None
+
+
+def test_the_period_a_text_most_often_names_for_a_report() -> None:
+    from ingest.dates import report_year_period
+    text = ("Our 2015 report found gaps. The most recent inspection (2018/19) found progress, and the 2018/19 "
+            "report praised the control room.")
+    found = report_year_period(text)
+    assert found is not None and (found.year_from, found.year_to) == (2018, 2019)
+    assert report_year_period("Crime fell by 4% in 2016 and rose in 2017.") is None  # years, not reports
