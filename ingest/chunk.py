@@ -268,19 +268,25 @@ def sentence_units(chunk: Chunk) -> list[tuple[int, int, str]]:
     """The sentences (or table rows) of a chunk: (start, end) offsets into ``chunk.text`` and
     the text the encoder sees for each. Sentence vectors let search match a question to one
     sentence, and let answers quote the best sentences without encoding them at query time."""
-    if not chunk.is_table:
+    return units_of(chunk.text, chunk.embed_text, chunk.is_table)
+
+
+def units_of(text: str, embed_text: str, is_table: bool) -> list[tuple[int, int, str]]:
+    """``sentence_units`` of a chunk given by its text, the text it was embedded from and whether
+    it is a table (as an index stores them)."""
+    if not is_table:
         units = []
-        for start, end in sentence_spans(chunk.text):
-            text = strip_markers(chunk.text[start:end]).strip()
-            if len(text.split()) >= 3:
-                units.append((start, end, text))
+        for start, end in sentence_spans(text):
+            unit = strip_markers(text[start:end]).strip()
+            if len(unit.split()) >= 3:
+                units.append((start, end, unit))
         return units
-    body = chunk.embed_text.split("\n", 1)[1] if "\n" in chunk.embed_text else chunk.embed_text
+    body = embed_text.split("\n", 1)[1] if "\n" in embed_text else embed_text
     body_lines = body.split("\n")
     header = next((ln for ln in body_lines if " | " in ln), "")
     caption = " ".join(ln for ln in body_lines[: body_lines.index(header)] if ln) if header else ""
     units = []
-    for match in re.finditer(r"[^\n]+", chunk.text):
+    for match in re.finditer(r"[^\n]+", text):
         line = match.group()
         if "\t" not in line:
             continue

@@ -392,3 +392,60 @@ def test_sigkill_while_segments_are_written_or_merged_keeps_the_old_index(tmp_pa
     assert not [p.name for p in index_dir.iterdir() if p.name.startswith(".tmp-")]
     generations = sorted(p.name for p in index_dir.iterdir() if p.name.startswith("gen-"))
     assert read_manifest(index_dir)["generation"] == generations[-1] and len(generations) == 2
+
+
+# ---------------------------------------------------------------- a changed report keeps its vectors
+
+
+class RecordingEmbedder(KeywordEmbedder):
+    """The keyword encoder, keeping every text it is asked to encode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts: list[str], **kwargs: Any) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().encode(texts, **kwargs)
+
+
+def test_a_changed_report_encodes_only_its_changed_chunks_and_sentences(tmp_path: Path) -> None:
+    index_dir, corpus = tmp_path / "index", tmp_path / "corpus"
+    build_index([corpus_with(corpus, [PEEL_2015.name, "kent.txt"])], index_dir, embedder=KeywordEmbedder())
+    text = PEEL_2015.read_text(encoding="utf-8")
+    cut = text.rfind("\n\n", 0, len(text) // 2)
+    added = "The force has since appointed a new lead officer for neighbourhood policing in every district."
+    (corpus / PEEL_2015.name).write_text(text[:cut] + f"\n\n{added}" + text[cut:], encoding="utf-8")
+    recording = RecordingEmbedder()
+    result = build_index([corpus], index_dir, embedder=recording)
+    assert {f.source: f.status for f in result.files}[PEEL_2015.name] == "updated"
+
+    searcher = Searcher.load(index_dir, embedder=KeywordEmbedder())
+    store = searcher.snapshot.store
+    chunks = [c for c in store.all_chunks() if c["source"] == PEEL_2015.name]
+    seen = set(recording.seen)
+    assert added in seen  # the new sentence is encoded
+    encoded = [c for c in chunks if c["embed_text"] in seen]
+    assert len(chunks) > 20 and 1 <= len(encoded) <= 3, (len(chunks), len(encoded))  # only around the change
+
+    scratch = tmp_path / "scratch"
+    build_index([corpus], scratch, embedder=KeywordEmbedder())
+    assert_same(everything(index_dir), everything(scratch))
+
+
+def test_stored_vectors_that_do_not_look_like_unit_vectors_are_not_reused(tmp_path: Path) -> None:
+    from search.index.reuse import stored_vectors
+
+    index_dir, corpus = tmp_path / "index", tmp_path / "corpus"
+    build_index([corpus_with(corpus, ["kent.txt", "essex.txt"])], index_dir, embedder=KeywordEmbedder())
+    manifest = read_manifest(index_dir)
+    generation, entry = index_dir / manifest["generation"], manifest["reports"]["kent.txt"]
+    texts, vectors = stored_vectors(generation, entry)
+    a, b = entry["rows"]
+    assert len(texts) == len(vectors) > b - a  # its chunks, then its sentences
+    path = generation / entry["segment"] / "vectors.npy"
+    damaged = np.load(path) * 3.0
+    path.unlink()  # a hard link shared with nothing else here; write a new file in its place
+    np.save(path, damaged)
+    assert stored_vectors(generation, entry)[0] == []
+    assert stored_vectors(generation, {**entry, "segment": "missing"})[0] == []

@@ -41,6 +41,7 @@ from search.index.layout import (
 )
 from search.index.plan import FileOutcome, Mode, Plan, ProgressFn, check_paths, plan_build
 from search.index.publish import clean_stale, discard, index_lock, publish, staging_dir
+from search.index.reuse import stored_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,8 @@ def build_index(
         mode = Mode(keep_all=keep_existing, prune=prune, reread_all=previous.rebuild, drop=drop)
         with BackgroundEmbedding(embedder, progress) as background:  # its thread ends with the build
             plan = plan_build(paths, previous.known, mode, params, limits=limits, progress=progress,
-                              on_report=_feeding(background, on_report), checked=checked, corrections=corrections)
+                              on_report=_feeding(background, on_report, previous), checked=checked,
+                              corrections=corrections)
             background.flush()  # the encoder starts while the reused files are checked
             result.files, result.removed, result.skipped = plan.files, plan.removed, plan.skipped
             if not plan.report_count:
@@ -297,10 +299,14 @@ def _embed_new(plan: Plan, background: BackgroundEmbedding) -> NewRows:
                    sentence_vectors=background.vectors(sentence_texts))
 
 
-def _feeding(background: BackgroundEmbedding, on_report: Callable[[Report, list[Chunk]], None] | None
-             ) -> Callable[[Report, list[Chunk]], None]:
-    """An ``on_report`` that queues a report's chunk and sentence texts for embedding as soon as it is read."""
+def _feeding(background: BackgroundEmbedding, on_report: Callable[[Report, list[Chunk]], None] | None,
+             previous: _Previous | None = None) -> Callable[[Report, list[Chunk]], None]:
+    """An ``on_report`` that queues a report's chunk and sentence texts for embedding as soon as it is
+    read; a changed report's texts that its previous version already had keep their stored vectors."""
     def fed(report: Report, chunks: list[Chunk]) -> None:
+        entry = previous.reports.get(report.meta.source) if previous and previous.folder else None
+        if entry is not None:
+            background.known(*stored_vectors(previous.folder, entry))
         background.submit([c.embed_text for c in chunks] + [text for c in chunks for _s, _e, text in sentence_units(c)])
         if on_report:
             on_report(report, chunks)

@@ -57,6 +57,17 @@ class BackgroundEmbedding:
                 self._start()
                 self._ready.notify()
 
+    def known(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Vectors already at hand for ``texts`` (a changed report's unchanged chunks and sentences,
+        as stored): those texts are never encoded."""
+        with self._ready:
+            for text, vector in zip(texts, vectors, strict=True):
+                if text not in self._index:
+                    self._index[text] = len(self._texts)
+                    self._texts.append(text)
+                    self._vectors.append(np.asarray(vector, dtype=np.float32))
+                    self._done += 1
+
     def flush(self) -> None:
         """Start on the texts waiting now, however few (the reading is over: the encoder works while
         the build checks the index it builds on)."""
