@@ -25,7 +25,6 @@ from ingest.dates import (
     report_year_period,
     year_of,
 )
-from ingest.docname import name_words
 from ingest.forces import canonical_force, find_forces
 from ingest.furniture import is_date_label, is_furniture, is_site_name, page_top, strip_skip_link
 from ingest.textutil import strip_markers
@@ -444,29 +443,9 @@ def _period(text: str, title: str, lead: str | None, subject: str | None, lines:
     return Period(year - 1 if earlier else year, year)
 
 
-def _name_force(name: str, text: str) -> str | None:
-    """The one force a document's name names ('peel-assessment-2021-22-cleveland.pdf'), when its text
-    names no other and is not about all forces."""
-    named = {m.force for m in find_forces(name_words(name))}
-    if len(named) != 1 or _NATIONAL_RE.search(text[:8000]):
-        return None
-    counts = _mentions(text)
-    force = named.pop()
-    return force if not counts or (force in counts and len(counts) < _NATIONAL_FORCE_COUNT) else None
-
-
-def document_facts(text: str, sections: tuple[Section, ...], name: str = "") -> DocumentFacts:
-    """Title, force, inspection period, publication date and report type of a report, read from its text.
-
-    Period: the inspection period its title names ('PEEL: Police effectiveness 2015' is 2015 though
-    published in 2016; 'PEEL 2018/19' is 2018–2019), else the period of the report a release or panel
-    paper discusses, else of a PEEL mention in the first paragraphs, else the year of the letter's
-    date, of the first date on the cover (a custody report's inspection dates), of its copyright line,
-    or of its publication, else the period the text most often names for an inspection or report,
-    else one in the document's ``name``. 'Last updated' and 'Published' dates give the publication
-    date only. Force: read from the text (``_force``), else the one force ``name`` names when the
-    text names no other.
-    """
+def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
+    """Title, force, inspection period, publication date and report type of a report, read from its
+    text alone. What is read, and in which order: docs/ingest-metadata.md."""
     lines = _front_lines(text)
     dear = next((i for i, line in enumerate(lines[:30]) if _DEAR_RE.match(line)), None)
     is_letter = dear is not None and bool(_CLOSING_RE.search(text, text.find(lines[dear])))
@@ -488,14 +467,14 @@ def document_facts(text: str, sections: tuple[Section, ...], name: str = "") -> 
     found_at = text.find(lines[0]) if lines and not is_letter else -1
     lead = _lead(text, found_at + len(lines[0]) if found_at >= 0 else 0)
     front = [line for line in cover[:15] if len(line.split()) <= 12 and line[-1:] != "."]
-    force = _force(text, title, address, front, lead) or _name_force(name, text)
+    force = _force(text, title, address, front, lead)
     if not title:
         title = f"Letter to {force}" if is_letter and force else _fallback_title(lines, sections)
     dates = _dates(address if is_letter else lines)
     published = _published(lines, dates if is_letter else None)
     release_year = int(release.group(1)) if release else None
     period = (_period(text, title, None if is_letter else lead, subject, lines, dates, published, release_year)
-              or report_year_period(text) or parse_period(name_words(name)))
+              or report_year_period(text))
     if is_letter or (_LETTER_TITLE_RE.search(title) and _CLOSING_RE.search(text)):  # a letter shown as a page
         report_type, about = "letter", None
     elif is_release or is_panel:

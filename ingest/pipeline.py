@@ -61,7 +61,7 @@ def build_report(raw: RawDocument) -> Report:
     found = find_sections(raw)
     if not found.text.strip():
         raise IngestError(raw.source, "no text found: check that the file is an inspection report")
-    facts = document_facts(found.text, found.sections, raw.source)
+    facts = document_facts(found.text, found.sections)
     sections = _with_themes(found.sections, facts.report_type)
     meta = ReportMeta(
         source=raw.source, title=facts.title, force=facts.force, year=facts.year, published=facts.published,

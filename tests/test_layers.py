@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("findings data", ("search.findings.model", "search.findings.cues", "search.findings.corpus",
                        "search.findings.extract", "search.findings.trails", "search.findings.storage")),
     ("index load and build", ("search.index.snapshot", "search.index.publish", "search.index.corrections",
-                              "search.index.plan", "search.index.embedding", "search.index.segment",
+                              "search.index.plan", "search.index.embedding", "search.index.reuse", "search.index.segment",
                               "search.index.generation",
                               "search.index.build")),
     ("reports in and the report manager", ("search.sources", "search.reports")),

@@ -41,8 +41,8 @@ def stored_vectors(generation: Path, entry: dict[str, Any]) -> tuple[list[str], 
             records = store.chunks(range(a, b))
         finally:
             store.close()
-        chunk_vectors = np.asarray(np.load(folder / VECTORS, mmap_mode="r")[a:b], dtype=np.float32)
-        sentence_rows = np.asarray(np.load(folder / SENTENCES, mmap_mode="r")[sa:sb], dtype=np.float32)
+        chunk_vectors = np.asarray(np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)[a:b], dtype=np.float32)
+        sentence_rows = np.asarray(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)[sa:sb], dtype=np.float32)
     except (OSError, KeyError, ValueError, TypeError, IndexError, sqlite3.Error) as exc:
         logger.info("encoding the changed report again: its stored vectors cannot be read (%s)", exc)
         return [], np.zeros((0, 0), np.float32)
