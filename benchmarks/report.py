@@ -154,7 +154,7 @@ def markdown(summary: dict[str, Any], quick: bool) -> str:
             lines += [f"**One report at a time** ({inc['chunks']:,} chunks; each build reads, embeds with the "
                       "real encoder and publishes; first of each, then the median and maximum over the 50 changes "
                       "made in turn)", "",
-                      "| change | first | median | max | chunks embedded (median) | encoder alone (median) | "
+                      "| change | first | median | max | chunks of the report read (median) | encoder alone (median) | "
                       "the rest (median) |", "|---|---:|---:|---:|---:|---:|---:|"]
             for kind in ("add", "change", "remove"):
                 lines.append(f"| {kind} one report | {inc['first'][kind]['s']:.2f} s | {inc[kind]['median_s']:.2f} s | "

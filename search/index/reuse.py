@@ -21,7 +21,7 @@ import numpy as np
 
 from ingest.chunk import units_of
 from search.index.layout import CHUNKS_DB, SENTENCES, VECTORS
-from search.index.store import ChunkStore
+from search.index.store import chunk_texts
 
 logger = logging.getLogger(__name__)
 
@@ -36,18 +36,14 @@ def stored_vectors(generation: Path, entry: dict[str, Any]) -> tuple[list[str], 
     try:
         folder = generation / entry["segment"]
         (a, b), (sa, sb) = entry["rows"], entry["sentences"]
-        store = ChunkStore.open(folder / CHUNKS_DB)
-        try:
-            records = store.chunks(range(a, b))
-        finally:
-            store.close()
+        records = chunk_texts(folder / CHUNKS_DB, a, b)
         chunk_vectors = np.asarray(np.load(folder / VECTORS, mmap_mode="r", allow_pickle=False)[a:b], dtype=np.float32)
         sentence_rows = np.asarray(np.load(folder / SENTENCES, mmap_mode="r", allow_pickle=False)[sa:sb], dtype=np.float32)
     except (OSError, KeyError, ValueError, TypeError, IndexError, sqlite3.Error) as exc:
         logger.info("encoding the changed report again: its stored vectors cannot be read (%s)", exc)
         return [], np.zeros((0, 0), np.float32)
-    texts = [r["embed_text"] for r in records]
-    sentences = [unit for r in records for _s, _e, unit in units_of(r["text"], r["embed_text"], r["is_table"])]
+    texts = [embed_text for _text, embed_text, _table in records]
+    sentences = [unit for text, embed_text, table in records for _s, _e, unit in units_of(text, embed_text, table)]
     if len(texts) != len(chunk_vectors) or not _unit_rows(chunk_vectors):
         return [], np.zeros((0, 0), np.float32)
     if len(sentences) != len(sentence_rows) or not len(sentence_rows) or np.any(np.abs(sentence_rows).max(axis=1) != 127):

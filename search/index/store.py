@@ -455,6 +455,17 @@ def _shared_columns(con: sqlite3.Connection, table: str, attached: str) -> list[
     return [row[1] for row in con.execute(f"PRAGMA main.table_info({table})") if row[1] in have]
 
 
+def chunk_texts(path: Path, start: int, end: int) -> list[tuple[str, str, bool]]:
+    """(text, embed_text, is_table) of the rows ``[start, end)`` of the store at ``path``, in row
+    order, read without loading the store (a changed report's previous chunks)."""
+    con = _connect(path)
+    try:
+        return [(r["text"], r["embed_text"], bool(r["is_table"])) for r in con.execute(
+            "SELECT text, embed_text, is_table FROM chunks WHERE row >= ? AND row < ? ORDER BY row", (start, end))]
+    finally:
+        con.close()
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     con.row_factory = sqlite3.Row
