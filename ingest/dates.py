@@ -208,17 +208,14 @@ def year_of(iso: str | None) -> int | None:
     return int(iso[:4]) if iso else None
 
 
-_NAMED_PERIOD = r"((?:19|20)\d\d(?:\s*[/–-]\s*\d\d(?:\d\d)?)?)"
-_REPORT_YEAR_RE = re.compile(  # 'the most recent inspection (2018/19)', 'their 2018/19 report'
-    rf"\b(?:inspection|report|assessment|audit)s?\W{{0,3}}{_NAMED_PERIOD}\b|"
-    rf"\b{_NAMED_PERIOD}\s+(?:HMIC\w*\s+)?(?:PEEL\s+)?(?:inspection|report|assessment|audit)s?\b", re.I)
+_REPORT_BEFORE_RE = re.compile(r"\b(?:inspection|report|assessment|audit)s?\W{0,3}$", re.I)
+_REPORT_AFTER_RE = re.compile(r"^\s+(?:HMIC\w*\s+)?(?:PEEL\s+)?(?:inspection|report|assessment|audit)s?\b", re.I)
 
 
 def report_year_period(text: str) -> Period | None:
-    """The period the text most often names for an inspection or a report (the latest on a tie): for
-    a page dated by nothing else, such as a force's own page about its last inspection."""
-    found: Counter[Period] = Counter()
-    for m in _REPORT_YEAR_RE.finditer(text):
-        if period := parse_period(m.group(1) or m.group(2)):
-            found[period] += 1
+    """The period the text most often names for an inspection or a report ('the most recent
+    inspection (2018/19)', 'their 2018/19 report'; the latest on a tie): for a page dated by
+    nothing else, such as a force's own page about its last inspection."""
+    found = Counter(period for period, start, end in find_periods(text)
+                    if _REPORT_BEFORE_RE.search(text[max(0, start - 20):start]) or _REPORT_AFTER_RE.match(text[end:end + 40]))
     return max(found, key=lambda p: (found[p], p.year_to, p.year_from)) if found else None

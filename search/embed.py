@@ -265,7 +265,7 @@ def _check_against_torch(model_dir: Path, onnx_file: Path, minimum: float) -> No
     """Refuse an export whose sentence vectors are further than ``minimum`` cosine from PyTorch's."""
     import torch
 
-    ids, mask = _batch(_tokenizer(model_dir), list(_CHECK_SENTENCES))
+    ids, mask = _pad(_tokenizer(model_dir).encode_batch(list(_CHECK_SENTENCES)))
     with torch.no_grad():
         hidden = _torch_encoder(model_dir)(torch.from_numpy(ids), torch.from_numpy(mask),
                                            torch.zeros_like(torch.from_numpy(ids)))
@@ -296,10 +296,6 @@ def _pad(encodings: list) -> tuple[np.ndarray, np.ndarray]:
         ids[row, :len(encoding.ids)] = encoding.ids
         mask[row, :len(encoding.ids)] = 1
     return ids, mask
-
-
-def _batch(tokenizer, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    return _pad(tokenizer.encode_batch(texts))
 
 
 def plan_batches(lengths: list[int] | np.ndarray, max_batch: int,

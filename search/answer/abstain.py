@@ -61,14 +61,13 @@ def evidence_gap(question: Question, candidates: Sequence[Candidate], foreign_wo
         return f"the reports use no words like {', '.join(foreign_words)}"
     if not candidates:
         return "the closest passages hold no sentence that could answer it"
+    stating = [c.probability for c in candidates if states_asked_fact(c, question)]
+    if stating and max(stating) >= settings.abstain_below:
+        return None
     best = max(candidates, key=lambda c: c.probability)
     kind = question.expects.value
-    stating = [c for c in candidates if states_asked_fact(c, question)]
-    if stating and max(c.probability for c in stating) >= settings.abstain_below:
-        return None
-    if best.probability >= settings.abstain_below:  # likely sentences, none with the figure or date asked
-        return f"no passage close to the question states a {kind} about {question.focus or 'it'}"
-    if question.expects in CHECKABLE and not any(c.type_ok for c in candidates):
+    if best.probability >= settings.abstain_below or (  # likely sentences, none with the figure or date asked
+            question.expects in CHECKABLE and not any(c.type_ok for c in candidates)):
         return f"no passage close to the question states a {kind} about {question.focus or 'it'}"
     return (f"no passage states it: the closest sentence is only {best.probability:.0%} likely to answer "
             f"(a {kind} about {question.focus or 'the question'})")

@@ -97,6 +97,7 @@ class Candidate:
     # the sentence that restates the question)
     probability: float = 0.0
     type_ok: bool = False
+    states: bool | None = None  # whether it states the figure or date asked (``extractive.states_asked_fact``)
 
     @property
     def text(self) -> str:

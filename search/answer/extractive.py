@@ -26,8 +26,8 @@ from search.types import Citation, Hit
 
 _ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|therefore|thus|so|in comparison|"
                          r"by comparison|compared|in contrast|as a result|consequently)\b", re.I)
-_LEANS_BACK_RE = re.compile(  # a sentence that cannot stand without the one before it
-    r"^(?:this|these|that|those|it|they|as a result|consequently|therefore|thus|in comparison|by comparison)\b", re.I)
+_LEANS_BACK_RE = re.compile(  # a sentence that cannot stand without the one before it ('this' and co.: below)
+    r"^(?:that|it|they|as a result|consequently|therefore|thus|in comparison|by comparison)\b", re.I)
 _REFERS_BACK_RE = re.compile(  # 'We identified this as a cause of concern.': 'this' is what the sentence before says
     r"\b(?:this|these|those)\b(?!\s+(?:report|reports|inspection|inspections|year|years|letter|assessment|"
     r"assessments|round|period|month|months|week|weeks|time|page|publication|review|programme|force|"
@@ -71,10 +71,7 @@ def _previous_sentence_start(text: str, start: int) -> int | None:
 def _points_back(sentence: str) -> bool:
     """Whether a sentence cannot stand without the one before it ('This is higher than ...', 'We
     raised this with the force'); 'This report ...' and 'this year' name the publication or its time."""
-    opening = _LEANS_BACK_RE.match(sentence)
-    if opening and not re.match(r"(?:this|these|those)\b", sentence, re.I):
-        return True
-    return bool(_REFERS_BACK_RE.search(sentence))
+    return bool(_LEANS_BACK_RE.match(sentence) or _REFERS_BACK_RE.search(sentence))
 
 
 def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
@@ -111,10 +108,12 @@ def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
 
 def states_asked_fact(c: Candidate, question: Question) -> bool:
     """Whether the quote ``c`` would be (grown as ``expand`` grows it) states a fact of the kind a
-    figure or date question asks for; True for other questions."""
+    figure or date question asks for; True for other questions. Worked out once per candidate."""
     if question.expects not in FACTS or question.polar:
         return True
-    return c.type_ok or satisfies(question.expects, expand(c, question.expects).text)
+    if c.states is None:
+        c.states = c.type_ok or satisfies(question.expects, expand(c, question.expects).text)
+    return c.states
 
 
 def _same_words(a: Candidate, b: Candidate) -> bool:

@@ -72,6 +72,7 @@ class Question:
     focus: str = ""  # what is asked: the words left once context and scaffolding are set aside
     focus_tokens: tuple[str, ...] = ()  # lexical tokens of ``focus``
     expects: AnswerType = AnswerType.DESCRIPTION
+    polar: bool = False  # asks yes or no by its form ('Did Kent record more than 90%?'), whatever ``expects`` is
     scope: Scope = Scope.SINGLE
 
     @property
@@ -90,12 +91,6 @@ class Question:
         if self.period:
             return self.period
         return YearRange(min(self.years), max(self.years)) if self.years else None
-
-    @property
-    def polar(self) -> bool:
-        """Whether it asks yes or no by its form ('Did Kent record more than 90% of crimes?'), whatever
-        the kind of answer its words name."""
-        return bool(_YESNO_RE.match(_LEADING_CLAUSE_RE.sub("", self.text, count=1)))
 
     def understood(self) -> dict[str, Any]:
         """What the question names by itself and asks for, as JSON (a search result's ``understood``)."""
@@ -256,12 +251,17 @@ _DEGREE_RE = re.compile(  # 'how much had custody improved ...': a degree of cha
 def answer_type(text: str, grades: tuple[str, ...] = ()) -> AnswerType:
     """The answer type ``text`` asks for: the most specific form its question uses (a leading clause,
     as in 'when inspectors visited, why ...', is context, not the question)."""
-    asked = _LEADING_CLAUSE_RE.sub("", text, count=1)
+    asked = _question_part(text)
     kind = _form(asked, grades)
     if asked != text and kind in (AnswerType.YESNO, AnswerType.DESCRIPTION):
         whole = _form(text, grades)  # 'since 2015, has Kent improved?' compares, by its clause
         kind = kind if whole in (AnswerType.DATE, AnswerType.DESCRIPTION) else whole
     return kind
+
+
+def _question_part(text: str) -> str:
+    """``text`` without a leading clause ('When inspectors visited, why ...' -> 'why ...')."""
+    return _LEADING_CLAUSE_RE.sub("", text, count=1)
 
 
 def _form(text: str, grades: tuple[str, ...]) -> AnswerType:
@@ -352,6 +352,7 @@ def parse_question(query: object, max_chars: int) -> Question:
     focus = _focus(text, _context_spans(text, mentions, expects))
     question = Question(asked=asked, text=text, forces=forces, force_mentions=mentions, years=years, period=period,
                         report_families=families, grades=grades, focus=focus, expects=expects,
+                        polar=bool(_YESNO_RE.match(_question_part(text))),
                         scope=_scope(text, forces, years, period))
     asked_tokens, lexical_tokens, focus_tokens = tokenize([asked, question.lexical_text, focus])
     return replace(question, tokens=tuple(asked_tokens), lexical_tokens=tuple(lexical_tokens),
