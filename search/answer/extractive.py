@@ -28,7 +28,7 @@ _ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|t
                          r"by comparison|compared|in contrast|as a result|consequently)\b", re.I)
 _LEANS_BACK_RE = re.compile(  # a sentence that cannot stand without the one before it ('this' and co.: below)
     r"^(?:that|it|they|as a result|consequently|therefore|thus|in comparison|by comparison)\b", re.I)
-_REFERS_BACK_RE = re.compile(  # 'We identified this as a cause of concern.': 'this' is what the sentence before says
+_REFERS_BACK_RE = re.compile(  # 'We raised this with the force.': 'this' is what the sentence before says
     r"\b(?:this|these|those)\b(?!\s+(?:report|reports|inspection|inspections|year|years|letter|assessment|"
     r"assessments|round|period|month|months|week|weeks|time|page|publication|review|programme|force|"
     r"constabulary|service|document|summary|section|chapter)\b)", re.I)
@@ -155,7 +155,7 @@ def choose(question: Question, candidates: Sequence[Candidate], settings: Answer
     """The quotes of the answer: for one report the most likely sentence and those nearly as likely;
     across years or forces, each report's (or force's) most likely sentence that is likely enough."""
     ranked = sorted(candidates, key=lambda c: -c.probability)
-    ranked = [c for c in ranked if states_asked_fact(c, question)] or ranked  # 'how many': quotes with a figure
+    ranked = [c for c in ranked if states_asked_fact(c, question)] or ranked  # a figure or date question: quotes that state one
     if not ranked:
         return []
     if question.scope is Scope.SINGLE:
