@@ -79,6 +79,10 @@ Adequate
 
 Detectives close most burglary cases within six weeks and keep victims informed.
 
+Preventing crime
+
+Cumbria Constabulary is inadequate at preventing crime. This is a fall of two grades since our last inspection. Neighbourhood teams were cut in 2020.
+
 Our judgments
 
 Investigating crime\tAdequate
@@ -109,6 +113,14 @@ def test_a_grade_row_cites_its_sentence_and_the_page_top_line(searcher: Searcher
     assert reply.citations[1].quote.startswith("The extent to which Cumbria Constabulary is effective")
     assert {c.source for c in reply.citations} == {"cumbria_2016.txt"}
     assert [(row["n"], row["also_n"]) for row in reply.table] == [(1, 2)]
+
+
+def test_a_grade_s_quote_takes_the_sentences_that_carry_it_on(searcher: Searcher) -> None:
+    """As a passage's quote does: 'This is a fall …' belongs with the grade; the next fact does not."""
+    reply = ask(searcher, "What grade did Cumbria get for preventing crime in 2021/22?")
+    assert [row["grade"] for row in reply.table] == ["Inadequate"]
+    assert reply.citations[0].quote == ("Cumbria Constabulary is inadequate at preventing crime. "
+                                        "This is a fall of two grades since our last inspection.")
 
 
 def test_a_recalled_grade_is_one_row_citing_the_report_of_its_year(searcher: Searcher) -> None:

@@ -95,15 +95,30 @@ def expand(c: Candidate, expects: AnswerType | None = None) -> Candidate:
         if text[c.start:end].rstrip().endswith(":"):
             end = _list_end(text, end, text[c.start:end])
             break
-        rest = text[end:]
-        stripped = rest.lstrip(" ")
-        if not stripped or stripped.startswith("\n") or not _ANAPHOR_RE.match(stripped):
+        if (following := _carried_on_to(text, end)) is None:
             break
-        sentence_end = _SENTENCE_END_RE.search(stripped)
-        if not sentence_end:
-            break
-        end += (len(rest) - len(stripped)) + sentence_end.end()
+        end = following
     return replace(c, end=end)
+
+
+def _carried_on_to(text: str, end: int) -> int | None:
+    """The end of the next sentence of the paragraph when it carries on the one ending at ``end``
+    ('This is a fall of two grades since 2017, ...', 'However, ...'), else None."""
+    rest = text[end:]
+    stripped = rest.lstrip(" ")
+    if not stripped or stripped.startswith("\n") or not _ANAPHOR_RE.match(stripped):
+        return None
+    sentence_end = _SENTENCE_END_RE.search(stripped)
+    return end + (len(rest) - len(stripped)) + sentence_end.end() if sentence_end else None
+
+
+def carry_on(text: str, end: int, limit: int = 3) -> int:
+    """The end of the sentences (at most ``limit``) after offset ``end`` that carry its sentence on."""
+    for _ in range(limit):
+        if (following := _carried_on_to(text, end)) is None:
+            break
+        end = following
+    return end
 
 
 def states_asked_fact(c: Candidate, question: Question) -> bool:
@@ -244,4 +259,4 @@ def citation(n: int, c: Candidate) -> Citation:
                     passage_start=c.start, passage_end=c.end, year_to=h.year_to, url=h.url)
 
 
-__all__ = ["choose", "citation", "compose", "expand", "period_of", "render", "short_title", "uncovered"]
+__all__ = ["carry_on", "choose", "citation", "compose", "expand", "period_of", "render", "short_title", "uncovered"]

@@ -19,6 +19,7 @@ import numpy as np
 
 from ingest.areas import AREAS, PILLARS, area_key
 from ingest.dates import format_period
+from search.answer.extractive import carry_on
 from search.config import GradeSettings
 from search.embed import Embedder
 from search.filters import Filters
@@ -223,6 +224,10 @@ def _cite(snapshot: IndexSnapshot, n: int, c: Citation) -> tuple[Citation, Hit |
     records = snapshot.store.chunks([row]) if row is not None else []
     record = records[0] if records else None
     section = snapshot.store.section(c.section_id) or {}
+    text = section.get("text") or ""
+    end = carry_on(text, c.end) if text[c.start:c.end] == c.quote else c.end
+    if end > c.end and (record is None or end <= record["end"]):  # as a passage's quote takes the sentences
+        c = replace(c, end=end, quote=text[c.start:end])  # that carry it on ('This is a fall of two grades …')
     path = tuple(section.get("path") or (c.section,))
     hit = None
     if record is not None and record["start"] <= c.start and c.end <= record["end"]:
