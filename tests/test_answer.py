@@ -278,6 +278,30 @@ def test_a_why_question_quotes_the_fact_with_the_sentence_that_follows_it(fake_s
 
 
 @pytest.mark.parametrize("text, quoted, expected", [
+    # a sentence after the quote that points back at it is quoted with it, up to the first that does not
+    ("Project Atlas is a tagging scheme for burglars. The force intends to extend this to stalkers. Funding ends "
+     "in 2019.", "Project Atlas is a tagging scheme for burglars.",
+     "Project Atlas is a tagging scheme for burglars. The force intends to extend this to stalkers."),
+    ("In May 2016, 90 offenders were on the scheme. All of these had burgled homes.",
+     "In May 2016, 90 offenders were on the scheme.",
+     "In May 2016, 90 offenders were on the scheme. All of these had burgled homes."),
+    ("Recorded crime rose by a fifth. However, the force now records crime more accurately.",
+     "Recorded crime rose by a fifth.",
+     "Recorded crime rose by a fifth. However, the force now records crime more accurately."),
+    # 'this report' names the publication; a new paragraph starts afresh
+    ("Officers visit every school. This report sets out what we found.", "Officers visit every school.",
+     "Officers visit every school."),
+    ("Officers visit every school.\nThis is rare among forces.", "Officers visit every school.",
+     "Officers visit every school."),
+])
+def test_a_quote_takes_the_sentences_after_it_that_point_back_at_it(fake_searcher, text: str, quoted: str,
+                                                                   expected: str) -> None:
+    hit = _hit(fake_searcher, text, source="a.txt", year=2016)
+    start = text.index(quoted)
+    assert expand(_candidate(hit, 0.9, start, start + len(quoted))).text == expected
+
+
+@pytest.mark.parametrize("text, quoted, expected", [
     # a sentence pointing back at the one before it is quoted with it
     ("Response times are published monthly. In 2016 victims waited 40 minutes on average. This is longer than "
      "in most forces.", "This is longer than in most forces.",

@@ -24,8 +24,9 @@ from search.config import AnswerSettings
 from search.retrieve.question import AnswerType, Question, Scope
 from search.types import Citation, Hit
 
-_ANAPHOR_RE = re.compile(r"^(?:this|these|that|those|it|they|there|however|but|therefore|thus|so|in comparison|"
-                         r"by comparison|compared|in contrast|as a result|consequently)\b", re.I)
+_CARRIES_ON_RE = re.compile(  # a sentence that goes on from the one before ('this' and co.: _REFERS_BACK_RE)
+    r"^(?:it|they|there|however|but|therefore|thus|so|in comparison|by comparison|compared|in contrast|"
+    r"as a result|consequently)\b", re.I)
 _LEANS_BACK_RE = re.compile(  # a sentence that cannot stand without the one before it ('this' and co.: below)
     r"^(?:that|it|they|as a result|consequently|therefore|thus|in comparison|by comparison)\b", re.I)
 _REFERS_BACK_RE = re.compile(  # 'We raised this with the force.': 'this' is what the sentence before says
@@ -106,10 +107,12 @@ def _carried_on_to(text: str, end: int) -> int | None:
     ('This is a fall of two grades since 2017, ...', 'However, ...'), else None."""
     rest = text[end:]
     stripped = rest.lstrip(" ")
-    if not stripped or stripped.startswith("\n") or not _ANAPHOR_RE.match(stripped):
+    if not stripped or stripped.startswith("\n") or not (sentence_end := _SENTENCE_END_RE.search(stripped)):
         return None
-    sentence_end = _SENTENCE_END_RE.search(stripped)
-    return end + (len(rest) - len(stripped)) + sentence_end.end() if sentence_end else None
+    sentence = stripped[:sentence_end.end()]
+    if "\n" in sentence or not (_CARRIES_ON_RE.match(sentence) or _points_back(sentence)):
+        return None
+    return end + (len(rest) - len(stripped)) + sentence_end.end()
 
 
 def carry_on(text: str, end: int, limit: int = 3) -> int:
