@@ -51,7 +51,7 @@ _DATE_RE = re.compile(r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|n
 _DURATION_RE = re.compile(rf"\b(?:\d+|{_NUMBER_WORDS})\s+(?:working\s+)?(?:minutes?|hours?|days?|weeks?|months?|"
                           r"years?)\b|\bby (?:the end of )?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\b|"
                           r"\bimmediately\b|\bwithin\b", re.I)
-_PERCENT_RE = re.compile(rf"\d\s*(?:%|percent|per cent)|\bper\s+(?:\d[\d,]*|hundred|thousand)\b|\b(?:{_NUMBER_WORDS}|\d+)\s+(?:in|out of)\s+(?:\d+|"
+_PERCENT_RE = re.compile(rf"\d\s*(?:%|percent|per cent)|\b(?:{_NUMBER_WORDS}|\d+)\s+(?:in|out of)\s+(?:\d+|"
                          rf"{_NUMBER_WORDS})\b|\b(?:half|a third|two thirds|a quarter|three quarters|majority|"
                          r"minority)\b", re.I)
 _MONEY_RE = re.compile(r"£\s?\d|\b\d[\d,.]*\s*(?:m|bn|million|billion|pounds)\b", re.I)
