@@ -132,6 +132,10 @@ class AnswerSettings:
                                        "least this share as likely as the best of all; below it the report is said "
                                        "not to cover the question (calibrated on the development split)",
                                        low=0.0, high=1.0)
+    elsewhere_margin: float = _setting(0.2, "a question naming forces abstains when other forces' reports hold a "
+                                            "sentence this much closer to what it asks (cosine to its focus) than "
+                                            "any sentence of the named forces' reports (chosen on the development "
+                                            "split)", low=0.0, high=2.0)
     max_foreign: float = _setting(0.5, "abstain when this share of the question's words is foreign to the "
                                        "reports", low=0.0, high=1.0)
     figure_window: int = _setting(8, "a figure counts as about the focus within this many words of a focus word",

@@ -73,4 +73,17 @@ def evidence_gap(question: Question, candidates: Sequence[Candidate], foreign_wo
             f"(a {kind} about {question.focus or 'the question'})")
 
 
-__all__ = ["ABSTAIN_MESSAGE", "abstention", "evidence_gap", "missing_years", "outside_index"]
+def said_elsewhere(question: Question, candidates: Sequence[Candidate], others: Sequence[Candidate],
+                   settings: AnswerSettings) -> Candidate | None:
+    """The sentence of another force's report that says what a question about named forces asks far
+    better than anything their own reports say (``elsewhere_margin`` closer to its focus): their
+    reports do not discuss it ('Norfolk's use of Taser' when only other forces' reports mention
+    Taser). None when the named forces' reports say as much."""
+    if not question.forces or not candidates or not others:
+        return None
+    best = max(others, key=lambda c: c.focus_cosine)
+    own = max(c.focus_cosine for c in candidates)
+    return best if best.focus_cosine - own >= settings.elsewhere_margin else None
+
+
+__all__ = ["ABSTAIN_MESSAGE", "abstention", "evidence_gap", "missing_years", "outside_index", "said_elsewhere"]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ingest.textutil import normalise_for_match
-from search.answer.abstain import abstention, evidence_gap, missing_years, outside_index
+from search.answer.abstain import abstention, evidence_gap, missing_years, outside_index, said_elsewhere
 from search.answer.evidence import Candidate, gather, score
 from search.answer.extractive import choose, citation, compose, uncovered
 from search.answer.grades import grade_answer
@@ -84,6 +84,21 @@ def _fan_out(searcher: Searcher, question: Question, filters: Filters | dict | N
     return hits
 
 
+def _other_forces(searcher: Searcher, question: Question, snapshot: IndexSnapshot,
+                  result: SearchResult) -> list[Candidate]:
+    """The sentences of the passages that the same search over every report ranks first, from the
+    reports of forces the question does not name."""
+    if not question.forces or result.vector is None or result.focus_vector is None:
+        return []
+    settings = searcher.settings.answer
+    wide = question.scope is not Scope.SINGLE
+    everywhere = searcher.search(question, k=settings.cross_search_k if wide else settings.search_k,
+                                 use_understanding=False, snapshot=snapshot, query_vector=result.vector)
+    hits = [h for h in everywhere.chunks[:settings.cross_passages if wide else settings.passages]
+            if h.force not in question.forces]
+    return gather(snapshot, hits, result.vector, result.focus_vector)
+
+
 def _merged(first: Sequence[Hit], then: Sequence[Hit]) -> tuple[Hit, ...]:
     """``first`` then ``then``, each passage once."""
     seen: set[int] = set()
@@ -132,6 +147,15 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
     if years:
         reason = f"No indexed report is from {', '.join(map(str, years))}. {snapshot.describe_coverage()}"
         return abstention(reason, reason, passages, base)
+    if graded is None and use_understanding and Filters.coerce(filters).is_empty() and (
+            elsewhere := said_elsewhere(parsed, found, _other_forces(searcher, parsed, snapshot, result),
+                                        settings.answer)) is not None:
+        named = " or ".join(parsed.forces)
+        reason = (f"the reports on {named} say little about {parsed.focus or 'it'}; other forces' reports say more, "
+                  f"such as {elsewhere.hit.title}")
+        shown = _merged([elsewhere.hit], passages)[:k]
+        return abstention(f"The reports on {named} do not discuss it; the closest passages, from other forces' "
+                          "reports first, are listed below.", reason, shown, base)
     if gap is not None:
         return abstention("The closest passages are listed below; they do not answer it.", gap, passages, base)
 
