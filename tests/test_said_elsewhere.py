@@ -77,3 +77,12 @@ def test_the_margin_decides(searcher: Searcher, own: float, other: float, abstai
     assert (found is not None) is abstains
     assert said_elsewhere(replace(question, forces=()), [_candidate(searcher, own)], [_candidate(searcher, other)],
                           settings) is None  # a question naming no force is about every force
+
+
+
+def test_the_search_over_every_report_reuses_the_question_s_encoding(searcher: Searcher) -> None:
+    counting = KeywordEmbedder()  # counts its texts
+    again = Searcher(searcher.index_dir, counting, searcher.snapshot, searcher.params, searcher.settings)
+    reply = answer(again, "What did inspectors say about Gwent Police's use of Taser by officers?")
+    assert reply.abstained and "do not discuss it" in reply.text  # both searches ran
+    assert counting.calls == 1  # the question and its focus, in one pass for both searches

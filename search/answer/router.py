@@ -23,6 +23,7 @@ from search.answer.evidence import Candidate, gather, score
 from search.answer.extractive import choose, citation, compose, uncovered
 from search.answer.grades import grade_answer
 from search.answer.llm import LLMClient, written_answer
+from search.config import AnswerSettings
 from search.filters import Filters
 from search.index.snapshot import IndexSnapshot
 from search.retrieve.question import AnswerType, Question, Scope
@@ -45,19 +46,25 @@ def collect(searcher: Searcher, question: Question, filters: Filters | dict | No
             snapshot: IndexSnapshot, k: int) -> Evidence:
     """Search for ``question`` and score the sentences of the passages that may be quoted."""
     settings = searcher.settings
-    wide = question.scope is not Scope.SINGLE
-    result = searcher.search(question, k=max(k, settings.answer.cross_search_k if wide else settings.answer.search_k),
-                             filters=filters, use_understanding=use_understanding, snapshot=snapshot)
+    searched, quoted = _breadth(settings.answer, question)
+    result = searcher.search(question, k=max(k, searched), filters=filters, use_understanding=use_understanding,
+                             snapshot=snapshot)
     if not result.chunks or result.vector is None or result.focus_vector is None:
         return Evidence(result, (), [], np.zeros((0, 0)))
-    quotable = _merged(_fan_out(searcher, question, filters, snapshot, result),
-                       result.chunks[:settings.answer.cross_passages if wide else settings.answer.passages])
+    quotable = _merged(_fan_out(searcher, question, filters, snapshot, result), result.chunks[:quoted])
     ranks: dict[int, int] = {}
     for hit in (*quotable, *result.chunks):
         ranks[hit.row] = min(ranks.get(hit.row, hit.rank), hit.rank)
     found = gather(snapshot, quotable, result.vector, result.focus_vector)
     rows = score(question, found, snapshot, ranks, settings.evidence, settings.answer.figure_window)
     return Evidence(result, quotable, found, rows)
+
+
+def _breadth(settings: AnswerSettings, question: Question) -> tuple[int, int]:
+    """Passages searched and passages quoted from: more for a question across years or forces."""
+    if question.scope is Scope.SINGLE:
+        return settings.search_k, settings.passages
+    return settings.cross_search_k, settings.cross_passages
 
 
 def _fan_out(searcher: Searcher, question: Question, filters: Filters | dict | None, snapshot: IndexSnapshot,
@@ -80,7 +87,7 @@ def _fan_out(searcher: Searcher, question: Question, filters: Filters | dict | N
     hits: list[Hit] = []
     for group in groups[:settings.fan_out_groups]:
         hits.extend(searcher.search(question, k=settings.fan_out_passages, filters=group, use_understanding=False,
-                                    snapshot=snapshot, query_vector=result.vector).chunks)
+                                    snapshot=snapshot, encoded=result).chunks)
     return hits
 
 
@@ -88,14 +95,11 @@ def _other_forces(searcher: Searcher, question: Question, snapshot: IndexSnapsho
                   result: SearchResult) -> list[Candidate]:
     """The sentences of the passages that the same search over every report ranks first, from the
     reports of forces the question does not name."""
-    if not question.forces or result.vector is None or result.focus_vector is None:
+    if result.vector is None or result.focus_vector is None:
         return []
-    settings = searcher.settings.answer
-    wide = question.scope is not Scope.SINGLE
-    everywhere = searcher.search(question, k=settings.cross_search_k if wide else settings.search_k,
-                                 use_understanding=False, snapshot=snapshot, query_vector=result.vector)
-    hits = [h for h in everywhere.chunks[:settings.cross_passages if wide else settings.passages]
-            if h.force not in question.forces]
+    searched, quoted = _breadth(searcher.settings.answer, question)
+    everywhere = searcher.search(question, k=searched, use_understanding=False, snapshot=snapshot, encoded=result)
+    hits = [h for h in everywhere.chunks[:quoted] if h.force not in question.forces]
     return gather(snapshot, hits, result.vector, result.focus_vector)
 
 
@@ -147,9 +151,10 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
     if years:
         reason = f"No indexed report is from {', '.join(map(str, years))}. {snapshot.describe_coverage()}"
         return abstention(reason, reason, passages, base)
-    if graded is None and use_understanding and Filters.coerce(filters).is_empty() and (
-            elsewhere := said_elsewhere(parsed, found, _other_forces(searcher, parsed, snapshot, result),
-                                        settings.answer)) is not None:
+    elsewhere = None  # only a question naming forces, with its found sentences, is compared with other forces'
+    if graded is None and found and parsed.forces and use_understanding and Filters.coerce(filters).is_empty():
+        elsewhere = said_elsewhere(parsed, found, _other_forces(searcher, parsed, snapshot, result), settings.answer)
+    if elsewhere is not None:
         named = " or ".join(parsed.forces)
         reason = (f"the reports on {named} say little about {parsed.focus or 'it'}; other forces' reports say more, "
                   f"such as {elsewhere.hit.title}")

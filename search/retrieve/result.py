@@ -31,6 +31,7 @@ class SearchResult:
     vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the encoded question
     focus_vector: np.ndarray | None = field(default=None, repr=False, compare=False)  # the encoded focus
     foreign_words: tuple[str, ...] = ()  # question words with no word like them in the indexed reports
+    lexical_tokens: tuple[str, ...] = field(default=(), repr=False, compare=False)  # what BM25 was asked
     question: Question | None = field(default=None, repr=False, compare=False)
     snapshot: IndexSnapshot | None = field(default=None, repr=False, compare=False)
     chunks: tuple[Hit, ...] = field(default=(), repr=False)  # the ranked chunks themselves, best first: what

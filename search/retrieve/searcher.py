@@ -181,7 +181,7 @@ class Searcher:
         return parse_question(query, self.settings.retrieval.max_query_chars)
 
     def search(self, query: str | Question, k: int = 10, filters: Filters | dict[str, Any] | None = None, *,
-               use_understanding: bool = True, query_vector: np.ndarray | None = None,
+               use_understanding: bool = True, encoded: SearchResult | None = None,
                snapshot: IndexSnapshot | None = None) -> SearchResult:
         """Rank passages for ``query``.
 
@@ -191,7 +191,9 @@ class Searcher:
             k: how many hits to return (at least 1).
             filters: explicit filters; when given, forces and years named in the query are not applied.
             use_understanding: apply the forces and years the query names.
-            query_vector: a precomputed query embedding (skips encoding).
+            encoded: an earlier search of the same question on the same generation, whose encoding
+                (the question, its focus, the report words standing in for its unknown words) is
+                reused rather than encoded again.
             snapshot: the generation to search (default: the one loaded now).
 
         Raises:
@@ -213,7 +215,7 @@ class Searcher:
         if mask is not None and not mask.any():
             scope.notices.append("No passage matches these filters. " + snap.describe_coverage())
             return SearchResult(hits=(), notices=tuple(scope.notices), **base)
-        vector, focus_vector, lexical_tokens, foreign = self._encode(question, snap, query_vector)
+        vector, focus_vector, lexical_tokens, foreign = self._encode(question, snap, encoded)
         signals = self._signals(snap, vector, focus_vector, lexical_tokens, mask, scope.preferred_years, k)
         settings = self.settings.retrieval
         fused = fuse(signals.rankings, signal_weights(settings), settings.rrf_k, snap.store.order)
@@ -226,7 +228,8 @@ class Searcher:
                             chunks=tuple(_hit(rank, score, records[row], dense.get(row), lexical.get(row))
                                          for rank, (row, score) in enumerate(fused[:k], start=1)),
                             notices=tuple(scope.notices),
-                            vector=vector, focus_vector=focus_vector, foreign_words=foreign, **base)
+                            vector=vector, focus_vector=focus_vector, foreign_words=foreign,
+                            lexical_tokens=tuple(lexical_tokens), **base)
 
     def signals(self, query: str | Question, snapshot: IndexSnapshot | None = None) -> Signals | None:
         """The rankings the default search (the question's own forces and years understood, no filters
@@ -241,20 +244,23 @@ class Searcher:
         vector, focus_vector, lexical_tokens, _ = self._encode(question, snap, None)
         return self._signals(snap, vector, focus_vector, lexical_tokens, mask, scope.preferred_years, 1)
 
-    def _encode(self, question: Question, snap: IndexSnapshot, query_vector: np.ndarray | None
+    def _encode(self, question: Question, snap: IndexSnapshot, earlier: SearchResult | None
                 ) -> tuple[np.ndarray, np.ndarray, list[str], tuple[str, ...]]:
         """The question's vector, its focus's vector, its lexical tokens (with report words standing
-        in for words the reports never use) and those of its words the reports have nothing like."""
+        in for words the reports never use) and those of its words the reports have nothing like;
+        those of ``earlier`` when it searched the same question on this generation."""
+        if (earlier is not None and earlier.vector is not None and earlier.focus_vector is not None
+                and earlier.generation == snap.generation and earlier.query == question.text):
+            return earlier.vector, earlier.focus_vector, list(earlier.lexical_tokens), earlier.foreign_words
         tokens = list(question.lexical_tokens)
         unknown = snap.expander.unknown_words(question.lexical_text, snap.lexical.vocabulary) if snap.expander else []
         foreign: tuple[str, ...] = ()
         own_focus = bool(question.focus) and question.focus != question.text
-        texts = ([question.text] if query_vector is None else []) + ([question.focus] if own_focus else []) + unknown
-        encoded = self.embedder.encode(texts) if texts else np.zeros((0, self.embedder.dim), np.float32)  # one pass
-        vector = encoded[0] if query_vector is None else query_vector
-        at = 0 if query_vector is not None else 1
-        focus_vector = encoded[at] if own_focus else vector
-        words = encoded[at + int(own_focus):]
+        texts = [question.text] + ([question.focus] if own_focus else []) + unknown
+        encoded = self.embedder.encode(texts)  # one pass
+        vector = encoded[0]
+        focus_vector = encoded[1] if own_focus else vector
+        words = encoded[1 + int(own_focus):]
         if unknown and snap.expander is not None:
             expansion = self.settings.expansion
             near = snap.expander.neighbours(words, min_similarity=expansion.min_similarity,
