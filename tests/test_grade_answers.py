@@ -11,6 +11,7 @@ from dataclasses import replace
 import pytest
 
 from search.answer.grades import asked_area, grade_answer, one_per_period
+from search.answer.router import answer
 from search.findings.api import grades
 from search.findings.model import Grade
 from search.retrieve.question import parse_question
@@ -202,3 +203,60 @@ def test_a_grade_question_asking_more_gets_the_grade_then_the_sentence_that_says
     # a plain grade question gets the grade alone: its sentence is not quoted a second time
     reply = answer(searcher, "What grade did Cumbria get for effectiveness in 2016?")
     assert reply.mode == "grades" and len(reply.citations) == 2
+
+
+NONE_PAGES = {
+    "cumbria_2016.txt": PAGES["cumbria_2016.txt"],
+    "durham_2016.txt": """Durham 2016
+
+This is HMIC's third PEEL assessment of Durham Constabulary, telling the public how well their force keeps them safe.
+
+The extent to which Durham Constabulary is effective at keeping people safe and reducing crime is outstanding.
+
+How effective is the force at keeping people safe and reducing crime?
+
+Last updated 02/03/2017
+
+Outstanding
+
+Durham Constabulary is outstanding at keeping people safe and reducing crime.
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def two_forces(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
+    return Searcher.load(index_of_pages(tmp_path_factory, NONE_PAGES, "none-graded"), embedder=KeywordEmbedder())
+
+
+def test_which_forces_got_a_grade_none_got_cites_no_force_and_lists_the_grades_given(two_forces: Searcher) -> None:
+    reply = answer(two_forces, "Which forces were graded inadequate for effectiveness in 2016?")
+    assert reply.abstained and reply.mode == "grades" and reply.citations == ()
+    assert reply.text.startswith("No force in the indexed reports was graded Inadequate for effectiveness in 2016.")
+    assert {(row["force"], row["grade"]) for row in reply.table} == {("Cumbria Constabulary", "Good"),
+                                                                     ("Durham Constabulary", "Outstanding")}
+    assert {h.source for h in reply.passages} == set(NONE_PAGES)  # the grades' passages are shown
+
+
+def test_was_a_force_given_a_grade_it_did_not_get_is_answered_no_citing_the_grade_it_got(two_forces: Searcher) -> None:
+    reply = answer(two_forces, "Was Cumbria graded inadequate for effectiveness in 2016?")
+    assert not reply.abstained and reply.mode == "grades"
+    assert reply.text.startswith("No: Cumbria Constabulary was not graded Inadequate for effectiveness in 2016.")
+    assert [(row["force"], row["grade"]) for row in reply.table] == [("Cumbria Constabulary", "Good")]
+    assert reply.citations[0].source == "cumbria_2016.txt"
+    assert reply.citations[0].quote.startswith("Cumbria Constabulary is good at keeping people safe")
+
+
+def test_the_forces_that_got_the_grade_are_still_listed_and_cited(two_forces: Searcher) -> None:
+    reply = answer(two_forces, "Which forces were graded outstanding for effectiveness in 2016?")
+    assert not reply.abstained and [row["force"] for row in reply.table] == ["Durham Constabulary"]
+    assert {c.source for c in reply.citations} == {"durham_2016.txt"}
+
+
+def test_the_app_leads_a_no_with_the_grade_that_was_not_given(two_forces: Searcher) -> None:
+    from ui.answer_view import grade_lead
+
+    no = answer(two_forces, "Was Cumbria graded inadequate for effectiveness in 2016?")
+    assert grade_lead(no) == "Cumbria Constabulary: not graded Inadequate; 1 grade in the indexed reports, Good."
+    yes = answer(two_forces, "Was Durham graded outstanding for effectiveness in 2016?")
+    assert grade_lead(yes) == "Durham Constabulary: 1 grade in the indexed reports, Outstanding."

@@ -38,6 +38,10 @@ def grade_lead(reply: Answer) -> str:
     forces = sorted({r["force"] for r in reply.table if r.get("force")})
     named = sorted({r["grade"] for r in reply.table}, key=lambda g: -len(g))
     graded = " or ".join(named) if len(named) <= 2 else "as listed"
+    asked = [g for g in reply.understood.get("grades") or () if g not in named]
+    if asked and len(forces) == 1:  # 'was Kent graded inadequate …?' when it was not
+        return (f"{forces[0]}: not graded {' or '.join(asked)}; {plural(len(reply.table), 'grade')} in the "
+                f"indexed reports, {graded}.")
     if len(forces) == 1:
         return f"{forces[0]}: {plural(len(reply.table), 'grade')} in the indexed reports, {graded}."
     return (f"{plural(len(forces), 'force')} graded {graded} in the indexed reports "

@@ -65,16 +65,42 @@ def grade_answer(snapshot: IndexSnapshot, embedder: Embedder, question: Question
     asked = list(given.judgments) or list(question.grades) if use_understanding else list(given.judgments)
     selected = one_per_period([g for g in pool if (areas is None or g.area_key in areas)
                                and (not asked or g.grade in asked)])
+    understood = question.understood() if use_understanding else {"forces": [], "years": [], "period": None}
+    base: dict[str, Any] = {"question": question.asked, "mode": "grades", "understood": understood, "notices": (),
+                            "generation": snapshot.generation}
     if not selected:
-        return None
+        held = one_per_period([g for g in pool if g.area_key in areas]) if asked and areas else []
+        return _none_graded(snapshot, question, held, asked, forces, span, base) if held else None
     text, citations, hits, table = _compose(snapshot, question, selected, asked, pool, by_grade=areas is None)
-    used: dict[str, Any] = {"forces": sorted({g.force for g in selected if g.force})}
+    return Answer(text=text, citations=tuple(citations), passages=tuple(hits), abstained=False,
+                  filters_used=_used(selected, span), table=tuple(table), **base)
+
+
+def _used(shown: list[Grade], span: YearRange | None) -> dict[str, Any]:
+    used: dict[str, Any] = {"forces": sorted({g.force for g in shown if g.force})}
     if span is not None:
         used["years"] = list(span)
-    understood = question.understood() if use_understanding else {"forces": [], "years": [], "period": None}
-    return Answer(question=question.asked, text=text, citations=tuple(citations), passages=tuple(hits),
-                  abstained=False, mode="grades", filters_used=used, understood=understood, notices=(),
-                  generation=snapshot.generation, table=tuple(table))
+    return used
+
+
+def _none_graded(snapshot: IndexSnapshot, question: Question, held: list[Grade], asked: list[str],
+                 forces: tuple[str, ...], span: YearRange | None, base: dict[str, Any]) -> Answer:
+    """The answer when the grades in scope hold the area asked about but none of the grade asked:
+    about named forces ('was Kent graded inadequate at …?'), no, with the grades they got cited;
+    about every force ('which forces were graded inadequate at …?'), an abstention that cites no
+    force (none qualifies), says so and lists the grades the reports do give for the area."""
+    who = " or ".join(forces) if forces else "No force in the indexed reports"
+    period = f" in {format_period(span.first, span.last)}" if span is not None and span.first is not None else ""
+    lead = (f"{'No: ' + who if forces else who} was {'not ' if forces else ''}graded {' or '.join(asked)} "
+            f"{_what(held[0])}{period}.")
+    text, citations, hits, table = _compose(snapshot, question, held, [], held, by_grade=False)
+    if forces:
+        return Answer(text=f"{lead} {text}", citations=tuple(citations), passages=tuple(hits), abstained=False,
+                      filters_used=_used(held, span), table=tuple(table), **base)
+    listed = "; ".join(f"{row['force'] or 'the force'}: {row['grade']} ({row['period']})" for row in table)
+    return Answer(text=f"{lead} The grades the reports give for it: {listed}.", citations=(), passages=tuple(hits),
+                  abstained=True, reason=f"no indexed report grades a force {' or '.join(asked)} {_what(held[0])}",
+                  filters_used=_used(held, span), table=tuple(table), **base)
 
 
 def _in_scope(items: list[Grade], given: Filters, forces: tuple[str, ...], span: YearRange | None) -> list[Grade]:

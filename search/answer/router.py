@@ -134,7 +134,7 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
     snapshot = searcher.snapshot  # every step below reads this one generation
     graded = grade_answer(snapshot, searcher.embedder, parsed, filters, use_understanding=use_understanding,
                           settings=settings.grades)
-    if graded is not None and parsed.scope is not Scope.SINGLE:
+    if graded is not None and (parsed.scope is not Scope.SINGLE or graded.abstained):
         return graded
     evidence = collect(searcher, parsed, filters, use_understanding=use_understanding, snapshot=snapshot, k=k)
     result, quotable, found = evidence.result, evidence.quotable, evidence.candidates
