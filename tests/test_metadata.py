@@ -980,6 +980,11 @@ METHOD = "\n\nAbout this inspection\n\n{sentence} " + BODY
      "Inspection visits to the six forces were carried out during the autumn of 2019.", (2019, 2020)),
     ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
      "Inspectors visited each force for a week in November 2018.", (2018, 2019)),
+    ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
+     "We inspected the six forces between October and December 2018.", (2018, 2019)),
+    # 'we inspected' with no window of months is an earlier inspection (a revisit's), not this fieldwork
+    ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
+     "In 2018 we inspected how the six forces handle stalking.", (2019, 2019)),
     # fieldwork in the year of publication, or further back than a year, leaves it alone
     ("Holding the line: an inspection of how police forces handle stalking\n\nPublished: March 2019",
      "Our fieldwork took place in January 2019.", (2019, 2019)),
