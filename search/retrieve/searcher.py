@@ -294,7 +294,9 @@ class Searcher:
                     Ranking("sentence", candidates[np.argsort(-sentence[:, 0], kind="stable")]),
                     Ranking("focus_sentence", candidates[np.argsort(-sentence[:, 1], kind="stable")])]
         if preferred_years:
-            in_year = candidates[np.isin(snap.store.year[candidates], list(preferred_years))]
+            years = np.array(sorted(preferred_years))  # a report is in a year any year of its period is
+            first, last = snap.store.year[candidates][:, None], snap.store.year_to[candidates][:, None]
+            in_year = candidates[((first <= years) & (years <= last)).any(axis=1)]
             dense_rank = {int(r): i for i, r in enumerate(d_rows)}
             rankings.append(Ranking("year", np.array(sorted(in_year.tolist(),
                                                             key=lambda r: dense_rank.get(r, len(dense_rank))),
