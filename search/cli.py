@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ingest.dates import format_period
 from search.cli_index import add_index_parsers, cmd_fetch, cmd_index, cmd_remove, cmd_rollback, cmd_status
 from search.cli_io import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, shown_name
 from search.cli_io import err as _err
@@ -288,8 +289,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(result.text)
         print()
         for c in result.citations:
-            page = f", p. {c.page}" if c.page else ""
-            print(f"[{c.n}] {_shown(c.title)} ({c.force}, {c.year}{page}) § {_shown(c.section)}\n"
+            period = format_period(c.year, c.year_to)
+            where = ", ".join(x for x in (c.force or "", period, f"p. {c.page}" if c.page else "") if x)
+            print(f"[{c.n}] {_shown(c.title)} ({where}) § {_shown(c.section)}\n"
                   f"    \"{_shown(c.quote)}\"\n    {_shown(c.url or c.source)}, chars {c.start}-{c.end}")
         if result.abstained and result.passages:
             print("Closest passages (they do not answer the question):")

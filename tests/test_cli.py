@@ -434,3 +434,18 @@ def test_cli_loads_the_bundled_encoder_by_itself(real_index: Path) -> None:
     assert done.returncode == 0, done.stderr
     [data] = json_lines(done.stdout)
     assert len(data["hits"]) == 2
+
+
+def test_an_answer_s_citation_names_the_report_s_period_and_no_missing_force(capsys, keyword_encoder,
+                                                                             tmp_path_factory) -> None:
+    from conftest import index_of_pages
+
+    page = ("Everyone's business: improving the police response to domestic abuse\n\nPublished: March 2014\n\n"
+            "About this inspection\n\nWe inspected all 43 forces between October and December 2013.\n\n"
+            "Findings\n\nFour forces were revisited because of concerns about their service to victims.\n")
+    folder = index_of_pages(tmp_path_factory, {"everyones_business.txt": page}, "thematic")
+    code, out, _err = run(capsys, "ask", "Which forces were revisited because of concerns?", "--index-dir",
+                          str(folder))
+    assert code == 0
+    line = next(ln for ln in out.splitlines() if ln.startswith("[1] "))
+    assert "(2013/14)" in line and "None" not in line
