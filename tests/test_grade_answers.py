@@ -260,3 +260,20 @@ def test_the_app_leads_a_no_with_the_grade_that_was_not_given(two_forces: Search
     assert grade_lead(no) == "Cumbria Constabulary: not graded Inadequate; 1 grade in the indexed reports, Good."
     yes = answer(two_forces, "Was Durham graded outstanding for effectiveness in 2016?")
     assert grade_lead(yes) == "Durham Constabulary: 1 grade in the indexed reports, Outstanding."
+
+
+def test_which_of_the_forces_named_got_a_grade_also_shows_the_grades_of_the_rest(two_forces: Searcher) -> None:
+    reply = answer(two_forces, "Which of Cumbria and Durham were graded outstanding for effectiveness in 2016?")
+    assert reply.text.startswith("1 of the 2 forces named was graded Outstanding: Durham Constabulary")
+    assert "The other forces named: Cumbria Constabulary was graded Good" in reply.text
+    assert [(row["force"], row["grade"]) for row in reply.table] == [("Durham Constabulary", "Outstanding"),
+                                                                     ("Cumbria Constabulary", "Good")]
+    assert [c.n for c in reply.citations] == list(range(1, len(reply.citations) + 1))
+    assert {c.source for c in reply.citations} == set(NONE_PAGES)
+
+
+def test_forces_compared_on_a_graded_area_get_its_grades_first(two_forces: Searcher) -> None:
+    reply = answer(two_forces, "How did Cumbria and Durham compare on effectiveness in 2016?")
+    assert reply.text.startswith("The grades of the 2 forces named:")
+    assert {(row["force"], row["grade"]) for row in reply.table} == {("Cumbria Constabulary", "Good"),
+                                                                     ("Durham Constabulary", "Outstanding")}

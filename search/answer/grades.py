@@ -72,8 +72,25 @@ def grade_answer(snapshot: IndexSnapshot, embedder: Embedder, question: Question
         held = one_per_period([g for g in pool if g.area_key in areas]) if asked and areas else []
         return _none_graded(snapshot, question, held, asked, forces, span, base) if held else None
     text, citations, hits, table = _compose(snapshot, question, selected, asked, pool, by_grade=areas is None)
+    others = _named_others(selected, pool, areas, asked, forces)
+    if others:  # 'which of Kent, Cleveland and Norfolk were graded outstanding …?': the rest's grades follow
+        more, cited, shown, rows = _compose(snapshot, question, others, [], pool, by_grade=False, first=len(citations))
+        text = f"{text} The other forces named: {more}"
+        citations, table = [*citations, *cited], [*table, *rows]
+        hits += [h for h in shown if all(h.row != k.row for k in hits)]
+        selected = [*selected, *others]
     return Answer(text=text, citations=tuple(citations), passages=tuple(hits), abstained=False,
                   filters_used=_used(selected, span), table=tuple(table), **base)
+
+
+def _named_others(selected: list[Grade], pool: list[Grade], areas: set[str] | None, asked: list[str],
+                  forces: tuple[str, ...]) -> list[Grade]:
+    """For a question naming several forces and a grade for one area, the grades in that area of
+    the named forces that did not get it (the answer shows every force the user named)."""
+    if len(forces) < 2 or not asked or not areas or areas <= {"overall"}:
+        return []
+    got = {g.force for g in selected}
+    return one_per_period([g for g in pool if g.area_key in areas and g.force not in got])
 
 
 def _used(shown: list[Grade], span: YearRange | None) -> dict[str, Any]:
@@ -198,26 +215,33 @@ def _counts(selected: list[Grade], pool: list[Grade], asked: list[str]) -> list[
 
 
 def _compose(snapshot: IndexSnapshot, question: Question, selected: list[Grade], asked: list[str],
-             pool: list[Grade], by_grade: bool) -> tuple[str, list[Citation], list[Hit], list[dict[str, Any]]]:
+             pool: list[Grade], by_grade: bool, first: int = 0
+             ) -> tuple[str, list[Citation], list[Hit], list[dict[str, Any]]]:
     """The answer's sentences (a lead naming how many forces qualify when several may, or how many
     of a report's areas got the grade asked about), one per grade with its [n]; the citations, the
-    passages they quote, and the rows as a table."""
+    passages they quote, and the rows as a table. Numbering starts after ``first`` citations, and
+    then no lead is written (the rows follow an earlier list)."""
     ordered = sorted(selected, key=lambda g: (g.force or "", g.year or 0, g.source, _label(g)))
     citations: list[Citation] = []
     hits: list[Hit] = []
     table: list[dict[str, Any]] = []
     parts: list[str] = []
     forces = list(dict.fromkeys(g.force for g in ordered if g.force))
-    if question.scope is Scope.CROSS_FORCE or len(forces) > 1:
+    if not first and (question.scope is Scope.CROSS_FORCE or len(forces) > 1):
         graded = " or ".join(asked) if asked else "as listed"
-        parts.append(f"{len(forces)} force{'s' if len(forces) != 1 else ''} in the indexed reports "
-                     f"{'was' if len(forces) == 1 else 'were'} graded {graded}:")
-    elif asked and by_grade:
+        if len(question.forces) > 1:
+            parts.append(f"{len(forces)} of the {len(question.forces)} forces named "
+                         f"{'was' if len(forces) == 1 else 'were'} graded {graded}:" if asked
+                         else f"The grades of the {len(question.forces)} forces named:")
+        else:
+            parts.append(f"{len(forces)} force{'s' if len(forces) != 1 else ''} in the indexed reports "
+                         f"{'was' if len(forces) == 1 else 'were'} graded {graded}:")
+    elif not first and asked and by_grade:
         parts.extend(_counts(ordered, pool, asked))
     for g in ordered:
         marks = []
         for quoted in (g.citation, *_other_sentence(g)):
-            citation, hit = _cite(snapshot, len(citations) + 1, quoted)
+            citation, hit = _cite(snapshot, first + len(citations) + 1, quoted)
             citations.append(citation)
             marks.append(citation.n)
             if hit is not None and all(h.row != hit.row for h in hits):

@@ -151,8 +151,10 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
     if years:
         reason = f"No indexed report is from {', '.join(map(str, years))}. {snapshot.describe_coverage()}"
         return abstention(reason, reason, passages, base)
+    area = _area_grades(searcher, snapshot, parsed, filters, use_understanding) if graded is None else None
     elsewhere = None  # only a question naming forces, with its found sentences, is compared with other forces'
-    if graded is None and found and parsed.forces and use_understanding and Filters.coerce(filters).is_empty():
+    if (graded is None and area is None and found and parsed.forces and use_understanding
+            and Filters.coerce(filters).is_empty()):
         elsewhere = said_elsewhere(parsed, found, _other_forces(searcher, parsed, snapshot, result), settings.answer)
     if elsewhere is not None:
         named = " or ".join(parsed.forces)
@@ -161,6 +163,8 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
         shown = _merged([elsewhere.hit], passages)[:k]
         return abstention(f"The reports on {named} do not discuss it; the closest passages, from other forces' "
                           "reports first, are listed below.", reason, shown, base)
+    if gap is not None and area is not None:
+        return area  # the passages do not say it in words; the area's grades do
     if gap is not None:
         return abstention("The closest passages are listed below; they do not answer it.", gap, passages, base)
 
@@ -180,19 +184,23 @@ def answer(searcher: Searcher, question: str | Question, filters: Filters | dict
                     passages=passages, abstained=False, **base)
     if graded is not None:  # 'was it the first force rated inadequate ...?': the grades, then what the text says
         return replace(_joined(graded, quoted), mode=graded.mode)
-    return _with_grades(searcher, snapshot, parsed, filters, use_understanding, quoted)
+    return quoted if area is None else _joined(area, quoted)
 
 
-def _with_grades(searcher: Searcher, snapshot: IndexSnapshot, question: Question, filters: Filters | dict | None,
-                 use_understanding: bool, quoted: Answer) -> Answer:
-    """A question about how a force changed over the years in an area the reports grade ('has Kent got
-    better at investigating crime since 2015?') gets the area's grades over those years first, then
-    the quotes."""
-    if question.scope is not Scope.CROSS_YEAR or not question.forces:
-        return quoted
-    graded = grade_answer(snapshot, searcher.embedder, replace(question, expects=AnswerType.GRADE), filters,
-                          use_understanding=use_understanding, settings=searcher.settings.grades, one_area=True)
-    return quoted if graded is None else _joined(graded, quoted)
+def _area_grades(searcher: Searcher, snapshot: IndexSnapshot, question: Question, filters: Filters | dict | None,
+                 use_understanding: bool) -> Answer | None:
+    """The grades of the area a question names when it asks how a force changed over the years in it
+    ('has Kent got better at investigating crime since 2015?') or compares named forces in it ('how
+    did Kent and Cleveland compare on investigating crime?'): they come before the quotes, or stand
+    alone when no passage says it in words. None for other questions, or an area the reports do not
+    grade."""
+    over_years = question.scope is Scope.CROSS_YEAR and bool(question.forces)
+    between_forces = (question.scope is Scope.CROSS_FORCE and len(question.forces) > 1
+                      and question.expects is AnswerType.COMPARISON)
+    if not (over_years or between_forces):
+        return None
+    return grade_answer(snapshot, searcher.embedder, replace(question, expects=AnswerType.GRADE), filters,
+                        use_understanding=use_understanding, settings=searcher.settings.grades, one_area=True)
 
 
 def _repeats(candidate: Candidate, citations: Sequence[Citation]) -> bool:
