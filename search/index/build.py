@@ -41,7 +41,7 @@ from search.index.layout import (
 )
 from search.index.plan import FileOutcome, Mode, Plan, ProgressFn, check_paths, plan_build
 from search.index.publish import clean_stale, discard, index_lock, publish, staging_dir
-from search.index.reuse import stored_vectors
+from search.index.reuse import indexed_sentence_vectors, stored_vectors
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,7 @@ def build_index(
             if plan.reuse and not previous.rebuild and not _verified(previous, index_dir):
                 previous = _Previous(manifest=previous.manifest, folder=previous.folder, known=previous.known, reports={},
                                      rebuild=True)
+                background.forget_known()  # vectors read from files that failed their checks
                 plan = plan_build(paths, previous.known,
                                   Mode(keep_all=keep_existing, prune=prune, reread_all=True, drop=drop), params,
                                   limits=limits, progress=progress, on_report=_feeding(background, on_report),
@@ -295,18 +296,22 @@ def _embed_new(plan: Plan, background: BackgroundEmbedding) -> NewRows:
             sentences.append((index, start, end))
             sentence_texts.append(text)
     return NewRows(chunks=chunks, counts=counts, sentences=sentences,
-                   vectors=background.vectors([c.embed_text for c in chunks]),
+                   vectors=background.vectors([c.embed_text for c in chunks], exact=True),
                    sentence_vectors=background.vectors(sentence_texts))
 
 
 def _feeding(background: BackgroundEmbedding, on_report: Callable[[Report, list[Chunk]], None] | None,
              previous: _Previous | None = None) -> Callable[[Report, list[Chunk]], None]:
     """An ``on_report`` that queues a report's chunk and sentence texts for embedding as soon as it is
-    read; a changed report's texts that its previous version already had keep their stored vectors."""
+    read; a changed report's texts that its previous version already had keep their stored vectors,
+    and sentences that the live generation stores word for word keep theirs."""
     def fed(report: Report, chunks: list[Chunk]) -> None:
         entry = previous.reports.get(report.meta.source) if previous and previous.folder else None
         if entry is not None:
             background.known(*stored_vectors(previous.folder, entry))
+        if previous and previous.folder and previous.reports and previous.manifest:
+            texts, rows = indexed_sentence_vectors(previous.folder, previous.manifest["segments"], chunks)
+            background.known(texts, rows, sentence_rows=True)
         background.submit([c.embed_text for c in chunks] + [text for c in chunks for _s, _e, text in sentence_units(c)])
         if on_report:
             on_report(report, chunks)

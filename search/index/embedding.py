@@ -37,6 +37,8 @@ class BackgroundEmbedding:
         self._texts: list[str] = []
         self._vectors: list[np.ndarray | None] = []
         self._pending: list[int] = []
+        self._given: set[int] = set()  # ids whose vectors ``known`` gave
+        self._rows: set[int] = set()  # ... of which stored int8 sentence rows
         self._done = 0
         self._closed = False
         self._flush = False
@@ -57,16 +59,32 @@ class BackgroundEmbedding:
                 self._start()
                 self._ready.notify()
 
-    def known(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+    def known(self, texts: Sequence[str], vectors: np.ndarray, *, sentence_rows: bool = False) -> None:
         """Vectors already at hand for ``texts`` (a changed report's unchanged chunks and sentences,
-        as stored): those texts are never encoded."""
+        as stored): those texts are not encoded. ``sentence_rows``: the vectors are stored int8
+        sentence rows (as float32), a sentence's vector only: a chunk with one of those texts is
+        encoded for its own vector (``vectors(exact=True)``)."""
         with self._ready:
             for text, vector in zip(texts, vectors, strict=True):
                 if text not in self._index:
                     self._index[text] = len(self._texts)
+                    self._given.add(self._index[text])
+                    if sentence_rows:
+                        self._rows.add(self._index[text])
                     self._texts.append(text)
                     self._vectors.append(np.asarray(vector, dtype=np.float32))
                     self._done += 1
+
+    def forget_known(self) -> None:
+        """Encode every text whose vector ``known`` gave (the files it was read from failed their
+        checks), as if it had been submitted."""
+        with self._ready:
+            for i in sorted(self._given):
+                self._vectors[i] = None
+                self._pending.append(i)
+            self._done -= len(self._given)
+            self._given.clear()
+            self._rows.clear()
 
     def flush(self) -> None:
         """Start on the texts waiting now, however few (the reading is over: the encoder works while
@@ -122,8 +140,9 @@ class BackgroundEmbedding:
             if self.progress:
                 self.progress("embed", done, total)
 
-    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+    def vectors(self, texts: Sequence[str], *, exact: bool = False) -> np.ndarray:
         """The vectors of ``texts`` (float32, one row each), once every queued text is encoded.
+        ``exact``: each as the encoder gives it (a chunk's vector), never a stored int8 sentence row.
 
         Raises:
             whatever the encoder raised.
@@ -140,6 +159,10 @@ class BackgroundEmbedding:
             raise self._error
         if not texts:
             return np.zeros((0, self.embedder.dim), np.float32)
+        redo = [t for t in dict.fromkeys(texts) if self._index[t] in self._rows] if exact else []
+        for text, vector in zip(redo, self.embedder.encode(redo, batch_size=32) if redo else [], strict=True):
+            self._vectors[self._index[text]] = np.asarray(vector, dtype=np.float32)
+            self._rows.discard(self._index[text])
         return np.stack([self._vectors[self._index[t]] for t in texts]).astype(np.float32)  # type: ignore[misc]
 
 

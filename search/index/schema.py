@@ -30,6 +30,7 @@ CREATE TABLE grades (
 );
 CREATE INDEX sections_source ON sections(source);
 CREATE INDEX sentences_row ON sentences(row);
+CREATE INDEX sentences_key ON sentences(key);
 CREATE INDEX chunks_source ON chunks(source);
 CREATE INDEX grades_source ON grades(source);
 """

@@ -15,6 +15,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from search.filters import Filters
 from search.index.schema import REPORT_COLUMNS as _REPORT_COLUMNS
 from search.index.schema import SCHEMA
 from search.index.schema import TABLES as _TABLES
+
 
 def sentence_key(text: str) -> int:
     """A 64-bit key of a sentence's normal form (no footnote markers, case, quotes or spacing), so the
@@ -464,6 +466,17 @@ def chunk_texts(path: Path, start: int, end: int) -> list[tuple[str, str, bool]]
             "SELECT text, embed_text, is_table FROM chunks WHERE row >= ? AND row < ? ORDER BY row", (start, end))]
     finally:
         con.close()
+
+
+def sentences_by_key(path: Path, keys: Iterable[int]) -> dict[int, list[tuple[int, int, int, str, str, int]]]:
+    """key -> (sid, start, end, and its chunk's text, embed_text, is_table) of the first four sentences with
+    each key, by the store's key index (none in a store written without one: no full scan)."""
+    with closing(_connect(path)) as con:
+        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'sentences_key'").fetchone():
+            return {}
+        return {key: [tuple(r) for r in con.execute(
+            "SELECT s.sid, s.start, s.end_, c.text, c.embed_text, c.is_table FROM sentences s JOIN chunks c "
+            "ON c.row = s.row WHERE s.key = ? ORDER BY s.sid LIMIT 4", (key,))] for key in set(keys)}
 
 
 def _connect(path: Path) -> sqlite3.Connection:
