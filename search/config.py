@@ -140,6 +140,11 @@ class AnswerSettings:
                                        "reports", low=0.0, high=1.0)
     figure_window: int = _setting(8, "a figure counts as about the focus within this many words of a focus word",
                                   low=1)
+    count_window: int = _setting(4, "a 'how many' question is answered by a number with the noun it counts "
+                                    "within this many words", low=1)
+    count_similarity: float = _setting(0.45, "a word after a number stands for the noun a 'how many' question counts "
+                                            "when its word vector is this close to the noun's (chosen on the "
+                                            "development split)", low=-1.0, high=2.0)
 
     def __post_init__(self) -> None:
         _check(self)

@@ -150,6 +150,36 @@ def figure_near(text: str, focus_stems: set[str], window: int) -> bool:
     return any(abs(i - j) <= window for i in focus_at for j in number_at)
 
 
+_ORDINALS = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)"
+_COUNT_TOKEN_RE = re.compile(rf"\d[\d,.]*|{_NUMBER_WORDS}|{_ORDINALS}", re.I)
+
+
+def counts_asked(text: str, counted: Sequence[str], word_vectors: Callable[[list[str]], np.ndarray],
+                 window: int, similarity: float) -> bool:
+    """Whether ``text`` has a number that counts what the question counts: the counted noun (the last
+    of ``counted``) within ``window`` words of the number, or a word after the number that stands for it
+    (word vectors at least ``similarity`` close: '412 devices' for 'how many laptops'). '… in three
+    areas' does not count police officers. Years and dates are not numbers here."""
+    if not counted:
+        return True
+    body = _YEARLIKE_RE.sub(" ", _DATE_RE.sub(" ", strip_markers(text)))
+    tokens = re.findall(r"£?\d[\d,.]*%?|[A-Za-z][A-Za-z'’-]*", body)
+    noun = stem(counted[-1])
+    after: set[str] = set()
+    for i, token in enumerate(tokens):
+        if not _COUNT_TOKEN_RE.fullmatch(token.lstrip("£").rstrip("%")):
+            continue
+        near = [t.lower() for t in tokens[max(0, i - window):i + window + 1] if t[0].isalpha()]
+        if any(stem(t) == noun for t in near):
+            return True
+        after.update(t.lower() for t in tokens[i + 1:i + window + 1] if t[0].isalpha())
+    if not after:
+        return False
+    words = sorted(after)
+    vectors = word_vectors([counted[-1], *words])
+    return bool((vectors[1:] @ vectors[0] >= similarity).any())
+
+
 def coverage(weights: dict[str, float], tokens: set[str]) -> float:
     """The idf-weighted share of ``weights``' terms that ``tokens`` hold."""
     total = sum(weights.values())
@@ -255,5 +285,5 @@ def score(question: Question, candidates: list[Candidate], snapshot: IndexSnapsh
     return rows
 
 
-__all__ = ["CHECKABLE", "FACTS", "FEATURES", "Candidate", "coverage", "feature_rows", "figure_near", "gather", "is_furniture",
+__all__ = ["CHECKABLE", "FACTS", "FEATURES", "Candidate", "counts_asked", "coverage", "feature_rows", "figure_near", "gather", "is_furniture",
            "probabilities", "satisfies", "score"]

@@ -12,18 +12,19 @@ from one index generation: the one its search ran on.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ingest.textutil import normalise_for_match
 from search.answer.abstain import abstention, evidence_gap, missing_years, outside_index, said_elsewhere
-from search.answer.evidence import Candidate, gather, score
-from search.answer.extractive import choose, citation, compose, uncovered
+from search.answer.evidence import Candidate, counts_asked, gather, score
+from search.answer.extractive import choose, citation, compose, expand, states_asked_fact, uncovered
 from search.answer.grades import grade_answer
 from search.answer.llm import LLMClient, written_answer
 from search.config import AnswerSettings
+from search.embed import Embedder
 from search.filters import Filters
 from search.index.snapshot import IndexSnapshot
 from search.retrieve.question import AnswerType, Question, Scope
@@ -57,7 +58,23 @@ def collect(searcher: Searcher, question: Question, filters: Filters | dict | No
         ranks[hit.row] = min(ranks.get(hit.row, hit.rank), hit.rank)
     found = gather(snapshot, quotable, result.vector, result.focus_vector)
     rows = score(question, found, snapshot, ranks, settings.evidence, settings.answer.figure_window)
+    if question.counted and question.expects is AnswerType.COUNT and not question.polar:
+        vectors = _word_vectors(snapshot, searcher.embedder)
+        for c in found:  # a number stating the count asked must count what is asked ('in three areas' counts no officers)
+            if states_asked_fact(c, question):
+                c.states = counts_asked(expand(c, AnswerType.COUNT).text, question.counted, vectors,
+                                        settings.answer.count_window, settings.answer.count_similarity)
     return Evidence(result, quotable, found, rows)
+
+
+def _word_vectors(snapshot: IndexSnapshot, embedder: Embedder) -> Callable[[list[str]], np.ndarray]:
+    """Unit vectors of words: the index's own for report words, the encoder's for the rest."""
+    def vectors(words: list[str]) -> np.ndarray:
+        known = snapshot.expander.vectors_of(words) if snapshot.expander is not None else [None] * len(words)
+        missing = [w for w, v in zip(words, known, strict=True) if v is None]
+        fresh = iter(embedder.encode(missing)) if missing else iter(())
+        return np.stack([v if v is not None else next(fresh) for v in known])
+    return vectors
 
 
 def _breadth(settings: AnswerSettings, question: Question) -> tuple[int, int]:

@@ -14,6 +14,7 @@ reports (``merged_expander``), so a removed report's words stop standing in for 
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -72,6 +73,15 @@ class QueryExpander:
         if len(words) != len(vectors):
             raise ValueError("vocab.json and vocab.npy disagree")
         return cls(words, np.asarray(vectors, dtype=np.float32))
+
+    def vectors_of(self, words: Sequence[str]) -> list[np.ndarray | None]:
+        """Each word's vector, or None for a word the reports never use (``words`` is kept sorted)."""
+        out: list[np.ndarray | None] = []
+        for word in words:
+            i = bisect.bisect_left(self.words, word)
+            out.append(np.asarray(self.vectors[i], dtype=np.float32) if i < len(self.words) and self.words[i] == word
+                       else None)
+        return out
 
     def unknown_words(self, query: str, known_tokens: set[str]) -> list[str]:
         """Words of ``query`` (lower case) whose stems never occur in the indexed reports."""

@@ -74,6 +74,7 @@ class Question:
     expects: AnswerType = AnswerType.DESCRIPTION
     polar: bool = False  # asks yes or no by its form ('Did Kent record more than 90%?'), whatever ``expects`` is
     scope: Scope = Scope.SINGLE
+    counted: tuple[str, ...] = ()  # what a 'how many' question counts ('how many police officers did …': police, officers)
 
     @property
     def lexical_text(self) -> str:
@@ -332,6 +333,27 @@ def _context_spans(text: str, mentions: tuple[ForceMention, ...], expects: Answe
     return spans
 
 
+_HOW_MANY_RE = re.compile(r"\bhow many\s+(?:of\s+(?:the|its|their|these|those)\s+)?", re.I)
+_FUNCTION_WORDS = frozenset(
+    "a an the and or of in on at to for from by with per about into than there that which who whom whose this these "
+    "those it its their his her our your my is are was were be been being am do does did done have has had having "
+    "can could will would shall should may might must not no".split())
+
+
+def counted_words(text: str) -> tuple[str, ...]:
+    """The words naming what 'how many' counts, up to the first function word ('How many police
+    officers did …' -> police, officers; 'how many were …' -> nothing); lower case."""
+    m = _HOW_MANY_RE.search(text)
+    if not m:
+        return ()
+    words: list[str] = []
+    for word in re.findall(r"[A-Za-z][A-Za-z'’-]*", text[m.end():]):
+        if word.lower() in _FUNCTION_WORDS:
+            break
+        words.append(word.lower())
+    return tuple(words)
+
+
 def parse_question(query: object, max_chars: int) -> Question:
     """Parse a question once for search and answers.
 
@@ -353,10 +375,11 @@ def parse_question(query: object, max_chars: int) -> Question:
     question = Question(asked=asked, text=text, forces=forces, force_mentions=mentions, years=years, period=period,
                         report_families=families, grades=grades, focus=focus, expects=expects,
                         polar=bool(_YESNO_RE.match(_question_part(text))),
-                        scope=_scope(text, forces, years, period))
+                        scope=_scope(text, forces, years, period),
+                        counted=counted_words(text) if expects is AnswerType.COUNT else ())
     asked_tokens, lexical_tokens, focus_tokens = tokenize([asked, question.lexical_text, focus])
     return replace(question, tokens=tuple(asked_tokens), lexical_tokens=tuple(lexical_tokens),
                    focus_tokens=tuple(focus_tokens))
 
 
-__all__ = ["AnswerType", "Question", "Scope", "answer_type", "clean_query", "parse_question"]
+__all__ = ["AnswerType", "Question", "Scope", "answer_type", "clean_query", "counted_words", "parse_question"]
