@@ -1,5 +1,5 @@
-"""A 'how many' question is answered only by a number that counts what it asks: '… in three areas'
-states no number of police officers, and '5,400 crimes a year' no number of rapes.
+"""A 'how many' question is answered only by a number that counts what it asks: '… in four
+districts' states no number of police officers, and '5,400 crimes a year' no number of rapes.
 
 The page is written for these tests in the shape of a crime data integrity news release (made-up figures).
 """
@@ -43,7 +43,7 @@ def _vectors(words: list[str]) -> np.ndarray:
 
 
 @pytest.mark.parametrize("text, counted, similarity, counts", [
-    ("I have concerns about the force's performance in three areas.", ("police", "officers"), 0.45, False),
+    ("Response times were weaker in four districts.", ("police", "officers"), 0.45, False),
     ("The force had 1,200 police officers and 800 staff.", ("police", "officers"), 0.45, True),
     ("Officers numbered about 1,200 at the time.", ("officers",), 0.45, True),  # the noun just before the number
     ("At the time, 412 devices were waiting to be examined.", ("laptops",), 0.45, True),  # a word standing for it

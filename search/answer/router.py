@@ -60,7 +60,7 @@ def collect(searcher: Searcher, question: Question, filters: Filters | dict | No
     rows = score(question, found, snapshot, ranks, settings.evidence, settings.answer.figure_window)
     if question.counted and question.expects is AnswerType.COUNT and not question.polar:
         vectors = _word_vectors(snapshot, searcher.embedder)
-        for c in found:  # a number stating the count asked must count what is asked ('in three areas' counts no officers)
+        for c in found:  # a number stating the count asked must count what is asked ('in four districts' counts no officers)
             if states_asked_fact(c, question):
                 c.states = counts_asked(expand(c, AnswerType.COUNT).text, question.counted, vectors,
                                         settings.answer.count_window, settings.answer.count_similarity)
