@@ -158,8 +158,8 @@ def counts_asked(text: str, counted: Sequence[str], word_vectors: Callable[[list
                  window: int, similarity: float) -> bool:
     """Whether ``text`` has a number that counts what the question counts: the counted noun (the last
     of ``counted``) within ``window`` words of the number, or a word after the number that stands for it
-    (word vectors at least ``similarity`` close: '412 devices' for 'how many laptops'). '… in three
-    areas' does not count police officers. Years and dates are not numbers here."""
+    (word vectors at least ``similarity`` close: '412 devices' for 'how many laptops'). '… in four
+    districts' does not count police officers. Years and dates are not numbers here."""
     if not counted:
         return True
     body = _YEARLIKE_RE.sub(" ", _DATE_RE.sub(" ", strip_markers(text)))
