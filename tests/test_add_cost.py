@@ -162,3 +162,18 @@ def test_vectors_read_from_files_that_fail_their_checks_are_encoded_again(tmp_pa
     build_index([corpus], fresh, embedder=KeywordEmbedder())
     for source in ("essex_2016.txt", "kent_2017.txt"):
         assert _stored(index_dir, source) == _stored(fresh, source)
+
+
+def test_sentences_are_found_in_merged_segments_too(tmp_path: Path) -> None:
+    corpus, index_dir = _two_reports(tmp_path)
+    build_index([corpus], index_dir, embedder=KeywordEmbedder())
+    (corpus / "kent_2017.txt").write_text(_KENT, encoding="utf-8")
+    build_index([corpus], index_dir, embedder=KeywordEmbedder())
+    result = build_index([], index_dir, embedder=KeywordEmbedder(), optimize=True)
+    assert result.merged and result.segments == 1
+    (corpus / "surrey_2018.txt").write_text(_KENT.replace("Kent", "Surrey").replace("2017", "2018"), encoding="utf-8")
+    embedder = Recording()
+    build_index([corpus], index_dir, embedder=embedder)
+    assert not set(SHARED) & set(embedder.texts)
+    assert "Neighbourhood teams in Surrey work closely with schools and councils to keep young people safe." \
+        in embedder.texts

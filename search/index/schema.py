@@ -30,12 +30,13 @@ CREATE TABLE grades (
 );
 CREATE INDEX sections_source ON sections(source);
 CREATE INDEX sentences_row ON sentences(row);
-CREATE INDEX sentences_key ON sentences(key);
 CREATE INDEX chunks_source ON chunks(source);
 CREATE INDEX grades_source ON grades(source);
 """
+KEY_INDEX = "CREATE INDEX IF NOT EXISTS sentences_key ON sentences(key);"
+"""Finds the stored sentences with a key (``store.sentences_by_key``); made after a store's rows are copied in."""
 TABLES = ("reports", "sections", "footnotes", "chunks", "sentences", "grades")
 REPORT_COLUMNS = ("source, title, force, year, published, report_type, content_hash, format, path, warnings, "
                    "n_sections, n_chunks, n_footnotes, text, year_to, about_type, url")
 
-__all__ = ["REPORT_COLUMNS", "SCHEMA", "TABLES"]
+__all__ = ["KEY_INDEX", "REPORT_COLUMNS", "SCHEMA", "TABLES"]

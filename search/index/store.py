@@ -25,8 +25,8 @@ import numpy as np
 from ingest.textutil import normalise_for_match, strip_markers
 from ingest.types import Chunk, Report
 from search.filters import Filters
+from search.index.schema import KEY_INDEX, SCHEMA
 from search.index.schema import REPORT_COLUMNS as _REPORT_COLUMNS
-from search.index.schema import SCHEMA
 from search.index.schema import TABLES as _TABLES
 
 
@@ -94,7 +94,7 @@ class ChunkStore:
         con = sqlite3.connect(path)
         try:
             if not con.execute("SELECT name FROM sqlite_master WHERE name = 'chunks'").fetchone():
-                con.executescript(SCHEMA)
+                con.executescript(SCHEMA + KEY_INDEX)
             for report in reports:
                 m = report.meta
                 con.execute(
@@ -176,6 +176,7 @@ class ChunkStore:
                 con.execute("DETACH DATABASE old")
                 out.append((old_rows, [sid for sid, *_ in old_sentences]))
                 rows_done, sids_done = rows_done + len(old_rows), sids_done + len(old_sentences)
+            con.execute(KEY_INDEX)  # made once the rows are in: faster than kept up row by row
         finally:
             con.close()
         return out
@@ -225,6 +226,7 @@ class ChunkStore:
                         "ORDER BY r.r, t.sid")
             con.commit()
             con.execute("DETACH DATABASE src")
+            con.execute(KEY_INDEX)
             n_sections = con.execute("SELECT COUNT(*) FROM sections").fetchone()[0]
         finally:
             con.close()
@@ -460,12 +462,9 @@ def _shared_columns(con: sqlite3.Connection, table: str, attached: str) -> list[
 def chunk_texts(path: Path, start: int, end: int) -> list[tuple[str, str, bool]]:
     """(text, embed_text, is_table) of the rows ``[start, end)`` of the store at ``path``, in row
     order, read without loading the store (a changed report's previous chunks)."""
-    con = _connect(path)
-    try:
+    with closing(_connect(path)) as con:
         return [(r["text"], r["embed_text"], bool(r["is_table"])) for r in con.execute(
             "SELECT text, embed_text, is_table FROM chunks WHERE row >= ? AND row < ? ORDER BY row", (start, end))]
-    finally:
-        con.close()
 
 
 def sentences_by_key(path: Path, keys: Iterable[int]) -> dict[int, list[tuple[int, int, int, str, str, int]]]:
