@@ -16,10 +16,10 @@ from search.retrieve.searcher import Searcher
 
 pytestmark = pytest.mark.slow
 
-# Measured on dev (2026-12-04): citation recall 0.678, gold recall 0.703, abstention 0.685, wrong
-# abstention 0.033 (5 of 152), baseline 0.283.
-FLOORS = {"citation_recall": 0.65, "gold_recall": 0.67, "abstention": 0.62}
-MAX_WRONG_ABSTENTION = 0.035  # 5 of 152 answerable questions at most
+# Measured on dev (362 questions, 2026-12-04): citation recall 0.675, gold recall 0.716, abstention
+# 0.698, wrong abstention 0.033 (8 of 246), baseline 0.272.
+FLOORS = {"citation_recall": 0.65, "gold_recall": 0.69, "abstention": 0.66}
+MAX_WRONG_ABSTENTION = 0.037  # 9 of 246 answerable questions at most
 
 
 def _with(searcher: Searcher, settings: Settings) -> Searcher:
@@ -87,9 +87,22 @@ def test_the_answer_type_and_focus_features_carry_citation_recall(bank_searcher:
 def test_questions_on_topics_only_other_forces_reports_discuss_abstain(bank_searcher: Searcher, dev_questions,
                                                                        dev_report: dict) -> None:
     """Without comparing a named force's reports with other forces' (the margin out of reach),
-    fewer unanswerable questions abstain and no more answerable ones are answered."""
+    far fewer unanswerable questions abstain, and at most two more answerable ones are cited (on
+    dev of 2026-12-04 the rule abstains on 22 more unanswerable questions and costs one citation)."""
     settings = bank_searcher.settings
     off = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, elsewhere_margin=2.0))
     report = evaluate(_with(bank_searcher, off), dev_questions)[0]
     assert report["answers"]["abstention"]["value"] <= dev_report["answers"]["abstention"]["value"] - 0.10
-    assert report["answers"]["citation_recall"]["value"] <= dev_report["answers"]["citation_recall"]["value"]
+    assert report["answers"]["citation_recall"]["hits"] <= dev_report["answers"]["citation_recall"]["hits"] + 2
+
+
+def test_how_many_questions_answered_by_another_count_abstain(bank_searcher: Searcher, dev_questions,
+                                                               dev_report: dict) -> None:
+    """With any word after a number taken for the noun a 'how many' question counts (the check
+    off), fewer unanswerable questions abstain and fewer count questions are cited."""
+    settings = bank_searcher.settings
+    off = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, count_similarity=-1.0))
+    report = evaluate(_with(bank_searcher, off), dev_questions)[0]["answers"]
+    assert report["abstention"]["value"] <= dev_report["answers"]["abstention"]["value"] - 0.05
+    assert (report["by_answer_type"]["count"]["value"]
+            < dev_report["answers"]["by_answer_type"]["count"]["value"]), report["by_answer_type"]["count"]
