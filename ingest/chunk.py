@@ -197,8 +197,12 @@ def _table_pieces(text: str, budget: int) -> list[tuple[int, int, str]]:
 
 
 def _is_label_text(text: str) -> bool:
-    """Lines without a sentence among them: labels of figures that were not extracted."""
+    """Lines without a sentence among them: labels of figures that were not extracted. A label
+    with its figures on the line below ('Repeat victims … 2019' / 'Cleveland: 41%  England and
+    Wales: 32%', as a force-in-context box prints them) is a statement, not a label."""
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    if any("\n" in text[a:b] for a, b in sentence_spans(text)):
+        return False
     return bool(lines) and not any(re.search(r"[.?!:;][\"'’”)]?$", ln) or len(ln.split()) > 25 for ln in lines)
 
 

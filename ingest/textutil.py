@@ -74,8 +74,35 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         piece = body[cut:].strip()
         if piece:
             lead = len(body[cut:]) - len(body[cut:].lstrip())
-            spans.append((base + cut + lead, base + cut + lead + len(piece)))
+            start = base + cut + lead
+            if cut == 0 and _is_value_line(piece) and _labels(text, spans, start):
+                spans[-1] = (spans[-1][0], start + len(piece))  # 'Cleveland: 41%  England and Wales: 32%'
+            else:  # joins the label on the line above it, as one statement of a figure
+                spans.append((start, start + len(piece)))
     return spans
+
+
+_FIGURE = r"(?:£\s?)?\d[\d,.]*\s?(?:%|percent|per cent|million|bn)?"
+_VALUE_ITEM = rf"(?:[A-Z][A-Za-z &'’().-]{{0,40}}:\s*)?{_FIGURE}"
+_VALUE_LINE_RE = re.compile(rf"{_VALUE_ITEM}(?:\s+{_VALUE_ITEM}){{0,5}}")
+
+
+def _is_value_line(line: str) -> bool:
+    """A line of figures only, each perhaps named ('Cleveland: 41%   England and Wales: 32%¹'); a
+    bare number (a page number) is not one."""
+    body = FOOTNOTE_MARKER_RE.sub("", line).strip()
+    return bool(_VALUE_LINE_RE.fullmatch(body)) and any(mark in body for mark in (":", "%", "£", "per", "million"))
+
+
+def _labels(text: str, spans: list[tuple[int, int]], start: int) -> bool:
+    """Whether the last span is a label on the line just above ``start``: not a sentence (no
+    closing stop) and not itself a line of figures."""
+    if not spans:
+        return False
+    a, b = spans[-1]
+    label = text[a:b]
+    return (text[b:start].count("\n") == 1 and not text[b:start].strip() and not label.rstrip().endswith((".", "?", "!"))
+            and not _is_value_line(label))
 
 
 _SENTENCE_END_RE = re.compile(

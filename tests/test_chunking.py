@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from ingest.chunk import ENCODER_MAX_TOKENS, ChunkingParams, chunk_report, count_tokens
+from ingest.chunk import ENCODER_MAX_TOKENS, ChunkingParams, chunk_report, count_tokens, sentence_units
 from ingest.pipeline import build_report
 from ingest.types import Chunk, RawDocument, Report
 
@@ -202,3 +202,33 @@ def test_a_table_of_one_long_header_row_is_one_piece_cut_to_the_budget() -> None
     assert pieces[0][:2] == (0, len(text))
     # cut to the budget in word pieces; decoding and counting again may move a boundary by one
     assert count_tokens(pieces[0][2]) <= 64 + 2 < count_tokens(text)
+
+
+def test_a_figures_box_is_indexed_and_each_label_holds_its_figures() -> None:
+    """A force-in-context box (each label, its figures on the line below) is text a question can
+    find: it makes a chunk, and each label with its figures is one sentence."""
+    box = ("Victim-based crime per 1,000 population, 12 months to 31 December 2018\n"
+           "Kent: 64.1          England and Wales: 75.2\n\n"
+           "Repeat victims of domestic abuse, as a share of all victims, 12 months to 31 March 2019\n"
+           "Kent: 29%           England and Wales: 32%¹")
+    text = "\n\n".join(["PEEL 2018/19: An inspection of Kent Police", "Force in context", box,
+                        "How effectively does the force reduce crime?", "Good", paragraph(1, 3)])
+    chunks = chunk_report(make_report(text))
+    held = [c for c in chunks if "Kent: 29%" in c.text]
+    assert len(held) == 1
+    units = [u for _s, _e, u in sentence_units(held[0])]
+    assert ("Repeat victims of domestic abuse, as a share of all victims, 12 months to 31 March 2019\n"
+            "Kent: 29% England and Wales: 32%") in units
+
+
+@pytest.mark.parametrize("text, spans", [
+    ("Spending in 2019\n£8.7 million", ["Spending in 2019\n£8.7 million"]),
+    ("Officers per head\nKent: 2.1   England and Wales: 2.3", ["Officers per head\nKent: 2.1   England and Wales: 2.3"]),
+    ("Effectiveness\n4", ["Effectiveness", "4"]),  # a page number under a heading is no figure of it
+    ("The force did well.\nKent: 90%", ["The force did well.", "Kent: 90%"]),  # a sentence is no label
+    ("Officers per head\nKent: 2.1\nEngland and Wales: 2.3", ["Officers per head\nKent: 2.1\nEngland and Wales: 2.3"]),
+])
+def test_a_line_of_figures_joins_the_label_above_it(text: str, spans: list[str]) -> None:
+    from ingest.textutil import sentence_spans
+
+    assert [text[a:b] for a, b in sentence_spans(text)] == spans
