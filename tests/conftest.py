@@ -52,6 +52,18 @@ class KeywordEmbedder:
         return out
 
 
+class RecordingEmbedder(KeywordEmbedder):
+    """The keyword encoder, keeping every text it was asked to encode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        self.texts.extend(texts)
+        return super().encode(texts, batch_size=batch_size, progress=progress)
+
+
 @pytest.fixture
 def fake_embedder() -> KeywordEmbedder:
     return KeywordEmbedder()

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from conftest import LETTER, REPORTS, KeywordEmbedder
+from conftest import LETTER, REPORTS, KeywordEmbedder, RecordingEmbedder
 
 from ingest.chunk import units_of
 from search.index.build import build_index
@@ -89,16 +89,6 @@ SHARED = ("We collected data from every force through a standard return in the s
 CASE_ONLY = "FIGURES ARE ROUNDED TO THE NEAREST WHOLE NUMBER."
 
 
-class Recording(KeywordEmbedder):
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts: list[str] = []
-
-    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        self.texts.extend(texts)
-        return super().encode(texts, batch_size=batch_size, progress=progress)
-
-
 def _stored(index_dir: Path, source: str) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """(sentence text -> stored int8 row, chunk embed text -> stored float32 row) of one report."""
     manifest = read_manifest(index_dir)
@@ -127,7 +117,7 @@ def test_an_added_report_takes_the_stored_rows_of_sentences_the_index_holds_word
     corpus, index_dir = _two_reports(tmp_path)
     build_index([corpus], index_dir, embedder=KeywordEmbedder())
     (corpus / "kent_2017.txt").write_text(_KENT, encoding="utf-8")
-    embedder = Recording()
+    embedder = RecordingEmbedder()
     build_index([corpus], index_dir, embedder=embedder)
     for text in SHARED:
         assert text not in embedder.texts, "a sentence the index holds word for word was encoded again"
@@ -172,7 +162,7 @@ def test_sentences_are_found_in_merged_segments_too(tmp_path: Path) -> None:
     result = build_index([], index_dir, embedder=KeywordEmbedder(), optimize=True)
     assert result.merged and result.segments == 1
     (corpus / "surrey_2018.txt").write_text(_KENT.replace("Kent", "Surrey").replace("2017", "2018"), encoding="utf-8")
-    embedder = Recording()
+    embedder = RecordingEmbedder()
     build_index([corpus], index_dir, embedder=embedder)
     assert not set(SHARED) & set(embedder.texts)
     assert "Neighbourhood teams in Surrey work closely with schools and councils to keep young people safe." \

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import LETTER, KeywordEmbedder
+from conftest import LETTER, KeywordEmbedder, RecordingEmbedder
 
 from ingest.chunk import ChunkingParams, chunk_report, sentence_units
 from ingest.pipeline import ingest_path
@@ -71,18 +71,6 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture
 def index_dir(tmp_path: Path) -> Path:
     return tmp_path / "index"
-
-
-class RecordingEmbedder(KeywordEmbedder):
-    """The keyword encoder, keeping every text it was asked to encode."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts: list[str] = []
-
-    def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
-        self.texts.extend(texts)
-        return super().encode(texts, batch_size=batch_size, progress=progress)
 
 
 def passage_texts(path: Path) -> list[str]:
