@@ -138,6 +138,10 @@ def test_a_figure_counts_only_near_a_focus_word() -> None:
     ("How effective is the force at keeping people safe", True),
     ("Investigating crime ........ 23", True),
     ("Neighbourhood policing", True),
+    # a sentence that asks, such as an inspection question heading, states nothing
+    ("How well does the force understand the demand it faces from people who go missing from home "
+     "and from care, and how does it use what it knows?", True),
+    ("Is the force efficient at keeping people safe and reducing crime?", True),
     ("The force has cut the number of neighbourhood officers.", False),
     ("- how well forces are preventing crime;", False),
     ("Investigating crime\tGood", False),

@@ -105,13 +105,15 @@ class Candidate:
 
 
 def is_furniture(text: str) -> bool:
-    """A heading, a link, a contents line, a footnote reference to another publication, the
+    """A heading, a question, a link, a contents line, a footnote reference to another publication, the
     publication's licence or copyright line, or an empty line: never an answer."""
     body = strip_markers(text).strip()
     if not body or _CONTENTS_LINE_RE.search(body) or _REFERENCE_RE.search(body):
         return True
     if "\t" in body or LIST_ITEM_RE.match(body):
         return False  # table rows and list items answer questions
+    if body.endswith("?"):
+        return True  # a sentence that asks (an inspection question heading) states nothing
     words = _WORD_RE.findall(body)
     if len(words) <= 12 and not body.endswith(_TERMINAL):
         return True
