@@ -182,6 +182,31 @@ def counts_asked(text: str, counted: Sequence[str], word_vectors: Callable[[list
     return bool((vectors[1:] @ vectors[0] >= similarity).any())
 
 
+def stated_years(text: str) -> set[int]:
+    """Every year ``text`` names, a period's years included ('2021/22' names 2021 and 2022)."""
+    years: set[int] = set()
+    for match in _YEARLIKE_RE.finditer(text):
+        first, *rest = re.split(r"\s*[/–-]\s*", match.group(0))
+        start = int(first)
+        years.add(start)
+        if rest:
+            end = int(rest[0]) if len(rest[0]) == 4 else start // 100 * 100 + int(rest[0])
+            years.update(range(start + 1, end + 1) if start < end <= start + 5 else ())
+    return years
+
+
+def later_than_asked(text: str, question: Question) -> bool:
+    """Whether every year ``text`` names is more than a year after the time the question asks about:
+    a figure 'in the year to March 2024' does not say how the force did in 2022 (a year's grace, as
+    reports give the last financial year's figures). Earlier years do not count: reports compare
+    with them ('down from 1,400 at our 2016 inspection to 800')."""
+    span = question.span
+    if span is None or span.last is None:
+        return False
+    years = stated_years(strip_markers(text))
+    return bool(years) and min(years) > span.last + 1
+
+
 def coverage(weights: dict[str, float], tokens: set[str]) -> float:
     """The idf-weighted share of ``weights``' terms that ``tokens`` hold."""
     total = sum(weights.values())
@@ -287,5 +312,5 @@ def score(question: Question, candidates: list[Candidate], snapshot: IndexSnapsh
     return rows
 
 
-__all__ = ["CHECKABLE", "FACTS", "FEATURES", "Candidate", "counts_asked", "coverage", "feature_rows", "figure_near", "gather", "is_furniture",
+__all__ = ["CHECKABLE", "FACTS", "FEATURES", "Candidate", "counts_asked", "coverage", "feature_rows", "figure_near", "gather", "is_furniture", "later_than_asked", "stated_years",
            "probabilities", "satisfies", "score"]

@@ -19,7 +19,7 @@ from dataclasses import replace
 from ingest.clean import LIST_ITEM_RE
 from ingest.dates import format_period
 from ingest.textutil import normalise_for_match, sentence_spans, strip_markers
-from search.answer.evidence import CHECKABLE, FACTS, Candidate, satisfies
+from search.answer.evidence import CHECKABLE, FACTS, Candidate, later_than_asked, satisfies
 from search.config import AnswerSettings
 from search.retrieve.question import AnswerType, Question, Scope
 from search.types import Citation, Hit
@@ -130,7 +130,9 @@ def states_asked_fact(c: Candidate, question: Question) -> bool:
     if question.expects not in FACTS or question.polar:
         return True
     if c.states is None:
-        c.states = c.type_ok or satisfies(question.expects, expand(c, question.expects).text)
+        grown = expand(c, question.expects).text
+        c.states = ((c.type_ok or satisfies(question.expects, grown))
+                    and (question.expects is AnswerType.DATE or not later_than_asked(grown, question)))
     return c.states
 
 
