@@ -136,6 +136,11 @@ class AnswerSettings:
                                             "sentence this much closer to what it asks (cosine to its focus) than "
                                             "any sentence of the named forces' reports (chosen on the development "
                                             "split)", low=0.0, high=2.0)
+    topic_cosine: float = _setting(0.35, "abstain when no sentence of the passages is this close to what the question "
+                                         "asks (cosine to its focus) and none holds topic_coverage of its words "
+                                         "(chosen on the development split)", low=-1.0, high=1.0)
+    topic_coverage: float = _setting(0.3, "see topic_cosine: the idf-weighted share of the focus's words a sentence "
+                                          "(with its heading and lead) holds", low=0.0, high=1.0)
     max_foreign: float = _setting(0.5, "abstain when this share of the question's words is foreign to the "
                                        "reports", low=0.0, high=1.0)
     figure_window: int = _setting(8, "a figure counts as about the focus within this many words of a focus word",

@@ -74,9 +74,11 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Searcher:
 def test_a_count_of_something_else_does_not_answer(searcher: Searcher) -> None:
     reply = answer(searcher, "How many rapes did Surrey Police fail to record a year?")
     assert reply.abstained and reply.citations == ()
-    # any word standing for the noun: the rule off, the crimes figure is quoted
+    # any word standing for the noun: the rule off (and the topic check, which also stops it), the
+    # crimes figure is quoted
     settings = searcher.settings
-    off = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, count_similarity=-1.0))
+    off = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, count_similarity=-1.0,
+                                                                   topic_cosine=-1.0))
     loose = Searcher(searcher.index_dir, searcher.embedder, searcher.snapshot, searcher.params, off)
     assert not answer(loose, "How many rapes did Surrey Police fail to record a year?").abstained
 

@@ -61,6 +61,9 @@ def evidence_gap(question: Question, candidates: Sequence[Candidate], foreign_wo
         return f"the reports use no words like {', '.join(foreign_words)}"
     if not candidates:
         return "the closest passages hold no sentence that could answer it"
+    if (max(c.focus_cosine for c in candidates) < settings.topic_cosine
+            and max(c.focus_covered for c in candidates) < settings.topic_coverage):
+        return f"no passage is about {question.focus or 'it'}: none is close to it in meaning or holds its words"
     stating = [c.probability for c in candidates if states_asked_fact(c, question)]
     if stating and max(stating) >= settings.abstain_below:
         return None

@@ -98,6 +98,7 @@ class Candidate:
     probability: float = 0.0
     type_ok: bool = False
     states: bool | None = None  # whether it states the figure or date asked (``extractive.states_asked_fact``)
+    focus_covered: float = 0.0  # the idf-weighted share of the focus's words it holds, with its heading and lead
 
     @property
     def text(self) -> str:
@@ -248,7 +249,7 @@ def _table_headers(snapshot: IndexSnapshot, hits: Sequence[Hit]) -> dict[int, st
 
 def feature_rows(question: Question, candidates: Sequence[Candidate], ranks: dict[int, int],
                  focus_idf: dict[str, float], question_idf: dict[str, float], figure_window: int) -> np.ndarray:
-    """One row of FEATURES per candidate; sets each candidate's ``type_ok``.
+    """One row of FEATURES per candidate; sets each candidate's ``type_ok`` and ``focus_covered``.
 
     Args:
         ranks: the retriever's rank (1 = first) of each passage, by row.
@@ -268,11 +269,12 @@ def feature_rows(question: Question, candidates: Sequence[Candidate], ranks: dic
     rows = np.zeros((len(candidates), len(FEATURES)), dtype=np.float64)
     for i, (c, text, tokens, context) in enumerate(zip(candidates, texts, token_sets, context_sets, strict=True)):
         c.type_ok = satisfies(question.expects, text)
+        c.focus_covered = coverage(focus_idf, tokens | context)
         in_period = span is not None and span.overlaps(c.hit.year, c.hit.year_to)
         mentions = span is not None and any(span.contains(int(y)) for y in re.findall(r"\b(?:19|20)\d\d\b", text))
         rows[i] = (
             c.cosine, c.focus_cosine,
-            coverage(focus_idf, tokens), coverage(focus_idf, tokens | context), coverage(question_idf, tokens),
+            coverage(focus_idf, tokens), c.focus_covered, coverage(question_idf, tokens),
             1.0 / ranks.get(c.hit.row, len(ranks) + 1),
             float(c.cosine >= best_in[c.hit.row]),
             float(checkable and c.type_ok), float(checkable),
