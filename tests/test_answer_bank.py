@@ -63,11 +63,13 @@ def _without(model: EvidenceModel, *features: str) -> EvidenceModel:
 
 def test_abstention_comes_from_the_evidence_threshold(bank_searcher: Searcher, dev_questions,
                                                       dev_report: dict) -> None:
-    """With the threshold at zero, only questions outside the index, and figure or date questions
-    no candidate states a figure or date for, abstain: the evidence model's threshold, not a word
-    list, is what abstains on the other unanswerable questions."""
+    """With the threshold at zero and the topic check off, only questions outside the index, and
+    figure or date questions no candidate states a figure or date for, abstain: the evidence (the
+    model's threshold and how close the sentences come to the focus), not a word list, is what
+    abstains on the other unanswerable questions."""
     settings = bank_searcher.settings
-    off = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, abstain_below=0.0))
+    off = dataclasses.replace(settings, answer=dataclasses.replace(settings.answer, abstain_below=0.0,
+                                                                   topic_cosine=-1.0))
     report = evaluate(_with(bank_searcher, off), dev_questions)[0]
     assert report["answers"]["abstention"]["value"] <= dev_report["answers"]["abstention"]["value"] - 0.15
 
