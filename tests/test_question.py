@@ -78,6 +78,16 @@ def test_context_is_read_and_kept_out_of_the_focus() -> None:
         assert context not in focus
 
 
+@pytest.mark.parametrize(("text", "focus"), [
+    ("What did the 2015 custody inspection in Dorset say about food for detainees?", "food detainees"),
+    ("What did HMIC's vetting report of 2019 find about checks on new recruits in Essex?", "checks new recruits"),
+    ("What did inspectors make of Dorset's call handling?", "call handling"),
+    ("What did the custody inspection find?", "custody"),  # nothing after it: the source is what is asked
+])
+def test_the_report_a_question_names_as_its_source_is_context(text: str, focus: str) -> None:
+    assert parse_question(text).focus == focus
+
+
 def test_a_period_written_as_one_covers_every_year_of_it() -> None:
     assert parse_question("Surrey PEEL 2021/22 findings on vetting").years == (2021, 2022)
     assert parse_question("PEEL 2023–2025 in Dorset").years == (2023, 2024, 2025)

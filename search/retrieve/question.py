@@ -327,12 +327,18 @@ def _context_spans(text: str, mentions: tuple[ForceMention, ...], expects: Answe
     for pattern in (_SINCE_RE, _BEFORE_RE, _BETWEEN_RE):
         spans.extend(m.span() for m in pattern.finditer(text))
     spans.extend(m.span() for _, pattern, context in _FAMILIES if context for m in re.finditer(pattern, text, re.I))
+    about = _SAID_ABOUT_RE.search(text)
+    if about:  # 'what did the 2014 custody inspection say about X': the report named is context, X is asked
+        spans.append((0, about.end()))
     if expects is AnswerType.GRADE:
         spans.extend(m.span() for m in _GRADE_NAMES_RE.finditer(text))
         spans.extend(m.span() for m in _GRADE_RE.finditer(text))
     return spans
 
 
+_SAID_ABOUT_RE = re.compile(
+    r"^\W*(?:what|how)\b.{0,80}?\b(?:say|said|says|write|wrote|report|find|found|conclude|concluded|note|noted|"
+    r"think|thought|make|made|comment|comments|commented)\s+(?:of|about|on|regarding|concerning)\s+", re.I)
 _HOW_MANY_RE = re.compile(r"\bhow many\s+(?:of\s+(?:the|its|their|these|those)\s+)?", re.I)
 _FUNCTION_WORDS = frozenset(
     "a an the and or of in on at to for from by with per about into than there that which who whom whose this these "
