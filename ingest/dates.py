@@ -44,8 +44,12 @@ _LABELLED_RE = re.compile(
 
 _FIELDWORK_RE = re.compile(  # a sentence saying when the inspectors did their work
     r"\b(?:field\s?work|inspection visits?|on-?site (?:work|visits?|inspection)"
-    r"|(?:inspection|inspectors?|we|our (?:team|inspectors?)|visits?)\b[^.\n]{0,60}?"
-    r"\b(?:took place|(?:was|were) (?:carried out|conducted|undertaken)|carried out|conducted|undertook|visited)\b"
+    r"|(?:(?:re-?)?inspection|inspectors?|we|our (?:team|inspectors?)|visits?|HMIC\w*)\b[^.\n]{0,60}?"
+    r"\b(?:took place|(?:was|were) (?:carried out|conducted|undertaken|completed)|carried out|conducted|undertook"
+    r"|visited|completed in)\b"
+    # 'following an inspection in January 2017': an inspection dated by its month is the fieldwork
+    r"|\binspection (?:visits? )?(?:in|during) (?:early |late |mid-)?"
+    r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+(?:19|20)\d\d\b"
     # 'we inspected all 43 forces between October and December 2013': a window of months is the fieldwork
     # ('in 2017 we inspected the force', in a revisit letter, is the earlier inspection)
     r"|\b(?:we|inspectors?|our (?:team|inspectors?))\s+inspected\b[^.\n]{0,80}?\b(?:between|from)\s+(?:\d{1,2}\s+)?"

@@ -13,18 +13,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from ingest.dates import (
-    DATE_RE,
-    MONTH_RE,
-    Period,
-    fieldwork_years,
-    find_periods,
-    iso_from_match,
-    labelled_date,
-    parse_period,
-    report_year_period,
-    year_of,
-)
+from ingest.dates import DATE_RE, MONTH_RE, find_periods, iso_from_match, labelled_date
+from ingest.docperiod import inspection_period
 from ingest.forces import canonical_force, find_forces
 from ingest.furniture import is_date_label, is_furniture, is_site_name, page_top, strip_skip_link
 from ingest.textutil import strip_markers
@@ -60,7 +50,6 @@ A news release or panel paper carries the type of the report it discusses in ``a
 
 _DAY_RE = r"\d{1,2}(?:st|nd|rd|th)?"
 _MONTH_RE = MONTH_RE
-_COPYRIGHT_RE = re.compile(r"^(?:©|\(c\)|crown copyright)\s*(?:[A-Za-z&' ]+\s)?((?:19|20)\d\d)", re.I)
 _STOP_RE = re.compile(  # lines (or the rest of a merged cover line) that end a title
     r"(?:^|(?<=\s))(?:©|\(c\)\s|ISBN\b|www\.|https?://|Contents$|Table of contents|Published\b|Publication date|"
     r"by (?:HM|Her Majesty['’]s) Inspectorate|Presented to Parliament|(?:HM|Her Majesty['’]s) (?:Chief )?Inspector(?:ate)?\b|"
@@ -421,28 +410,6 @@ def _published(lines: list[str], letter_dates: list[re.Match[str]] | None) -> st
     return stated or updated or next(iter(covers), None)
 
 
-def _period(text: str, title: str, lead: str | None, subject: str | None, lines: list[str],
-            dates: list[re.Match[str]], published: str | None, release_year: int | None) -> Period | None:
-    """The inspection period: the one the title names ('PEEL 2018/19'); else the one a subject line
-    or a PEEL mention in the first paragraphs names; else the year of the first date on the cover
-    (a custody report's inspection dates), the copyright year, a release number's year or the
-    publication year, starting a year earlier when the text says its fieldwork was done then."""
-    for place in (title, subject or ""):
-        if found := parse_period(place):
-            return found
-    peel = re.search(r"\bPEEL\b[^.\n]{0,120}?(?<![\d/#])((?:19|20)\d\d(?:\s*[/–-]\s*\d\d(?:\d\d)?)?)", lead or "")
-    if peel and (found := parse_period(peel.group(1))):
-        return found
-    year = next((int(m.group("year")) for m in dates), None)
-    year = year or next((int(m.group(1)) for line in lines if (m := _COPYRIGHT_RE.match(line))), None)
-    year = year or release_year or year_of(published)
-    if not year:
-        return None
-    # Fieldwork the year before (a thematic or letter dated by its publication) starts the period.
-    earlier = [y for y in fieldwork_years(text) if y == year - 1]
-    return Period(year - 1 if earlier else year, year)
-
-
 def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     """Title, force, inspection period, publication date and report type of a report, read from its
     text alone. What is read, and in which order: docs/ingest-metadata.md."""
@@ -460,7 +427,8 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     if is_letter:
         title = _letter_subject(lines, dear) or ""
     elif is_release:
-        headline = next((line for line in lines if not _RELEASE_RE.match(line) and not is_site_name(line)), "")
+        headline = next((line for line in lines if not _RELEASE_RE.match(line) and not is_site_name(line)
+                         and not DATE_RE.fullmatch(line) and not is_date_label(line)), "")
         title = _RELEASE_NUMBER_RE.sub("", headline).strip(" –—-:")
     else:
         title = subject or _page_heading(lines) or _cover_title(cover) or ""
@@ -473,8 +441,9 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     dates = _dates(address if is_letter else lines)
     published = _published(lines, dates if is_letter else None)
     release_year = int(release.group(1)) if release else None
-    period = (_period(text, title, None if is_letter else lead, subject, lines, dates, published, release_year)
-              or report_year_period(text))
+    period = inspection_period(text, title, None if is_letter else lead, subject, lines,
+                               int(dates[0].group("year")) if dates else None, published, release_year,
+                               discusses=is_release or is_panel)
     if is_letter or (_LETTER_TITLE_RE.search(title) and _CLOSING_RE.search(text)):  # a letter shown as a page
         report_type, about = "letter", None
     elif is_release or is_panel:
