@@ -82,6 +82,7 @@ _BANNER = re.compile(  # notices a site shows above its pages: consultations, su
     r"\bconsultations?\b|\bconsult(?:s|ing)? on\b|\bhave your say\b|\b(?:closes|close|ends) (?:on|at)\b"
     r"|\bproposed\b.{0,80}\b(?:programmes?|framework|inspections?|changes)\b"
     r"|\btell us (?:what you think|whether|your views)\b|\b(?:give|send) us your views\b"
+    r"|\bwe(?: would|['’]d) like (?:your views|to hear (?:your views|from you))\b|\bwe want your views\b"
     r"|\bwebsite maintenance\b|\bplanned (?:work|maintenance)\b|\bmay be unavailable\b"
     r"|\bsorry for any inconvenience\b", re.I)
 TOP_LINES = 80

@@ -199,3 +199,27 @@ def test_a_release_about_last_years_inspection_takes_that_year() -> None:
                                                                      "2020-02-12")
     # the release's date line is not its headline
     assert meta.title == "Avon and Somerset Constabulary must improve its crime recording, says HMICFRS"
+
+
+# ---------------------------------------------------------------- a consultation banner over a force page
+
+BANNERED_PAGE = """
+Skip to content
+
+Proposed policing inspection programme and framework 2025–29: For consultation
+
+We would like your views on whether these plans cover the areas of policing that matter most to you.
+
+Durham 2016
+
+Read more about Durham
+
+This is HMIC's third assessment of the effectiveness, efficiency and legitimacy with which Durham Constabulary keeps people safe and reduces crime.
+
+The extent to which Durham Constabulary is effective at keeping people safe and reducing crime is outstanding.
+"""
+
+
+def test_a_banner_asking_for_views_does_not_date_the_page() -> None:
+    meta = meta_of(BANNERED_PAGE)
+    assert (meta.title, meta.force, meta.year, meta.year_to) == ("Durham 2016", "Durham Constabulary", 2016, 2016)
