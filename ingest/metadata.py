@@ -68,6 +68,8 @@ _LETTER_TITLE_RE = re.compile(r"\bletter\b", re.I)
 _NATIONAL_RE = re.compile(r"\b(?:all|each of the|the) 43 (?:police )?forces\b|\b43 (?:territorial )?police forces\b"
                           r"|\bnational (?:overview|report|thematic)\b", re.I)
 _NATIONAL_FORCE_COUNT = 8
+_LISTED_FORCES = 3
+"""Cover or front lines naming this many different forces list reports; they do not say whose a page is."""
 """A report naming this many different forces (and none in its title) is about policing nationally."""
 
 
@@ -97,12 +99,18 @@ _PANEL_RE = re.compile(r"\b(?:police(?:,)? (?:fire (?:and|&) )?(?:and )?crime|po
 _PAPER_RE = re.compile(r"\bagenda item\b|\bpurpose of (?:the|this) (?:report|paper)\b|\breport (?:of|by|from) the\b|"
                        r"\brecommendations?\s*:|\bthat the panel\b|\bfor (?:information|noting|decision)\b|"
                        r"\bdate of meeting\b", re.I)
+_AGENDA_LINE_RE = re.compile(r"^agenda item\b", re.I)
+_MINUTES_RE = re.compile(r"^minutes:?$", re.I | re.M)
+_PANEL_WORD_RE = re.compile(r"\b(?:the|this) Panel\b|\bPanel (?:members|notes|noted|was|were|considered|asked)\b")
+_TODAY_RE = re.compile(r"\b(?:has|have) (?:today )?published\b[^.\n]{0,80}\btoday\b|\b(?:has|have) today published\b"
+                       r"|\bpublished today\b", re.I)
 _SUBJECT_LINE_RE = re.compile(r"\b(?:PEEL|HMICFRS|HMIC|inspection|inspectorate)\b", re.I)
 _EXPLICIT_FORCE_RE = re.compile(  # phrases that say which force a text is about
-    r"\b(?:an? )?(?:inspection|assessment|review|report) (?:of|into|on) (?:the )?(?=\S)|"
+    r"\b(?:an? )?(?:inspection|assessment|review|report) (?:of|into|on|for) (?:the )?(?=\S)|"
     r"\bcustody (?:suites )?in (?=[A-Z])|\bpolice custody in (?=[A-Z])|\bthe force in (?=[A-Z])|"
     r"\bassessment of (?=[A-Z])", re.I)
-_LEAD_PEEL_RE = re.compile(r"\bPEEL\b", re.I)
+_LEAD_PEEL_RE = re.compile(  # PEEL by its name, or spelt out
+    r"\bPEEL\b|\b(?:effectiveness|efficiency),? (?:effectiveness|efficiency),? and legitimacy\b", re.I)
 _LEAD_CDI_RE = re.compile(r"\bcrime[- ]data[- ]integrity\b", re.I)
 _CDI_CUES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p in (
     # what a crime data integrity inspection does, in the words its opening paragraphs use
@@ -114,6 +122,8 @@ _CDI_CUES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p in (
     r"|\b(?:audit\w*|examined|reviewed)\b[^.\n]{0,40}\breports? of crime\b",
     r"\bHome Office Counting Rules\b|\bNational Crime Recording Standard\b|\bHOCR\b|\bNCRS\b",
 ))
+_TODAY_CHARS = 400
+"""A news item says in its first paragraph that the report it is about was published today."""
 _LEAD_CHARS = 2500
 """The first paragraphs, where a page or release says which force, period and report it is about."""
 _OPENING_CHARS = 1200
@@ -298,8 +308,8 @@ def _lead_force(lead: str) -> str | None:
     if len(full) == 1:
         return full.pop()
     if not full:
-        local = re.search(r"\bthe ([A-Z][\w&' -]{2,40}?) (?:force|constabulary)\b", lead)
-        return canonical_force(local.group(1)) if local else None
+        local = re.finditer(r"\b[Tt]he ([A-Z][\w&' -]{2,40}?) (?:force|constabulary|report|inspection)\b", lead)
+        return next((force for m in local if (force := canonical_force(m.group(1)))), None)
     return None
 
 
@@ -314,6 +324,8 @@ def _force(text: str, title: str, address: list[str], front: list[str], lead: st
     for place in (title, "\n".join(front), lead):
         if explicit := _explicit_force(place):
             return explicit
+    if len({m.force for line in front for m in find_forces(line)}) >= _LISTED_FORCES:
+        front = []  # a list of force reports under a national page's title
     for candidates in ([title], address, front):
         for line in candidates:
             if found := find_forces(line):
@@ -417,10 +429,12 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
     dear = next((i for i, line in enumerate(lines[:30]) if _DEAR_RE.match(line)), None)
     is_letter = dear is not None and bool(_CLOSING_RE.search(text, text.find(lines[dear])))
     release = next((m for line in lines[:3] if (m := _RELEASE_NUMBER_RE.match(line))), None)
-    is_release = not is_letter and (release is not None or any(_RELEASE_RE.match(line) for line in lines[:4])
-                                    or bool(_NOTES_TO_EDITORS_RE.search(text)))
-    is_panel = not is_letter and not is_release and bool(_PANEL_RE.search(text[:4000])) \
-        and bool(_PAPER_RE.search(text[:4000]))
+    is_panel = not is_letter and (bool(_PANEL_RE.search(text[:4000])) and bool(_PAPER_RE.search(text[:4000]))
+                                  or any(_AGENDA_LINE_RE.match(line) for line in lines[:4])  # a minutes page
+                                  and bool(_PANEL_WORD_RE.search(text[:4000]) or _MINUTES_RE.search(text[:4000])))
+    is_release = not is_letter and not is_panel and (
+        release is not None or any(_RELEASE_RE.match(line) for line in lines[:4])
+        or bool(_NOTES_TO_EDITORS_RE.search(text)) or bool(_TODAY_RE.search(_lead(text)[:_TODAY_CHARS])))
     address = lines[:dear] if is_letter else []
     cover = lines if not is_letter else lines[dear + 1:]
     subject = _panel_title(lines) if is_panel else None

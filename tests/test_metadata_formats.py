@@ -223,3 +223,95 @@ The extent to which Durham Constabulary is effective at keeping people safe and 
 def test_a_banner_asking_for_views_does_not_date_the_page() -> None:
     meta = meta_of(BANNERED_PAGE)
     assert (meta.title, meta.force, meta.year, meta.year_to) == ("Durham 2016", "Durham Constabulary", 2016, 2016)
+
+
+# ---------------------------------------------------------------- whose page it is, and what kind
+
+NATIONAL_LIST_PAGE = """
+PEEL: Police legitimacy 2016
+This report sets out what we found when we inspected how fairly and ethically the 43 police forces in England and Wales treat the people they serve and their own workforce.
+Get the national report
+PEEL: Police legitimacy 2016 – A national overview (PDF document)
+Get the force reports
+Police legitimacy 2016 – Cumbria Constabulary
+Police legitimacy 2016 – Dorset Police
+Police legitimacy 2016 – Essex Police
+Police legitimacy 2016 – Gwent Police
+"""
+
+PCC_CDI_PAGE = """
+skip to main content
+
+2019 Crime Data Integrity Inspection
+
+In 2014 HMIC inspected how each of the 43 police forces in England and Wales records crime, and it has since inspected every force again in a rolling programme.
+
+The latest crime data integrity inspection for Cumbria was published in August 2019.
+
+Read the 'Crime Data Integrity inspection 2019' report on the HMICFRS website.
+"""
+
+PCC_PEEL_PAGE = """
+HMICFRS – PEEL Assessment 2018/19
+
+In 2018/19, HMICFRS brought the effectiveness, efficiency and legitimacy parts of PEEL together in a single inspection of each force.
+
+The report gives an overall assessment of the Force's performance and its graded judgments.
+
+The Dorset report can be read here.
+
+PCC's response
+"""
+
+SPELT_OUT_PAGE = """
+Skip to content
+
+Gwent 2015
+
+Read more about Gwent
+
+This is HMIC's second assessment of the effectiveness, efficiency and legitimacy with which Gwent Police keeps people safe and reduces crime.
+
+The extent to which Gwent Police is effective at keeping people safe and reducing crime is requires improvement.
+"""
+
+MINUTES_PAGE = """
+Agendas, Meetings and Minutes - Agenda item
+
+Agenda item
+
+HMICFRS Inspection Report: PEEL 2021/22 - An Inspection of Cleveland Police
+
+Minutes:
+
+The Commissioner introduced the report, which set out the action taken in response to the inspectorate's findings (published in September 2022).
+
+A Member asked how the force would improve the way it answers calls from the public.
+"""
+
+NEWS_ITEM = """
+Bedfordshire Police is getting better at protecting children, but more remains to be done
+
+HMICFRS has today published a report on the child protection work of Bedfordshire Police, following an inspection in October 2019. It is one of a rolling programme of child protection inspections of every force.
+
+Get the report
+
+Bedfordshire – National child protection inspection
+"""
+
+
+@pytest.mark.parametrize("text, expected", [
+    (NATIONAL_LIST_PAGE, (None, 2016, 2016, "thematic")),
+    (PCC_CDI_PAGE, ("Cumbria Constabulary", 2019, 2019, "crime_data_integrity")),
+    (PCC_PEEL_PAGE, ("Dorset Police", 2018, 2019, "peel")),
+    (SPELT_OUT_PAGE, ("Gwent Police", 2015, 2015, "peel")),
+    (MINUTES_PAGE, ("Cleveland Police", 2021, 2022, "panel_paper")),
+    (NEWS_ITEM, ("Bedfordshire Police", 2019, 2019, "news_release")),
+], ids=["national-list", "pcc-inspection-for", "pcc-county-report", "peel-spelt-out", "minutes", "today"])
+def test_whose_page_and_what_kind(text: str, expected: tuple) -> None:
+    assert reading(text) == expected
+
+
+def test_minutes_and_news_items_carry_the_type_they_discuss() -> None:
+    assert (meta_of(MINUTES_PAGE).about_type, meta_of(NEWS_ITEM).about_type) == ("peel", "vulnerability")
+    assert meta_of(MINUTES_PAGE).title == "HMICFRS Inspection Report: PEEL 2021/22 - An Inspection of Cleveland Police"
