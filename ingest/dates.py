@@ -21,6 +21,8 @@ MAX_PERIOD_YEARS = 4
 """'2015-2022' is two years named in passing, not one inspection period: periods span at most this many years."""
 MAX_STATED_YEARS = 11
 """A period a person states in a correction ('2014 to 2024') may span this many years."""
+PEEL_CYCLES: dict[int, int] = {2018: 2019, 2021: 2022, 2023: 2025}
+"""Since 2018 PEEL runs in cycles of several years: first year -> last ('PEEL 2018' is PEEL 2018/19)."""
 FIRST_YEAR, LAST_YEAR = 1990, 2100
 """Years a correction may state."""
 

@@ -4,8 +4,9 @@
 the document's own inspection period (docs/ingest-metadata.md, section 4). In order:
 
 1. the period the title (or the subject line of a panel paper) names; a single year there is the
-   first year of a longer PEEL cycle when the opening paragraphs name that cycle for the inspection
-   ('Cheshire PEEL 2018' whose text says 'not inspected in detail in 2018/19': 2018/19);
+   first year of a longer PEEL cycle when the title says 'PEEL' and the year a cycle starts
+   (``ingest.dates.PEEL_CYCLES``: 'Cheshire PEEL 2018' is 2018/19), or when the opening paragraphs
+   name that cycle for the inspection ('not inspected in detail in 2018/19');
 2. a 'PEEL … <period>' in the first paragraphs (not for letters);
 3. the year of a letter's date or of the first date on the cover, the copyright year, a release
    number's year or the publication year; the period starts a year earlier when the inspectors'
@@ -25,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.dates import MONTH_RE, Period, fieldwork_years, find_periods, parse_period, report_year_period, year_of
+from ingest.dates import MONTH_RE, PEEL_CYCLES, Period, fieldwork_years, find_periods, parse_period, report_year_period, year_of
 from ingest.textutil import sentence_spans
 
 
@@ -112,8 +113,11 @@ def inspection_period(text: str, title: str, lead: str | None, subject: str | No
     found = None
     for place in (title, subject or ""):
         if found := parse_period(place):
-            if found.year_from == found.year_to and lead and (_PEEL_RE.search(title) or _PEEL_RE.search(lead)):
-                found = _cycle(lead, found.year_from, settings) or found
+            year = found.year_from
+            if found.year_to == year and re.search(rf"\bPEEL\s+{year}\b(?!\s*[/–-]\s*\d)", title) and year in PEEL_CYCLES:
+                found = Period(year, PEEL_CYCLES[year])  # 'Kent PEEL 2018': the 2018/19 cycle
+            elif found.year_to == year and lead and (_PEEL_RE.search(title) or _PEEL_RE.search(lead)):
+                found = _cycle(lead, year, settings) or found
             break
     if found is None and (peel := _LEAD_PEEL_PERIOD_RE.search(lead or "")):
         found = parse_period(peel.group(1))

@@ -102,8 +102,9 @@ _PAPER_RE = re.compile(r"\bagenda item\b|\bpurpose of (?:the|this) (?:report|pap
 _AGENDA_LINE_RE = re.compile(r"^agenda item\b", re.I)
 _MINUTES_RE = re.compile(r"^minutes:?$", re.I | re.M)
 _PANEL_WORD_RE = re.compile(r"\b(?:the|this) Panel\b|\bPanel (?:members|notes|noted|was|were|considered|asked)\b")
-_TODAY_RE = re.compile(r"\b(?:has|have) (?:today )?published\b[^.\n]{0,80}\btoday\b|\b(?:has|have) today published\b"
-                       r"|\bpublished today\b", re.I)
+_TODAY_RE = re.compile(  # what a news item says of a report; a report says 'we found'
+    r"\b(?:has|have) (?:today )?published\b[^.\n]{0,80}\btoday\b|\b(?:has|have) today published\b|\bpublished today\b"
+    r"|\b(?:the (?:police )?inspectorate|inspectors) (?:has |have )?said\b", re.I)
 _SUBJECT_LINE_RE = re.compile(r"\b(?:PEEL|HMICFRS|HMIC|inspection|inspectorate)\b", re.I)
 _EXPLICIT_FORCE_RE = re.compile(  # phrases that say which force a text is about
     r"\b(?:an? )?(?:inspection|assessment|review|report) (?:of|into|on|for) (?:the )?(?=\S)|"

@@ -315,3 +315,44 @@ def test_whose_page_and_what_kind(text: str, expected: tuple) -> None:
 def test_minutes_and_news_items_carry_the_type_they_discuss() -> None:
     assert (meta_of(MINUTES_PAGE).about_type, meta_of(NEWS_ITEM).about_type) == ("peel", "vulnerability")
     assert meta_of(MINUTES_PAGE).title == "HMICFRS Inspection Report: PEEL 2021/22 - An Inspection of Cleveland Police"
+
+
+# ---------------------------------------------------------------- PEEL cycles since 2018, and news from the inspectorate
+
+PEEL_2018_DETAIL_PAGE = """
+Skip to content
+
+Surrey PEEL 2018
+
+
+How effectively does the force reduce crime and keep people safe?
+
+Last updated 27/09/2019
+Good
+
+Surrey Police is good at reducing crime and keeping people safe.
+
+The force works well with partner organisations to prevent crime and anti-social behaviour.
+"""
+
+INSPECTORATE_NEWS = """
+Merseyside Police must get better at answering calls from the public
+The way Merseyside Police answers calls for help must improve, the police inspectorate has said.
+Get the report
+PEEL 2023–2025: An inspection of Merseyside Police
+His Majesty's Inspectorate of Constabulary and Fire & Rescue Services graded the force's performance across nine areas of policing.
+The force was found to be good at investigating crime and at protecting vulnerable people.
+"""
+
+
+def test_a_peel_page_of_an_integrated_cycle_year_takes_the_cycle() -> None:
+    assert reading(PEEL_2018_DETAIL_PAGE) == ("Surrey Police", 2018, 2019, "peel")
+    # a year that starts no cycle stays one year
+    assert reading(PEEL_2018_DETAIL_PAGE.replace("PEEL 2018", "PEEL 2017").replace("2019", "2018"))[1:3] == (2017, 2017)
+
+
+def test_news_of_what_the_inspectorate_said_is_a_news_release() -> None:
+    meta = meta_of(INSPECTORATE_NEWS)
+    assert (meta.force, meta.year, meta.year_to, meta.report_type, meta.about_type) == (
+        "Merseyside Police", 2023, 2025, "news_release", "peel")
+    assert meta.title == "Merseyside Police must get better at answering calls from the public"
