@@ -92,7 +92,7 @@ def resolve_report_type(name: str) -> str | None:
 
 
 
-_RELEASE_NUMBER_RE = re.compile(r"^#\s?\d{1,4}/((?:19|20)\d\d)\s+")
+_RELEASE_NUMBER_RE = re.compile(r"^#\s?\d{1,4}/((?:19|20)\d\d)(?:\s+|$)")  # on the headline's line or its own
 _RELEASE_RE = re.compile(r"^(?:(?:news|press|media) release\b|for immediate release\b)", re.I)
 _NOTES_TO_EDITORS_RE = re.compile(r"^notes? (?:to|for) editors:?$", re.I | re.M)
 _PANEL_RE = re.compile(r"\b(?:police(?:,)? (?:fire (?:and|&) )?(?:and )?crime|police, crime and victims['’]?) panel\b", re.I)
@@ -443,13 +443,15 @@ def document_facts(text: str, sections: tuple[Section, ...]) -> DocumentFacts:
         title = _letter_subject(lines, dear) or ""
     elif is_release:
         headline = next((line for line in lines if not _RELEASE_RE.match(line) and not is_site_name(line)
-                         and not DATE_RE.fullmatch(line) and not is_date_label(line)), "")
+                         and not DATE_RE.fullmatch(line) and not is_date_label(line)
+                         and _RELEASE_NUMBER_RE.sub("", line).strip()), "")
         title = _RELEASE_NUMBER_RE.sub("", headline).strip(" –—-:")
     else:
         title = subject or _page_heading(lines) or _cover_title(cover) or ""
     found_at = text.find(lines[0]) if lines and not is_letter else -1
     lead = _lead(text, found_at + len(lines[0]) if found_at >= 0 else 0)
-    front = [line for line in cover[:15] if len(line.split()) <= 12 and line[-1:] != "."]
+    front = [line for line in cover[:15] if len(line.split()) <= 12 and line[-1:] != "."
+             and not _LINK_LINE_RE.search(line)]  # a download link names another document
     force = _force(text, title, address, front, lead)
     if not title:
         title = f"Letter to {force}" if is_letter and force else _fallback_title(lines, sections)

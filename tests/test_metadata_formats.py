@@ -356,3 +356,37 @@ def test_news_of_what_the_inspectorate_said_is_a_news_release() -> None:
     assert (meta.force, meta.year, meta.year_to, meta.report_type, meta.about_type) == (
         "Merseyside Police", 2023, 2025, "news_release", "peel")
     assert meta.title == "Merseyside Police must get better at answering calls from the public"
+
+
+# ---------------------------------------------------------------- a release number on its own line; links to other documents
+
+NUMBERED_RELEASE = """
+News release
+
+#034/2016
+
+Lincolnshire Police is good at keeping people safe, says HMIC
+
+Lincolnshire Police is good at keeping people safe and reducing crime, according to a report published today by HMIC. The inspection took place in the autumn of 2015.
+
+Notes to editors
+"""
+
+NATIONAL_WITH_RESPONSES = """
+PEEL spotlight report: Themes from the PEEL inspections of 2018/19
+This report draws together the themes we found in our PEEL inspections of all 43 force inspections this year.
+Get the report
+Get the police and crime commissioners' responses to the report
+Cleveland PCC's response (PDF document)
+Durham PCC's response (PDF document)
+"""
+
+
+def test_a_release_number_on_its_own_line_is_not_the_headline() -> None:
+    meta = meta_of(NUMBERED_RELEASE)
+    assert meta.title == "Lincolnshire Police is good at keeping people safe, says HMIC"
+    assert (meta.force, meta.year, meta.year_to, meta.report_type) == ("Lincolnshire Police", 2015, 2015, "news_release")
+
+
+def test_download_links_do_not_name_the_pages_force() -> None:
+    assert reading(NATIONAL_WITH_RESPONSES) == (None, 2018, 2019, "thematic")
